@@ -1,0 +1,100 @@
+"""What an answer is: text, the spans it cites, the sources it looked at, or a refusal.
+
+Every ``Citation.quote`` equals ``article.text[start:end]`` of the article it names; the
+answer layer guarantees it, the UI and the evals rely on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Citation:
+    n: int  # the number shown as [n] in the answer text
+    article_id: str
+    source: str  # path relative to the sources folder
+    title: str
+    url: str | None
+    published: str | None
+    quote: str  # == article text[start:end], one sentence
+    start: int
+    end: int
+    support: float  # 0..1, how well the quote supports the sentence citing it
+    chunk_id: str
+
+
+@dataclass
+class Source:
+    """A retrieved chunk shown to the reader (and, in generative mode, to the model as [n])."""
+
+    article_id: str
+    source: str
+    title: str
+    score: float
+    chunk_id: str
+    start: int
+    end: int
+    url: str | None = None
+    published: str | None = None
+
+
+@dataclass
+class AnswerSentence:
+    text: str  # without citation markers
+    citations: list[int] = field(default_factory=list)  # the n of each citation it rests on
+    support: float = 0.0
+    unsupported: bool = False  # nothing in the sources supports it
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str  # the text shown, with [n] markers
+    refused: bool
+    mode: str  # "extractive" | "generative"
+    citations: list[Citation] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    standalone_question: str = ""  # the follow-up rewritten so it stands alone
+    error: str | None = None  # set when the answer could not be produced (LLM down...)
+
+    @property
+    def unsupported_count(self) -> int:
+        return sum(1 for s in self.sentences if s.unsupported)
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question or self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "mode": self.mode,
+            "citations": [asdict(c) for c in self.citations],
+            "sources": [
+                {"article_id": s.article_id, "source": s.source, "title": s.title, "score": round(s.score, 4),
+                 "chunk_id": s.chunk_id, "url": s.url, "published": s.published}
+                for s in self.sources
+            ],
+            "sentences": [asdict(s) for s in self.sentences],
+            "error": self.error,
+        }
+
+
+# -- streaming events: the sources first, then text, then the verified answer -------------------
+
+
+@dataclass
+class SourcesEvent:
+    sources: list[Source]
+    standalone_question: str
+
+
+@dataclass
+class TextEvent:
+    delta: str
+
+
+@dataclass
+class AnswerEvent:
+    answer: Answer

@@ -1,0 +1,228 @@
+"""Reading the sources folder: .txt, .md, .html and .pdf files become ``Article`` records.
+
+An article's ``text`` is the exact string every chunk and citation offset refers to; it is
+stored in the catalog so a quoted span can always be shown again, even if the file changes.
+A file that cannot be read raises ``SourceError`` with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+_BYLINE = re.compile(r"^\s*(?:written\s+)?by\b[: ]*(?P<author>.*)$", re.IGNORECASE)
+
+
+class SourceError(Exception):
+    """A file that cannot become an article; ``str(err)`` is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str  # path relative to the sources dir, POSIX style: stable across runs and machines
+    title: str
+    text: str  # the exact text that chunk and citation offsets index into
+    hash: str  # sha256 of the file's bytes
+    meta: dict[str, str] = field(default_factory=dict)  # url, published, author when known
+
+    @property
+    def source(self) -> str:
+        return self.id
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def iter_source_files(root: Path, paths: list[Path] | None = None) -> list[Path]:
+    """Every candidate file under ``paths`` (default: ``root``), sorted, hidden files left out.
+
+    Unsupported files are returned too, so the caller can report them as skipped.
+    """
+    found: set[Path] = set()
+    for start in paths or [root]:
+        start = Path(start)
+        if start.is_file():
+            found.add(start.resolve())
+            continue
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if not name.startswith("."):
+                    found.add((Path(dirpath) / name).resolve())
+    return sorted(found)
+
+
+def article_id(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        # A path outside the sources dir keeps its absolute path as its id.
+        return path.resolve().as_posix()
+
+
+def read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, or a SourceError saying why they cannot be used."""
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise SourceError(f"unsupported file type '{path.suffix or '(none)'}'; use .txt, .md, .html or .pdf")
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise SourceError(f"cannot read file: {err.strerror or err}") from err
+    if size > max_bytes:
+        raise SourceError(
+            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (RAG_MAX_FILE_MB)"
+        )
+    try:
+        data = path.read_bytes()
+    except PermissionError as err:
+        raise SourceError("permission denied") from err
+    except OSError as err:
+        raise SourceError(f"cannot read file: {err.strerror or err}") from err
+    if not data.strip():
+        raise SourceError("empty file")
+    return data
+
+
+def parse_article(data: bytes, suffix: str, article_id: str) -> Article:
+    """Turn one file's bytes into an Article (text, title and metadata)."""
+    suffix = suffix.lower()
+    if suffix == ".pdf":
+        title, text, meta = _parse_pdf(data)
+    else:
+        raw = decode_text(data)
+        if suffix in (".html", ".htm"):
+            title, text, meta = _parse_html(raw)
+        elif suffix in (".md", ".markdown"):
+            title, text, meta = _parse_markdown(raw)
+        else:
+            title, text, meta = _parse_plain(raw)
+    if not text.strip():
+        raise SourceError("no text found in file")
+    meta = {k: str(v) for k, v in meta.items() if v not in (None, "")}
+    return Article(
+        id=article_id,
+        title=(title or Path(article_id).stem).strip()[:300],
+        text=text,
+        hash=file_hash(data),
+        meta=meta,
+    )
+
+
+def read_article(path: Path, root: Path, max_bytes: int) -> Article:
+    data = read_bytes(path, max_bytes)
+    return parse_article(data, path.suffix, article_id(path, root))
+
+
+# -- text decoding -------------------------------------------------------------------------
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM) first; legacy single-byte news encodings second.
+
+    Binary data (NUL bytes, mostly control characters) is refused rather than indexed as noise.
+    """
+    head = data[:8192]
+    if b"\x00" in head:
+        raise SourceError("binary file (contains NUL bytes), not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # cp1252 covers the curly quotes and pound signs of older English news files.
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+    control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if control > len(text[:8192]) * 0.05:
+        raise SourceError("binary file (mostly control characters), not text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# -- formats -------------------------------------------------------------------------------
+
+
+def _parse_plain(raw: str) -> tuple[str, str, dict]:
+    """First non-empty line is the title; a trailing "Written by ..." line is the byline."""
+    lines = raw.rstrip().split("\n")
+    meta: dict[str, str] = {}
+    if lines and lines[-1].strip().lower().startswith("written by"):
+        author = lines[-1].strip()[len("written by"):].strip(" :")
+        if author:
+            meta["author"] = author
+        lines = lines[:-1]
+    text = "\n".join(lines).rstrip()
+    title = next((line.strip() for line in lines if line.strip()), "")
+    return title, text, meta
+
+
+def _parse_markdown(raw: str) -> tuple[str, str, dict]:
+    import frontmatter  # small, but only needed here
+
+    try:
+        post = frontmatter.loads(raw)
+        front, body = dict(post.metadata), post.content
+    except Exception:  # malformed front matter: keep the text, lose only the metadata
+        front, body = {}, raw
+    meta = {key: front[key] for key in ("url", "published", "author", "date") if front.get(key)}
+    if "date" in meta and "published" not in meta:
+        meta["published"] = meta.pop("date")
+    meta.pop("date", None)
+    title = str(front.get("title") or "")
+    if not title:
+        first = next((line for line in body.split("\n") if line.strip()), "")
+        title = first.lstrip("#").strip()
+    return title, body.strip("\n").rstrip(), meta
+
+
+def _parse_html(raw: str) -> tuple[str, str, dict]:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False)
+    if doc is not None:
+        found = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+        text = (found.get("text") or "").strip()
+        meta = {"url": found.get("url"), "published": found.get("date"), "author": found.get("author")}
+        if text:
+            return found.get("title") or "", text, meta
+    # Pages too short for main-text extraction: all visible text, tags dropped.
+    text = (trafilatura.html2txt(raw) or "").strip()
+    title_match = re.search(r"<title[^>]*>(.*?)</title>", raw, re.IGNORECASE | re.DOTALL)
+    title = re.sub(r"\s+", " ", title_match.group(1)).strip() if title_match else ""
+    return title, text, {}
+
+
+def _parse_pdf(data: bytes) -> tuple[str, str, dict]:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise SourceError("encrypted PDF")
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        info = reader.metadata or {}
+    except SourceError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as err:
+        raise SourceError(f"unreadable PDF: {err}") from err
+    text = "\n\n".join(p for p in pages if p)
+    if not text.strip():
+        raise SourceError("PDF has no extractable text (scanned images?)")
+    title = str(info.get("/Title") or "") or next((l.strip() for l in text.split("\n") if l.strip()), "")
+    meta = {"author": str(info.get("/Author") or "")}
+    return title, text, meta

@@ -1,0 +1,188 @@
+"""The store: Chroma for vectors (embedded or a server), the catalog for texts, BM25 for terms.
+
+A collection remembers which embedding model and dimension built it. Opening it with another
+model is an error that tells the user to re-ingest, so vectors from two models are never mixed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+from rag.bm25 import BM25Index
+from rag.catalog import Catalog
+from rag.chunking import Chunk
+from rag.sources import Article
+
+
+class StoreError(RuntimeError):
+    """A store that cannot be used as asked; the message says what to do."""
+
+
+class EmbeddingMismatch(StoreError):
+    pass
+
+
+def chroma_client(settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as err:  # the client checks the server on construction
+            raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url}: {err}") from err
+    path = Path(settings.store_dir) / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def published_day(value: str | None) -> int | None:
+    """'2019-07-18...' -> 20190718, the form date-range filters compare."""
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value or "")
+    return int("".join(match.groups())) if match else None
+
+
+class Store:
+    def __init__(self, settings, embedder_id: str, dimension: int):
+        self.settings = settings
+        self.embedder_id = embedder_id
+        self.dimension = dimension
+        self.dir = Path(settings.store_dir)
+        self.catalog = Catalog(self.dir / "catalog.sqlite3")
+        self.client = chroma_client(settings)
+        self._collection = None
+        self._bm25: BM25Index | None = None
+        self._bm25_lock = threading.Lock()
+
+    # -- the Chroma collection -------------------------------------------------------------------
+    @property
+    def collection(self):
+        if self._collection is None:
+            self._collection = self._open_collection()
+        return self._collection
+
+    def _open_collection(self):
+        name = self.settings.collection
+        try:
+            collection = self.client.get_collection(name, embedding_function=None)
+        except Exception:
+            # Cosine space must be chosen at creation; Chroma's default (l2) cannot be changed later.
+            return self.client.create_collection(
+                name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": self.embedder_id, "embedding_dim": self.dimension},
+            )
+        meta = collection.metadata or {}
+        built_with = (meta.get("embedding_model"), meta.get("embedding_dim"))
+        if built_with != (self.embedder_id, self.dimension):
+            raise EmbeddingMismatch(
+                f"the index was built with embedding model {built_with[0]!r} ({built_with[1]} dims) "
+                f"but this run uses {self.embedder_id!r} ({self.dimension} dims). "
+                "Re-ingest with `rag ingest --rebuild` (or set RAG_EMBEDDING_BACKEND back)."
+            )
+        return collection
+
+    def reset(self) -> None:
+        """Drop every vector, text and index: the start of ``rag ingest --rebuild``."""
+        try:
+            self.client.delete_collection(self.settings.collection)
+        except Exception:
+            pass  # nothing to delete
+        self._collection = None
+        self.catalog.clear()
+        self.save_bm25(BM25Index.build([], self.catalog.generation))
+
+    def write_vectors(self, items: list[tuple[Article, list[Chunk]]], vectors) -> None:
+        ids, docs, metas = [], [], []
+        for article, chunks in items:
+            day = published_day(article.meta.get("published"))
+            for chunk in chunks:
+                ids.append(chunk.id)
+                docs.append(chunk.text)
+                meta = {"article_id": article.id, "start": chunk.start, "end": chunk.end, "title": article.title}
+                if day:
+                    meta["published_day"] = day
+                metas.append(meta)
+        if not ids:
+            return
+        # Upsert with deterministic ids: replaying a batch after a crash writes the same records.
+        max_batch = getattr(self.client, "get_max_batch_size", lambda: 5000)()
+        for at in range(0, len(ids), max_batch):
+            end = at + max_batch
+            self.collection.upsert(
+                ids=ids[at:end], embeddings=vectors[at:end], documents=docs[at:end], metadatas=metas[at:end]
+            )
+
+    def delete_vectors(self, article_ids: list[str]) -> None:
+        for at in range(0, len(article_ids), 500):
+            part = article_ids[at : at + 500]
+            self.collection.delete(where={"article_id": {"$in": part}})
+
+    def vector_count(self) -> int:
+        return self.collection.count()
+
+    def vector_ids(self) -> set[str]:
+        out: set[str] = set()
+        offset, page = 0, 5000
+        while True:
+            got = self.collection.get(include=[], limit=page, offset=offset)
+            out.update(got["ids"])
+            if len(got["ids"]) < page:
+                return out
+            offset += page
+
+    def dense_search(self, vector, k: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` (chunk id, cosine similarity)."""
+        if self.vector_count() == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector], n_results=k, where=where or None, include=["distances"]
+        )
+        return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+
+    # -- the BM25 index --------------------------------------------------------------------------
+    @property
+    def bm25_dir(self) -> Path:
+        return self.dir / "bm25"
+
+    def bm25(self) -> BM25Index:
+        """The lexical index, loaded once and reloaded when ingestion has replaced it."""
+        with self._bm25_lock:
+            generation = self.catalog.generation
+            if self._bm25 is None or self._bm25.generation != generation:
+                index = BM25Index.load(self.bm25_dir)
+                if index is None or index.generation != generation:
+                    index = self.rebuild_bm25()
+                self._bm25 = index
+            return self._bm25
+
+    def rebuild_bm25(self) -> BM25Index:
+        index = BM25Index.build(self.catalog.ready_chunks(), self.catalog.generation)
+        self.save_bm25(index)
+        return index
+
+    def save_bm25(self, index: BM25Index) -> None:
+        index.save(self.bm25_dir)
+        self._bm25 = index
+
+    def bm25_is_current(self) -> bool:
+        index = BM25Index.load(self.bm25_dir)
+        return index is not None and index.generation == self.catalog.generation
+
+
+def open_store(settings, embedder=None) -> Store:
+    from rag.embedding import get_embedder
+
+    embedder = embedder or get_embedder(settings)
+    return Store(settings, embedder.model_id, embedder.dimension)
