@@ -48,10 +48,8 @@ class SyncSummary:
 
 
 def _display_path(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    # The name in the sources folder, not a symlink's target.
+    return article_id(path, root)
 
 
 def _in_scope(article: str, scopes: list[str] | None) -> bool:

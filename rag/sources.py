@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,23 +47,29 @@ def iter_source_files(root: Path, paths: list[Path] | None = None) -> list[Path]
     found: set[Path] = set()
     for start in paths or [root]:
         start = Path(start)
-        if start.is_file():
-            found.add(start.resolve())
+        if start.is_file() or start.is_symlink():
+            found.add(_located(start))
             continue
         for dirpath, dirnames, filenames in os.walk(start):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             for name in filenames:
                 if not name.startswith("."):
-                    found.add((Path(dirpath) / name).resolve())
+                    found.add(_located(Path(dirpath) / name))
     return sorted(found)
+
+
+def _located(path: Path) -> Path:
+    """Absolute path with its folders resolved but not the file itself: a symlink keeps its own name."""
+    path = Path(os.path.abspath(path))
+    return path.parent.resolve() / path.name
 
 
 def article_id(path: Path, root: Path) -> str:
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return _located(path).relative_to(root.resolve()).as_posix()
     except ValueError:
         # A path outside the sources dir keeps its absolute path as its id.
-        return path.resolve().as_posix()
+        return _located(path).as_posix()
 
 
 def read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -70,12 +77,17 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise SourceError(f"unsupported file type '{path.suffix or '(none)'}'; use .txt, .md, .html or .pdf")
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as err:
         raise SourceError(f"cannot read file: {err.strerror or err}") from err
+    if not stat.S_ISREG(info.st_mode):
+        # Reading a FIFO or a device would block or never end.
+        raise SourceError("not a regular file (a pipe, socket or device)")
+    size = info.st_size
     if size > max_bytes:
+        mib = 1024 * 1024  # RAG_MAX_FILE_MB counts 1024 * 1024 bytes
         raise SourceError(
-            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (RAG_MAX_FILE_MB)"
+            f"file is {size / mib:.1f} MB, over the {max_bytes / mib:g} MB limit (RAG_MAX_FILE_MB)"
         )
     try:
         data = path.read_bytes()
@@ -190,7 +202,11 @@ def _parse_markdown(raw: str) -> tuple[str, str, dict]:
 def _parse_html(raw: str) -> tuple[str, str, dict]:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False)
+    # No extensive date search: it turns a "Copyright 2024" footer into a publication date.
+    doc = trafilatura.bare_extraction(
+        raw, with_metadata=True, include_comments=False,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
     if doc is not None:
         found = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
         text = (found.get("text") or "").strip()

@@ -47,8 +47,8 @@ def chroma_client(settings):
 
 
 def published_day(value: str | None) -> int | None:
-    """'2019-07-18...' -> 20190718, the form date-range filters compare."""
-    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value or "")
+    """'2019-07-18...' (or '2019/07/18') -> 20190718, the form date-range filters compare."""
+    match = re.match(r"(\d{4})[-/](\d{2})[-/](\d{2})", value or "")
     return int("".join(match.groups())) if match else None
 
 

@@ -72,9 +72,26 @@ def terms(text: str) -> list[str]:
     return _stemmer().stemWords(kept)
 
 
+_MONTHS = re.compile(
+    r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?",
+    re.IGNORECASE,
+)
+
+
 def numbers(text: str) -> set[str]:
-    """Numbers as written, normalised ("13,000" -> "13000"), for fact checks on figures and dates."""
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    """Numbers as written, normalised ("13,000" -> "13000"), and month names ("Jul" -> "jul").
+
+    These are the facts a paraphrase must not change: a date, an amount, a count.
+    """
+    found = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    for match in _MONTHS.finditer(text):
+        word = match.group(1)
+        # "may" and "march" are also ordinary words; count them only when capitalised.
+        if word.lower() in ("may", "march", "mar") and not word[0].isupper():
+            continue
+        found.add(word[:3].lower())
+    return found
 
 
 def names(text: str) -> set[str]:

@@ -59,6 +59,14 @@ class Answer:
     standalone_question: str = ""  # the follow-up rewritten so it stands alone
     error: str | None = None  # set when the answer could not be produced (LLM down...)
 
+    def answer_parts(self) -> list[str]:
+        """The answer text sentence by sentence (with markers), for streaming it piecewise."""
+        from rag.citations import with_markers
+
+        if not self.sentences:
+            return [self.answer] if self.answer else []
+        return [with_markers(s.text, s.citations) for s in self.sentences]
+
     @property
     def unsupported_count(self) -> int:
         return sum(1 for s in self.sentences if s.unsupported)

@@ -1,0 +1,69 @@
+"""Putting an answer together: numbered citations, sources, text with [n] markers, refusals."""
+
+from __future__ import annotations
+
+from rag.answer.record import Answer, AnswerSentence, Citation, Source
+from rag.citations import SentenceSpan, with_markers
+
+REFUSAL_TEXT = "The sources don't say."
+
+
+def sources_from_hits(hits) -> list[Source]:
+    return [
+        Source(
+            article_id=h.article.id, source=h.article.source, title=h.article.title, score=h.score,
+            chunk_id=h.chunk.id, start=h.chunk.start, end=h.chunk.end,
+            url=h.article.meta.get("url"), published=h.article.meta.get("published"),
+        )
+        for h in hits
+    ]
+
+
+class AnswerBuilder:
+    """Collects sentences with the spans they rest on; numbers each distinct span once."""
+
+    def __init__(self, question: str, mode: str, hits, standalone_question: str = ""):
+        self.question = question
+        self.mode = mode
+        self.hits = hits
+        self.standalone_question = standalone_question or question
+        self.articles = {h.article.id: h.article for h in hits}
+        self.citations: list[Citation] = []
+        self.sentences: list[AnswerSentence] = []
+        self._number: dict[tuple[str, int, int], int] = {}
+
+    def cite(self, span: SentenceSpan, support: float) -> int:
+        key = (span.article_id, span.start, span.end)
+        if key not in self._number:
+            article = self.articles[span.article_id]
+            n = len(self.citations) + 1
+            self._number[key] = n
+            self.citations.append(Citation(
+                n=n, article_id=article.id, source=article.source, title=article.title,
+                url=article.meta.get("url"), published=article.meta.get("published"),
+                quote=article.text[span.start:span.end], start=span.start, end=span.end,
+                support=round(float(support), 4), chunk_id=span.chunk_id,
+            ))
+        return self._number[key]
+
+    def add(self, text: str, spans: list[SentenceSpan], support: float, unsupported: bool = False) -> None:
+        ns = [self.cite(span, support) for span in spans]
+        self.sentences.append(AnswerSentence(text=text, citations=ns, support=round(float(support), 4),
+                                             unsupported=unsupported))
+
+    def build(self) -> Answer:
+        text = " ".join(with_markers(s.text, s.citations) for s in self.sentences)
+        return Answer(
+            question=self.question, answer=text, refused=False, mode=self.mode,
+            citations=self.citations, sources=sources_from_hits(self.hits), sentences=self.sentences,
+            standalone_question=self.standalone_question,
+        )
+
+
+def refusal(question: str, mode: str, hits, standalone_question: str = "", reason: str | None = None) -> Answer:
+    """An honest "the sources don't say", with the closest sources so the reader can look."""
+    text = REFUSAL_TEXT if not reason else f"{REFUSAL_TEXT} ({reason[0].upper()}{reason[1:]}.)"
+    return Answer(
+        question=question, answer=text, refused=True, mode=mode,
+        sources=sources_from_hits(hits), standalone_question=standalone_question or question,
+    )

@@ -1,0 +1,134 @@
+"""The generative answerer: an OpenAI-compatible model writes, the code checks every sentence.
+
+The model sees the retrieved chunks as numbered sources and is asked for [n] markers. Its
+markers are only hints: each sentence is matched to the sentence span that best supports it
+inside the chunks it cited; a marker pointing nowhere is dropped, a sentence the model left
+uncited gets a citation when a span clearly supports it, and a sentence nothing supports is
+flagged ``unsupported``. Calls have a timeout and a bounded number of retries; a failing
+endpoint raises LLMError with a message meant for the reader.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterator
+
+from rag.answer.compose import REFUSAL_TEXT, AnswerBuilder, refusal
+from rag.answer.record import Answer
+from rag.citations import SUPPORT_THRESHOLD, SupportScorer, parse_markers, spans_for_hits, split_answer_sentences
+from rag.prompts import render
+
+MAX_SENTENCES = 4
+# A citation the model did not give is added only when the support is clearly there.
+UNCITED_MARGIN = 0.1
+
+
+class LLMError(RuntimeError):
+    """The language model could not answer; the message is shown to the reader as is."""
+
+
+class LLM:
+    """A chat model behind any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp)."""
+
+    def __init__(self, settings):
+        import httpx
+        from openai import OpenAI
+
+        self.model = settings.llm_model
+        self.timeout = settings.llm_timeout
+        self.where = settings.openai_base_url or "api.openai.com"
+        self.client = OpenAI(
+            api_key=settings.openai_api_key or "not-needed",  # local servers ignore the key
+            base_url=settings.openai_base_url,
+            timeout=httpx.Timeout(settings.llm_timeout, connect=min(5.0, settings.llm_timeout)),
+            max_retries=settings.llm_retries,
+        )
+
+    def _explain(self, err: Exception) -> LLMError:
+        import openai
+
+        if isinstance(err, openai.APITimeoutError):
+            return LLMError(f"the language model at {self.where} did not answer within {self.timeout:g} s")
+        if isinstance(err, openai.APIConnectionError):
+            return LLMError(f"cannot reach the language model at {self.where}")
+        if isinstance(err, openai.AuthenticationError):
+            return LLMError(f"the language model at {self.where} rejected the API key")
+        if isinstance(err, openai.NotFoundError):
+            return LLMError(f"the language model at {self.where} has no model named {self.model!r}")
+        if isinstance(err, openai.APIStatusError):
+            return LLMError(f"the language model at {self.where} failed (HTTP {err.status_code})")
+        return LLMError(f"the language model failed: {err}")
+
+    def complete(self, messages: list[dict], max_tokens: int = 200) -> str:
+        try:
+            reply = self.client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=max_tokens, temperature=0
+            )
+        except Exception as err:
+            raise self._explain(err) from err
+        if not reply.choices:
+            raise LLMError(f"the language model at {self.where} sent an empty reply")
+        return (reply.choices[0].message.content or "").strip()
+
+    def stream(self, messages: list[dict], max_tokens: int = 400) -> Iterator[str]:
+        """Text deltas. The whole stream is bounded too, not only the wait for each piece."""
+        deadline = time.monotonic() + self.timeout * 3
+        try:
+            stream = self.client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=max_tokens, temperature=0, stream=True
+            )
+            for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+                if time.monotonic() > deadline:
+                    stream.close()
+                    raise LLMError(f"the language model at {self.where} took longer than {self.timeout * 3:g} s")
+        except LLMError:
+            raise
+        except Exception as err:
+            raise self._explain(err) from err
+
+
+def format_sources(hits) -> str:
+    blocks = []
+    for n, hit in enumerate(hits, start=1):
+        dated = f" ({hit.article.meta['published'][:10]})" if hit.article.meta.get("published") else ""
+        blocks.append(f"[{n}] {hit.article.title}{dated}\n{hit.chunk.text.strip()}")
+    return "\n\n".join(blocks)
+
+
+def answer_messages(question: str, hits) -> list[dict]:
+    system = render("answer", sources=format_sources(hits), max_sentences=MAX_SENTENCES)
+    return [{"role": "system", "content": system}, {"role": "user", "content": question}]
+
+
+def is_refusal_text(text: str) -> bool:
+    plain = parse_markers(text)[0].strip().lower().rstrip(".")
+    return plain in {REFUSAL_TEXT.lower().rstrip("."), "the sources do not say", "i don't know", "i do not know"}
+
+
+def verify_answer(question: str, text: str, hits, embedder, standalone_question: str = "") -> Answer:
+    """Turn the model's text into an Answer whose every citation is a checked sentence span."""
+    if is_refusal_text(text):
+        return refusal(question, "generative", hits, standalone_question, "the model found no answer in the sources")
+    scorer = SupportScorer(embedder, {h.article.id: h.article.title for h in hits})
+    all_spans = spans_for_hits(hits)
+    builder = AnswerBuilder(question, "generative", hits, standalone_question)
+    for raw in split_answer_sentences(text):
+        sentence, markers = parse_markers(raw)
+        if not sentence:
+            continue
+        valid = [n for n in markers if 1 <= n <= len(hits)]  # markers pointing nowhere are dropped
+        claim_vector = embedder.embed_query(sentence)
+        cited = scorer.best_support(sentence, spans_for_hits([hits[n - 1] for n in valid]), claim_vector) if valid else None
+        if cited is not None and cited.supported:
+            builder.add(sentence, cited.spans, cited.score)
+            continue
+        anywhere = scorer.best_support(sentence, all_spans, claim_vector)
+        needed = SUPPORT_THRESHOLD + (UNCITED_MARGIN if not valid else 0.0)
+        if anywhere is not None and anywhere.supported and anywhere.score >= needed:
+            builder.add(sentence, anywhere.spans, anywhere.score)
+        else:
+            best = max((s.score for s in (cited, anywhere) if s is not None), default=0.0)
+            builder.add(sentence, [], best, unsupported=True)
+    return builder.build()

@@ -1,0 +1,99 @@
+"""Conversation history and follow-up rewriting.
+
+A follow-up such as "When did he withdraw it?" is rewritten into a question that stands on
+its own before retrieval. In generative mode the model rewrites it (one short, non-streamed
+call, made only when the question looks like a follow-up); in extractive mode, and whenever
+the model fails, a deterministic rewrite resolves "he/she" to the person named in the last
+answer and carries the last question along as context for "it/they/that".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.text import names, terms
+
+_PRONOUN = re.compile(
+    r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|then|the same)\b",
+    re.IGNORECASE,
+)
+_PERSON_PRONOUN = re.compile(r"\b(he|she|him|her)\b", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"\b(his|hers)\b", re.IGNORECASE)
+_ELLIPSIS = re.compile(r"^\s*(and|what about|how about|but|also|why|when|where)\b", re.IGNORECASE)
+# Two or more capitalised words in a row, not a sentence-initial article: a person or place name.
+_FULL_NAME = re.compile(r"(?<![.!?]\s)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)\b")
+_NOT_PEOPLE = {"united nations", "human rights", "human rights council", "united states", "saudi arabia"}
+
+
+@dataclass
+class Turn:
+    question: str
+    answer: str  # the answer text shown
+    standalone: str = ""
+
+
+def turns_from_history(history) -> list[Turn]:
+    """Accepts Answers, (question, answer) pairs, or chat messages [{"role", "content"}]."""
+    turns: list[Turn] = []
+    pending: str | None = None
+    for item in history or []:
+        if hasattr(item, "question") and hasattr(item, "answer"):
+            turns.append(Turn(item.question, item.answer, getattr(item, "standalone_question", "")))
+        elif isinstance(item, (tuple, list)) and len(item) == 2:
+            turns.append(Turn(str(item[0]), str(item[1] or "")))
+        elif isinstance(item, dict) and item.get("role") == "user":
+            pending = _content_text(item.get("content"))
+        elif isinstance(item, dict) and item.get("role") == "assistant" and pending is not None:
+            turns.append(Turn(pending, _content_text(item.get("content"))))
+            pending = None
+    return turns
+
+
+def _content_text(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # Gradio 6 message content parts
+        return " ".join(_content_text(c) for c in content)
+    if isinstance(content, dict):
+        return str(content.get("text") or content.get("content") or "")
+    return str(content or "")
+
+
+def is_follow_up(question: str) -> bool:
+    return bool(_PRONOUN.search(question) or _ELLIPSIS.match(question) or len(terms(question)) <= 1)
+
+
+def person_in(text: str) -> str | None:
+    for match in _FULL_NAME.finditer(re.sub(r"\[\d+\]", "", text)):
+        name = match.group(1)
+        if name.lower() not in _NOT_PEOPLE:
+            return name
+    return None
+
+
+def rewrite_deterministic(question: str, turns: list[Turn]) -> tuple[str, set[str]]:
+    """(standalone question, context terms) for a follow-up; unchanged for a fresh question."""
+    if not turns or not is_follow_up(question):
+        return question, set()
+    last = turns[-1]
+    previous = last.standalone or last.question
+    person = person_in(last.answer) or person_in(previous)
+    rewritten = question
+    if person:
+        rewritten = _PERSON_PRONOUN.sub(person, rewritten)
+        rewritten = _POSSESSIVE.sub(f"{person}'s", rewritten)
+    standalone = rewritten if rewritten != question and not _PRONOUN.search(rewritten) else (
+        f"{rewritten} (following up on: {previous})"
+    )
+    context = set(terms(previous)) | set(terms(" ".join(names(last.answer))))
+    return standalone, context - set(terms(rewritten))
+
+
+def history_text(turns: list[Turn], limit: int = 3) -> str:
+    lines = []
+    for turn in turns[-limit:]:
+        lines.append(f"User: {turn.question}")
+        answer = re.sub(r"\s*\[\d+\]", "", turn.answer)[:600]
+        lines.append(f"Assistant: {answer}")
+    return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 candidates fused by reciprocal rank fusion.
+
+Dense search finds paraphrases; BM25 finds exact rare names and numbers that a small
+embedding model blurs. RRF needs no score calibration between the two: each list votes
+1 / (k + rank) for its candidates (k=60, as in Cormack et al. 2009).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rag.chunking import Chunk
+from rag.sources import Article
+from rag.store import Store, published_day
+
+
+@dataclass
+class Filters:
+    article_ids: list[str] | None = None  # only these articles
+    published_from: str | None = None  # ISO date, inclusive
+    published_to: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.article_ids or self.published_from or self.published_to)
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    article: Article
+    score: float  # fused score
+    dense: float | None = None  # cosine similarity, when dense search found it
+    lexical: float | None = None  # BM25 score, when BM25 found it
+    ranks: dict = field(default_factory=dict)
+
+
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking, start=1):
+            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+class Retriever:
+    def __init__(self, store: Store, embedder, rrf_k: int = 60):
+        self.store = store
+        self.embedder = embedder
+        self.rrf_k = rrf_k
+
+    def _chroma_where(self, filters: Filters | None) -> dict | None:
+        if filters is None or filters.is_empty():
+            return None
+        clauses = []
+        if filters.article_ids:
+            clauses.append({"article_id": {"$in": list(filters.article_ids)}})
+        if (day := published_day(filters.published_from)) is not None:
+            clauses.append({"published_day": {"$gte": day}})
+        if (day := published_day(filters.published_to)) is not None:
+            clauses.append({"published_day": {"$lte": day}})
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def _allowed_articles(self, filters: Filters | None) -> set[str] | None:
+        if filters is None or filters.is_empty():
+            return None
+        allowed = None
+        if filters.article_ids:
+            allowed = set(filters.article_ids)
+        if filters.published_from or filters.published_to:
+            low = published_day(filters.published_from) or 0
+            high = published_day(filters.published_to) or 99999999
+            dated = {
+                a["article_id"] for a in self.store.catalog.list_articles()
+                if low <= (published_day(a.get("published")) or -1) <= high
+            }
+            allowed = dated if allowed is None else allowed & dated
+        return allowed
+
+    def dense(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        return self.store.dense_search(self.embedder.embed_query(query), k, self._chroma_where(filters))
+
+    def lexical(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        return self.store.bm25().search(query, k, self._allowed_articles(filters))
+
+    def retrieve(self, query: str, k: int = 6, filters: Filters | None = None, method: str = "hybrid") -> list[Hit]:
+        """The ``k`` best chunks for ``query``; ``method`` is hybrid, dense or bm25."""
+        pool = max(k * 4, 20)  # fuse from deeper lists than we return
+        dense = self.dense(query, pool, filters) if method in ("hybrid", "dense") else []
+        lexical = self.lexical(query, pool, filters) if method in ("hybrid", "bm25") else []
+        fused = reciprocal_rank_fusion([[c for c, _ in dense], [c for c, _ in lexical]], self.rrf_k)
+        top = sorted(fused, key=lambda cid: -fused[cid])[:k]
+        chunks = self.store.catalog.chunks(top)
+        articles = self.store.catalog.articles([chunks[c].article_id for c in top if c in chunks])
+        dense_of, lexical_of = dict(dense), dict(lexical)
+        dense_rank = {c: r for r, (c, _) in enumerate(dense, 1)}
+        lexical_rank = {c: r for r, (c, _) in enumerate(lexical, 1)}
+        hits = []
+        for cid in top:
+            chunk = chunks.get(cid)
+            if chunk is None or chunk.article_id not in articles:
+                continue  # removed between the two look-ups
+            hits.append(Hit(
+                chunk=chunk, article=articles[chunk.article_id], score=fused[cid],
+                dense=dense_of.get(cid), lexical=lexical_of.get(cid),
+                ranks={"dense": dense_rank.get(cid), "bm25": lexical_rank.get(cid)},
+            ))
+        return hits
