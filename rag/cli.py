@@ -37,6 +37,96 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def _render(answer, out) -> None:
+    """A terminal rendering: answer, numbered quotes, unsupported sentences marked."""
+    if answer.error:
+        print(f"error: {answer.error}", file=sys.stderr)
+        return
+    if answer.refused:
+        print(answer.answer, file=out)
+        if answer.sources:
+            print("Closest sources:", file=out)
+            for source in answer.sources[:3]:
+                print(f"  - {source.title} ({source.source})", file=out)
+        return
+    print(answer.answer, file=out)
+    for sentence in answer.sentences:
+        if sentence.unsupported:
+            print(f"  ! not supported by the sources: {sentence.text}", file=out)
+    for citation in answer.citations:
+        print(f"  [{citation.n}] {citation.title} ({citation.source}, chars {citation.start}-{citation.end}):", file=out)
+        print(f"      \u201c{citation.quote}\u201d", file=out)
+
+
+def _chat_engine(args):
+    from rag.pipeline import SourceChat
+
+    return SourceChat()
+
+
+def cmd_ask(args) -> int:
+    from rag.answer.generative import LLMError
+    from rag.pipeline import NoIndexError
+    from rag.store import StoreError
+
+    try:
+        answer = _chat_engine(args).ask(args.question, mode=args.mode, top_k=args.top_k)
+    except (NoIndexError, StoreError, LLMError, ValueError) as err:
+        return _err(str(err))
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        _render(answer, sys.stdout)
+    return 1 if answer.error else 0
+
+
+def cmd_chat(args) -> int:
+    """A terminal conversation; reads one question per line when stdin is not a terminal."""
+    from rag.answer.generative import LLMError
+    from rag.pipeline import NoIndexError
+    from rag.store import StoreError
+
+    try:
+        engine = _chat_engine(args)
+    except StoreError as err:
+        return _err(str(err))
+    interactive = sys.stdin.isatty()
+    history = []
+    status = 0
+    while True:
+        if interactive:
+            try:
+                line = input("you> ")
+            except EOFError:
+                print()
+                break
+        else:
+            line = sys.stdin.readline()
+            if not line:
+                break
+        question = line.strip()
+        if not question:
+            continue
+        if interactive and question in ("/quit", "/exit"):
+            break
+        if interactive and question == "/new":
+            history = []
+            continue
+        try:
+            answer = engine.ask(question, history=history, mode=args.mode, top_k=args.top_k)
+        except (NoIndexError, StoreError, LLMError, ValueError) as err:
+            return _err(str(err))
+        if answer.error:
+            status = 1
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        else:
+            _render(answer, sys.stdout)
+            print(flush=True)
+        history.append(answer)
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Chat with a folder of news articles, with verified citations.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -48,6 +138,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 
+    for name, helptext in (("ask", "answer one question"), ("chat", "a conversation in the terminal")):
+        p = sub.add_parser(name, help=helptext)
+        if name == "ask":
+            p.add_argument("question")
+        p.add_argument("--json", action="store_true", help="print the answer as JSON (one object per turn)")
+        p.add_argument("--mode", choices=["extractive", "generative"], default=None,
+                       help="default: generative when an LLM is configured, else extractive")
+        p.add_argument("--top-k", type=int, default=None, help="chunks to retrieve")
+        p.set_defaults(func=cmd_ask if name == "ask" else cmd_chat)
+
     p = sub.add_parser("serve", help="start the web app")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
@@ -56,9 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_serve(args) -> int:
-    import app
+    from rag.webapp import main as serve
 
-    app.main(host=args.host, port=args.port)
+    serve(host=args.host, port=args.port)
     return 0
 
 

@@ -112,8 +112,9 @@ def gather_evidence(question: str, hits, embedder, context_terms: set[str] = fro
     # An article that lacks a name the question asks about cannot answer it.
     usable = {aid for aid, t in article_terms.items() if question_names <= t}
     if not usable:
-        missing = sorted(question_names - set().union(*article_terms.values())) or sorted(question_names)
-        return Evidence(question, [], f"the sources do not mention {', '.join(missing)}")
+        absent = question_names - set().union(*article_terms.values())
+        shown = [w for w in _name_words(question) if set(terms(w)) & absent] or _name_words(question)
+        return Evidence(question, [], f"the sources do not mention {' '.join(shown)}")
 
     title_terms = {aid: set(terms(a.title)) for aid, a in articles.items()}
     spans = [s for s in spans_for_hits(hits) if s.article_id in usable and not is_boilerplate(s.text)]
@@ -145,6 +146,12 @@ def gather_evidence(question: str, hits, embedder, context_terms: set[str] = fro
     if not ranked or ranked[0].relevance < RELEVANCE_THRESHOLD:
         reason = "no sentence in the sources answers the question"
     return Evidence(question, ranked, reason)
+
+
+def _name_words(question: str) -> list[str]:
+    """The question's names as written ("United States"), for messages."""
+    found = names(question)
+    return [w for w in re.findall(r"[A-Za-z][\w'’-]*", question) if re.sub(r"['’]s$", "", w.lower()) in found]
 
 
 def near_duplicate(a: str, b: str) -> bool:
