@@ -50,6 +50,14 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("RAG_OPENAI_BASE_URL", "OPENAI_BASE_URL")
     )
 
+    # -- evaluation judge (rag eval; unset = offline metrics only) ---------------------------
+    judge_model: str | None = Field(None, description="Model that judges answers in LLM-based eval metrics.")
+    judge_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("RAG_JUDGE_BASE_URL", "OPENAI_BASE_URL"),
+        description="OpenAI-compatible endpoint of the judge.",
+    )
+    judge_api_key: str | None = Field(None, validation_alias=AliasChoices("RAG_JUDGE_API_KEY", "OPENAI_API_KEY"))
+
     # -- the web app -------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 7860
@@ -60,6 +68,10 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)
+
+    @property
+    def judge_configured(self) -> bool:
+        return bool(self.judge_model)
 
     @property
     def default_mode(self) -> str:
