@@ -43,7 +43,7 @@ class LocalMiniLMEmbedding(BaseEmbedding):
     """MiniLM sentence embeddings: dynamic padding, mean pooling, L2 normalisation, batched."""
 
     model_name: str = LOCAL_MODEL_ID
-    embed_batch_size: int = 32
+    embed_batch_size: int = 8
     _session: Any = PrivateAttr(default=None)
     _tokenizer: Any = PrivateAttr(default=None)
     _input_names: tuple = PrivateAttr(default=())
