@@ -1,0 +1,91 @@
+"""Latency and memory at scale: RealTime QA 2025 + Reuters-21578 pooled (~100k chunks).
+
+Measured side by side in one run over the same questions:
+  * plain Chroma: embed the query + one Chroma query (what a dense-only app does);
+  * hybrid retrieval: the same + BM25 + fusion + catalog look-ups;
+  * a full extractive ask: retrieval + sentence ranking + the answer record.
+Goals: hybrid p95 <= 1.5x plain Chroma; extractive ask p95 < 300 ms; peak RSS < 1.5 GB.
+
+    python bench/latency.py [--questions 200]
+
+The pooled index starts as a copy of bench/out/stores/rtqa (see bench/retrieval.py) with
+Reuters added (~25 minutes of embedding the first time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import rag  # noqa: E402,F401
+from bench.corpora import OUT, peak_rss_mb, realtimeqa_questions, unpacked  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def build_pooled_store():
+    from rag.ingest import sync
+    from rag.settings import Settings
+
+    rtqa = unpacked("realtimeqa-2025")
+    reuters = unpacked("reuters21578")
+    rtqa_store, pooled_store = OUT / "stores" / "rtqa", OUT / "stores" / "pooled"
+    settings = Settings(sources_dir=rtqa, store_dir=pooled_store)
+    if not pooled_store.exists():
+        sync(Settings(sources_dir=rtqa, store_dir=rtqa_store), progress=True)
+        shutil.copytree(rtqa_store, pooled_store)
+    summary = sync(settings, paths=[reuters], progress=True)  # Reuters joins, ids outside the sources dir
+    return settings, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--k", type=int, default=6)
+    args = parser.parse_args()
+
+    settings, summary = build_pooled_store()
+    from rag.pipeline import SourceChat
+
+    chat = SourceChat(settings)
+    collection = chat.store.collection
+    chunks = collection.count()
+    questions = [q["question"] for q in realtimeqa_questions()][: args.questions]
+    for q in questions[:5]:  # warm caches: ONNX session, BM25 load, Chroma segments
+        chat.ask(q, mode="extractive", top_k=args.k)
+
+    plain, hybrid, ask = [], [], []
+    for q in questions:
+        t0 = time.perf_counter()
+        collection.query(query_embeddings=[chat.embedder.embed_query(q)], n_results=args.k, include=["distances"])
+        t1 = time.perf_counter()
+        chat.retriever.retrieve(q, k=args.k)
+        t2 = time.perf_counter()
+        chat.ask(q, mode="extractive", top_k=args.k)
+        t3 = time.perf_counter()
+        plain.append((t1 - t0) * 1000)
+        hybrid.append((t2 - t1) * 1000)
+        ask.append((t3 - t2) * 1000)
+
+    print(f"\n{len(questions)} questions over {chunks} chunks "
+          f"({chat.store.catalog.article_count()} articles), k={args.k}\n")
+    print("| path | p50 ms | p95 ms | mean ms |")
+    print("|---|---|---|---|")
+    for name, values in (("plain Chroma query", plain), ("hybrid retrieval", hybrid), ("extractive ask", ask)):
+        print(f"| {name} | {percentile(values, 50):.1f} | {percentile(values, 95):.1f} | {statistics.mean(values):.1f} |")
+    print(f"\nhybrid / plain p95 ratio: {percentile(hybrid, 95) / percentile(plain, 95):.2f} (goal <= 1.5)")
+    print(f"extractive ask p95: {percentile(ask, 95):.0f} ms (goal < 300)")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB (goal < 1536)")
+
+
+if __name__ == "__main__":
+    main()
