@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Iterator
 
-from rag.answer.compose import refusal
+from rag.answer.compose import refusal, sources_from_hits
 from rag.answer.evidence import gather_evidence
 from rag.answer.extractive import answer_extractive
 from rag.answer.generative import LLM, LLMError, answer_messages, verify_answer
@@ -83,8 +83,6 @@ class SourceChat:
         self._check_index()
         standalone, context = self.standalone(question, history, mode)
         hits = self.retriever.retrieve(standalone, top_k or self.settings.top_k, filters)
-        from rag.answer.compose import sources_from_hits
-
         yield SourcesEvent(sources_from_hits(hits), standalone)
         evidence = gather_evidence(standalone, hits, self.embedder, context)
         if evidence.refusal_reason:
