@@ -127,6 +127,32 @@ def cmd_chat(args) -> int:
     return status
 
 
+def cmd_eval(args) -> int:
+    """Run the evaluation suite; exit 1 when the gate fails or a metric failed on a case."""
+    from rag.evals.corpus import CorpusError
+    from rag.evals.dataset import DatasetError
+    from rag.evals.report import summary_table, verdict_line
+    from rag.evals.scoring import ThresholdError
+    from rag.evals.suite import EvalOptions, run_suite
+    from rag.pipeline import NoIndexError
+    from rag.store import StoreError
+
+    options = EvalOptions(dataset=args.dataset, mode=args.mode, out_dir=Path(args.out), limit=args.limit,
+                          distractors=args.distractors, pool=args.pool, top_k=args.top_k, judge=not args.no_judge,
+                          progress=not args.quiet)
+    if args.data_dir:
+        options.data_dir = Path(args.data_dir)
+    log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        result = run_suite(options, log=log)
+    except (DatasetError, CorpusError, ThresholdError, NoIndexError, StoreError, FileNotFoundError, ValueError) as err:
+        return _err(str(err))
+    print(summary_table(result))
+    print(verdict_line(result))
+    print(f"report: {result.report_path}\nresults: {result.json_path}")
+    return 0 if result.passed else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Chat with a folder of news articles, with verified citations.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,6 +173,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help="default: generative when an LLM is configured, else extractive")
         p.add_argument("--top-k", type=int, default=None, help="chunks to retrieve")
         p.set_defaults(func=cmd_ask if name == "ask" else cmd_chat)
+
+    p = sub.add_parser("eval", help="score the answers on a golden dataset (ragas)")
+    p.add_argument("--dataset", default="seeds", help="seeds, realtimeqa-2025, or a path to a JSONL file")
+    p.add_argument("--mode", choices=["extractive", "generative"], default=None,
+                   help="default: generative when an LLM is configured, else extractive")
+    p.add_argument("--out", default="evals/out", help="output folder: reports, the eval's own stores, caches")
+    p.add_argument("--limit", type=int, default=None, help="only the first N cases (questions)")
+    p.add_argument("--distractors", type=int, default=0, help="pool N BBC articles with the seeds")
+    p.add_argument("--pool", type=int, default=None, help="realtimeqa-2025: articles in all (default 1000 with --limit)")
+    p.add_argument("--top-k", type=int, default=None, help="chunks to retrieve")
+    p.add_argument("--data-dir", default=None, help="shared data folder (default: ../shared/data beside the repo)")
+    p.add_argument("--no-judge", action="store_true", help="offline metrics only, even with a judge configured")
+    p.add_argument("--quiet", action="store_true", help="print only the summary")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="start the web app")
     p.add_argument("--host", default=None)
