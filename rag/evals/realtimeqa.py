@@ -1,0 +1,115 @@
+"""RealTime QA 2025 as an external benchmark (``rag eval --dataset realtimeqa-2025``).
+
+Questions are open questions (``choices`` ignored). A question is answerable here when one
+of its gold answer strings occurs, case-insensitively, in the text of one of its own
+articles (385 of the 830): those are scored. Its reference articles are the own articles
+holding the answer; its ``answer_contains`` is that answer string.
+
+``--limit N`` keeps the first N answerable questions and ingests their own articles plus
+distractors (other questions' articles, spread evenly) up to ``pool`` articles in all;
+without a limit every answerable question is asked over all 5,366 articles (~45 min of
+embedding on 2 cores). The tarball is unpacked once into ``<out>/cache``.
+
+The held-out 2026 slice is never read here.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import tarfile
+from pathlib import Path
+
+from rag.evals.corpus import EvalCorpus, CorpusError, corpus_dirs, evenly_spread, link_or_copy, prune
+from rag.evals.dataset import Case
+
+NAME = "realtimeqa-2025"
+ARTICLES = f"{NAME}-articles.tar.gz"
+QUESTIONS = f"{NAME}-questions.jsonl.gz"
+DEFAULT_POOL = 1000
+
+
+def unpack_articles(data_dir: Path, cache_dir: Path) -> Path:
+    """``<cache>/realtimeqa-2025/<id>.md``, unpacked once (a marker file records completion)."""
+    tarball = Path(data_dir) / ARTICLES
+    target = Path(cache_dir) / NAME
+    marker = Path(cache_dir) / f".{NAME}.unpacked"
+    if marker.is_file() and target.is_dir():
+        return target
+    if not tarball.is_file():
+        raise CorpusError(f"{NAME} needs {tarball} (the shared data folder beside the repository)")
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    with tarfile.open(tarball) as tar:
+        tar.extractall(cache_dir, filter="data")
+    marker.write_text(str(tarball))
+    return target
+
+
+def load_questions(data_dir: Path) -> list[dict]:
+    path = Path(data_dir) / QUESTIONS
+    if not path.is_file():
+        raise CorpusError(f"{NAME} needs {path}")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def article_body(path: Path) -> str:
+    """The text the pipeline indexes for this file (front matter removed)."""
+    from rag.sources import parse_article
+
+    return parse_article(path.read_bytes(), path.suffix, path.name).text
+
+
+def answerable_cases(questions: list[dict], articles_dir: Path, limit: int | None) -> list[tuple[Case, list[str]]]:
+    """(case, all own article ids) for the first ``limit`` answerable questions."""
+    bodies: dict[str, str] = {}
+
+    def body(doc_id: str) -> str | None:
+        if doc_id not in bodies:
+            path = articles_dir / f"{doc_id}.md"
+            bodies[doc_id] = article_body(path).lower() if path.is_file() else None
+        return bodies[doc_id]
+
+    out = []
+    for question in questions:
+        if limit is not None and len(out) >= limit:
+            break
+        own = list(dict.fromkeys(question.get("doc_ids") or []))
+        for answer in question.get("answers") or []:
+            holders = [d for d in own if answer.strip() and (text := body(d)) is not None and answer.lower() in text]
+            if holders:
+                case = Case(
+                    id=question["id"], kind="answerable", question=question["question"].strip(), reference=answer,
+                    answer_contains=[answer], reference_article_ids=[f"{d}.md" for d in holders],
+                )
+                out.append((case, [f"{d}.md" for d in own if body(d) is not None]))
+                break
+    return out
+
+
+def realtimeqa(out_dir: Path, data_dir: Path, limit: int | None = None, pool: int | None = None) -> tuple[list[Case], EvalCorpus]:
+    if limit is not None and limit < 1:
+        raise CorpusError("--limit must be 1 or more")
+    articles_dir = unpack_articles(data_dir, Path(out_dir) / "cache")
+    selected = answerable_cases(load_questions(data_dir), articles_dir, limit)
+    if not selected:
+        raise CorpusError(f"no answerable {NAME} questions found")
+    own = list(dict.fromkeys(a for _, ids in selected for a in ids))
+    every = sorted(p.name for p in articles_dir.glob("*.md"))
+    if limit is None and pool is None:
+        chosen = every  # the full benchmark
+    else:
+        size = max(pool or DEFAULT_POOL, len(own))
+        taken = set(own)
+        others = [a for a in every if a not in taken]
+        chosen = own + evenly_spread(others, size - len(own))
+    name = f"{NAME}-n{len(selected)}-p{len(chosen)}"
+    sources, store = corpus_dirs(out_dir, name)
+    for article in chosen:
+        link_or_copy(articles_dir / article, sources / article)
+    prune(sources, {sources / a for a in chosen})
+    notes = [
+        f"{len(selected)} answerable questions (gold answer in one of their own articles)",
+        f"{len(own)} own articles + {len(chosen) - len(own)} distractors = {len(chosen)} articles",
+    ]
+    return [case for case, _ in selected], EvalCorpus(name, sources, store, notes)

@@ -1,0 +1,120 @@
+"""Ask every case through the pipeline and keep what scoring needs.
+
+A follow-up case first asks its ``history`` questions in the same conversation. For each case
+we record the answer, the retrieved chunks (texts, article ids), the whole sentences those
+chunks cover, and the sentences of the reference articles that hold the reference quotes;
+texts come from the eval store's catalog, the same strings citation offsets index into.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable
+
+from rag.answer.record import Answer
+from rag.evals.dataset import Case, quote_spans
+from rag.text import sentence_spans
+
+
+@dataclass
+class CaseRun:
+    case: Case
+    answer: Answer | None
+    contexts: list[str] = field(default_factory=list)  # retrieved chunk texts, best first
+    context_article_ids: list[str] = field(default_factory=list)  # article of each retrieved chunk
+    context_sentences: list[str] = field(default_factory=list)  # whole sentences of the retrieved chunks
+    reference_sentences: list[str] = field(default_factory=list)  # sentences holding the reference quotes
+    cited_article_texts: list[str] = field(default_factory=list)  # full text of each cited article
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def refused(self) -> bool:
+        return self.answer is not None and self.answer.refused
+
+    @property
+    def answered(self) -> bool:
+        """An answer with sentences to check (not a refusal, not a failure)."""
+        return self.answer is not None and not self.error and not self.answer.refused and bool(self.answer.sentences)
+
+    @property
+    def response(self) -> str:
+        if self.answer is None:
+            return ""
+        return self.answer.answer
+
+    def to_json(self) -> dict:
+        return {
+            "case": self.case.to_json(),
+            "answer": self.answer.to_json() if self.answer else None,
+            "refused": self.refused,
+            "retrieved_article_ids": self.context_article_ids,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@lru_cache(maxsize=256)
+def _sentences(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(sentence_spans(text))
+
+
+def covering_sentences(text: str, start: int, end: int) -> list[str]:
+    return [text[s:e] for s, e in _sentences(text) if s < end and e > start]
+
+
+def run_case(chat, case: Case, mode: str, top_k: int | None = None) -> CaseRun:
+    from rag.answer.generative import LLMError
+
+    started = time.perf_counter()
+    history: list[Answer] = []
+    try:
+        for earlier in case.history:
+            history.append(chat.ask(earlier, history=list(history), mode=mode, top_k=top_k))
+        answer = chat.ask(case.question, history=history, mode=mode, top_k=top_k)
+    except (LLMError, ValueError) as err:
+        return CaseRun(case, None, error=str(err), seconds=time.perf_counter() - started)
+    run = CaseRun(case, answer, error=answer.error, seconds=time.perf_counter() - started)
+    describe_retrieval(run, chat.store.catalog)
+    return run
+
+
+def describe_retrieval(run: CaseRun, catalog) -> None:
+    answer, case = run.answer, run.case
+    chunks = catalog.chunks([s.chunk_id for s in answer.sources])
+    wanted = {s.article_id for s in answer.sources} | set(case.reference_article_ids)
+    wanted |= {c.article_id for c in answer.citations}
+    articles = catalog.articles(sorted(wanted))
+    seen: set[str] = set()
+    for source in answer.sources:
+        chunk, article = chunks.get(source.chunk_id), articles.get(source.article_id)
+        if chunk is None or article is None:
+            continue
+        run.contexts.append(chunk.text)
+        run.context_article_ids.append(source.article_id)
+        for sentence in covering_sentences(article.text, chunk.start, chunk.end):
+            if sentence not in seen:
+                seen.add(sentence)
+                run.context_sentences.append(sentence)
+    texts = {aid: a.text for aid, a in articles.items()}
+    for article_id, start, end in quote_spans(case, texts):
+        for sentence in covering_sentences(texts[article_id], start, end):
+            if sentence not in run.reference_sentences:
+                run.reference_sentences.append(sentence)
+    cited = dict.fromkeys(c.article_id for c in answer.citations)
+    run.cited_article_texts = [texts[a] for a in cited if a in texts]
+
+
+def run_cases(chat, cases: list[Case], mode: str, top_k: int | None = None,
+              log: Callable[[str], None] = print, every: int = 25) -> list[CaseRun]:
+    runs = []
+    for i, case in enumerate(cases, start=1):
+        run = run_case(chat, case, mode, top_k)
+        runs.append(run)
+        if i % every == 0 or i == len(cases):
+            refused = sum(1 for r in runs if r.refused)
+            log(f"asked {i}/{len(cases)} ({refused} refused, {sum(1 for r in runs if r.error)} failed)")
+    return runs
+
