@@ -10,12 +10,15 @@ Support scoring (how well a source sentence supports a claim), in [0, 1]:
   so does a term sharing a 4+ letter root with a span term ("signed" / "signatories").
 * semantic: MiniLM cosine of claim and span, mapped from [0.25, 0.75] to [0, 1].
 * number gate: every number and month in the claim (dates, amounts, counts) must occur in
-  the span; a mismatch multiplies the score by 0.3. And when the sentence that best matches
-  the rest of the claim disagrees on a number, the claim is contradicted even if another
-  sentence happens to contain that number: "signed on July 18" is not supported by
-  "had signed on July 12" nor by "wrote ... on July 18".
+  the span; a mismatch multiplies the score by 0.3. And when the sentence that shares most
+  of the claim's words (lexical coverage, by a margin of 0.1) disagrees on a number, the
+  claim is contradicted even if another sentence happens to contain that number: "signed on
+  July 18" is not supported by "had signed on July 12" nor by "wrote ... on July 18", and
+  "wrote to the UN officer on July 12" not by "had signed on July 12". Words, not the
+  embedding, pick that sentence: a long sentence carrying several facts embeds far from a
+  claim about one of them.
 * name gate: a capitalised name in the claim that is in neither the span nor the headline
-  ("Germany also signed") multiplies the score by 0.5.
+  ("Germany also signed") multiplies the score by 0.5 (for a pair of sentences, in neither).
 
 A claim is supported when support >= SUPPORT_THRESHOLD (0.6). When no single sentence
 passes, two neighbouring sentences together may (a claim joining two facts); then both are cited.
@@ -36,7 +39,7 @@ SUPPORT_THRESHOLD = 0.6
 LEXICAL_WEIGHT, SEMANTIC_WEIGHT = 0.6, 0.4
 NUMBER_MISMATCH_FACTOR = 0.3
 MISSING_NAME_FACTOR = 0.5
-# How much better the number-matching sentence must read than a contradicting one.
+# How many more of the claim's words the contradicting sentence must share than the best one.
 CONTRADICTION_MARGIN = 0.1
 PAIR_MAX_DISTANCE = 2
 PAIR_MIN_LEXICAL = 0.3
@@ -164,17 +167,17 @@ class SupportScorer:
             scored.append(Support([spans[i]], score, lexical[i], semantic, missing))
         scored.sort(key=lambda s: -s.score)
         best = scored[0]
-        closest = max(order, key=lambda i: raw[i])
+        closest = max(order, key=lambda i: (lexical[i], raw[i]))
         if (numbers(spans[closest].text) and claim_numbers - numbers(spans[closest].text)
-                and raw[index_of(spans, best.spans[0])] < raw[closest] - CONTRADICTION_MARGIN):
+                and lexical[index_of(spans, best.spans[0])] < lexical[closest] - CONTRADICTION_MARGIN):
             best.contradicted = True
             return best
         if best.supported or len(scored) < 2:
             return best
-        pair = self._pair_support(weights, claim_numbers, scored[:4], span_terms, spans)
+        pair = self._pair_support(weights, claim_numbers, claim_names, scored[:4], span_terms, spans)
         return pair if pair is not None and pair.supported else best
 
-    def _pair_support(self, weights, claim_numbers, candidates, span_terms, spans) -> Support | None:
+    def _pair_support(self, weights, claim_numbers, claim_names, candidates, span_terms, spans) -> Support | None:
         """Two sentences of one article that together carry the claim's terms and numbers."""
         index = {id(s): i for i, s in enumerate(spans)}
         best = None
@@ -193,6 +196,10 @@ class SupportScorer:
                 score = LEXICAL_WEIGHT * lexical + SEMANTIC_WEIGHT * semantic
                 if missing:
                     score *= NUMBER_MISMATCH_FACTOR
+                # The same name gate as for one sentence: two true sentences plus an invented
+                # place ("... in New York") must not add up to support.
+                if claim_names - union - self._title_terms.get(sa.article_id, set()):
+                    score *= MISSING_NAME_FACTOR
                 pair = sorted([sa, sb], key=lambda s: s.position)
                 if best is None or score > best.score:
                     best = Support(pair, score, lexical, semantic, missing)
