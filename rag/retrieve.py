@@ -14,11 +14,23 @@ from rag.sources import Article
 from rag.store import Store, published_day
 
 
+METHODS = ("hybrid", "dense", "bm25")
+
+
 @dataclass
 class Filters:
     article_ids: list[str] | None = None  # only these articles
     published_from: str | None = None  # ISO date, inclusive
     published_to: str | None = None
+
+    def __post_init__(self) -> None:
+        # A date the filter cannot read would otherwise be ignored and every article searched.
+        for name in ("published_from", "published_to"):
+            value = getattr(self, name)
+            if value and published_day(value) is None:
+                raise ValueError(f"{name} must be an ISO date like 2019-07-18, not {value!r}")
+        if isinstance(self.article_ids, str):
+            raise ValueError("article_ids must be a list of article ids, not one string")
 
     def is_empty(self) -> bool:
         return not (self.article_ids or self.published_from or self.published_to)
@@ -84,6 +96,8 @@ class Retriever:
 
     def retrieve(self, query: str, k: int = 6, filters: Filters | None = None, method: str = "hybrid") -> list[Hit]:
         """The ``k`` best chunks for ``query``; ``method`` is hybrid, dense or bm25."""
+        if method not in METHODS:
+            raise ValueError(f"unknown retrieval method {method!r}; use one of {', '.join(METHODS)}")
         pool = max(k * 4, 20)  # fuse from deeper lists than we return
         dense = self.dense(query, pool, filters) if method in ("hybrid", "dense") else []
         lexical = self.lexical(query, pool, filters) if method in ("hybrid", "bm25") else []
