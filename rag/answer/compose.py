@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from rag.answer.record import Answer, AnswerSentence, Citation, Source
 from rag.citations import SentenceSpan, with_markers
 
 REFUSAL_TEXT = "The sources don't say."
+_CLOSED = re.compile(r"[.!?…:;][”\"’')\]]*$")
 
 
 def sources_from_hits(hits) -> list[Source]:
@@ -48,6 +51,9 @@ class AnswerBuilder:
 
     def add(self, text: str, spans: list[SentenceSpan], support: float, unsupported: bool = False) -> None:
         ns = [self.cite(span, support) for span in spans]
+        if text and not _CLOSED.search(text):
+            # A quoted headline has no full stop; without one the next sentence runs on.
+            text += "."
         self.sentences.append(AnswerSentence(text=text, citations=ns, support=round(float(support), 4),
                                              unsupported=unsupported))
 

@@ -10,7 +10,8 @@ relevance = 0.6 * lexical + 0.4 * semantic + 0.1 * answer-type bonus
   "when", a number for "how many/much", a name for "who".
 
 A sentence sharing none of the question's non-name terms is not a candidate: it may talk
-about Qatar but says nothing of "the population of Qatar". The gate refuses, without
+about Qatar but says nothing of "the population of Qatar". (Except, for a why-question, a
+sentence giving a reason in other words that reads as a close paraphrase of the question.) The gate refuses, without
 calling any model, when the best sentence is below RELEVANCE_THRESHOLD, or when a name in
 the question (France, the United States) appears in no retrieved article: the sources
 cannot be about it.
@@ -29,6 +30,11 @@ RELEVANCE_THRESHOLD = 0.4
 TYPE_BONUS = 0.1
 HEADLINE_FACTOR = 0.85  # a headline restates the story; prefer a body sentence saying the same
 SHORTLIST = 10  # sentences embedded per question (latency: ~10 ms each on 2 cores)
+# Reasons are seldom given in the question's words: for "why did Qatar withdraw", "has pulled
+# out ... concerned about" shares no asked term. Such a sentence stays a candidate when it gives
+# a reason and reads as a close paraphrase (cosine >= 0.65). Only for why-questions: for other
+# questions a topical sentence ("had signed on July 12" for "when did he write") would get in.
+PARAPHRASE_SEMANTIC = 0.8
 
 _BOILERPLATE = re.compile(
     r"^(written by|by [A-Z][a-z]+|read more|share this|click here|follow us|subscribe|copyright|all rights reserved"
@@ -39,6 +45,9 @@ _REASON = re.compile(
     r"\b(because|due to|owing to|as a result|in order to|so that|concern\w*|reason\w*|priorit\w*|aim\w*"
     r"|to combat|to avoid|to protect|over (?:its|the|his|her|their)|amid)\b",
     re.IGNORECASE,
+)
+_REASON_QUESTION = re.compile(
+    r"\b(why|what (?:was|were|is|are) the reasons?|(?:what|which|for what) reasons?)\b", re.IGNORECASE
 )
 _PERSONISH = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
 
@@ -80,13 +89,17 @@ def is_boilerplate(text: str) -> bool:
     return bool(_BOILERPLATE.match(text.strip())) or len(text.split()) < 4
 
 
+def is_reason_question(question: str) -> bool:
+    return bool(_REASON_QUESTION.search(question))
+
+
 def answer_type_bonus(question: str, sentence: str) -> float:
     q = question.lower()
     if re.search(r"\b(when|what (?:day|date|year|month)|which (?:day|date|year|month))\b", q):
         return TYPE_BONUS if numbers(sentence) else 0.0
     if re.search(r"\bhow (?:many|much|big|large|long|old)\b|\bwhat (?:was|is) the (?:total|number|figure|amount|value)", q):
         return TYPE_BONUS if re.search(r"\d", sentence) else 0.0
-    if re.search(r"\b(why|what (?:was|is) the reason|for what reason)\b", q):
+    if is_reason_question(q):
         return TYPE_BONUS if _REASON.search(sentence) else 0.0
     if re.search(r"\b(who|whom|whose)\b", q):
         asked = names(question)
@@ -113,8 +126,9 @@ def gather_evidence(question: str, hits, embedder, context_terms: set[str] = fro
     usable = {aid for aid, t in article_terms.items() if question_names <= t}
     if not usable:
         absent = question_names - set().union(*article_terms.values())
-        shown = [w for w in _name_words(question) if set(terms(w)) & absent] or _name_words(question)
-        return Evidence(question, [], f"the sources do not mention {' '.join(shown)}")
+        phrases = _name_phrases(question)
+        shown = [p for p in phrases if set(terms(p)) & absent] or phrases
+        return Evidence(question, [], f"the sources do not mention {', '.join(shown)}")
 
     title_terms = {aid: set(terms(a.title)) for aid, a in articles.items()}
     spans = [s for s in spans_for_hits(hits) if s.article_id in usable and not is_boilerplate(s.text)]
@@ -131,12 +145,14 @@ def gather_evidence(question: str, hits, embedder, context_terms: set[str] = fro
     # What the question asks about beyond its names ("population" in "the population of
     # Qatar"): a sentence sharing none of it talks about the names but does not answer.
     asked = [t for t in weights if t not in question_names]
+    reason_question = is_reason_question(question)
     ranked = []
     for i, cosine in zip(order, cosines):
         span = spans[i]
-        if asked and lexical_coverage({t: 1.0 for t in asked}, span_terms[i]) == 0:
-            continue
         semantic = semantic_score(float(cosine))
+        if asked and lexical_coverage({t: 1.0 for t in asked}, span_terms[i]) == 0 and not (
+                reason_question and _REASON.search(span.text) and semantic >= PARAPHRASE_SEMANTIC):
+            continue
         relevance = 0.6 * lexical[i] + 0.4 * semantic + answer_type_bonus(question, span.text)
         if span.position == 0 and span.text.strip() == articles[span.article_id].title.strip():
             relevance *= HEADLINE_FACTOR
@@ -148,10 +164,21 @@ def gather_evidence(question: str, hits, embedder, context_terms: set[str] = fro
     return Evidence(question, ranked, reason)
 
 
-def _name_words(question: str) -> list[str]:
-    """The question's names as written ("United States"), for messages."""
+def _name_phrases(question: str) -> list[str]:
+    """The question's names as written, neighbouring words kept together ("United States"), for messages."""
     found = names(question)
-    return [w for w in re.findall(r"[A-Za-z][\w'’-]*", question) if re.sub(r"['’]s$", "", w.lower()) in found]
+    phrases: list[list[str]] = []
+    previous_end = -2
+    for match in re.finditer(r"[A-Za-z][\w'’-]*", question):
+        word = re.sub(r"['’]s$", "", match.group())
+        if word.lower() not in found:
+            continue
+        if phrases and question[previous_end:match.start()].strip() == "":
+            phrases[-1].append(word)
+        else:
+            phrases.append([word])
+        previous_end = match.end()
+    return [" ".join(p) for p in phrases]
 
 
 def near_duplicate(a: str, b: str) -> bool:
