@@ -73,12 +73,14 @@ class LLM:
     def stream(self, messages: list[dict], max_tokens: int = 400) -> Iterator[str]:
         """Text deltas. The whole stream is bounded too, not only the wait for each piece."""
         deadline = time.monotonic() + self.timeout * 3
+        written = False
         try:
             stream = self.client.chat.completions.create(
                 model=self.model, messages=messages, max_tokens=max_tokens, temperature=0, stream=True
             )
             for chunk in stream:
                 if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
+                    written = written or bool(chunk.choices[0].delta.content.strip())
                     yield chunk.choices[0].delta.content
                 if time.monotonic() > deadline:
                     stream.close()
@@ -87,6 +89,9 @@ class LLM:
             raise
         except Exception as err:
             raise self._explain(err) from err
+        if not written:
+            # A body that is not an event stream parses as no events at all: say so, not "".
+            raise LLMError(f"the language model at {self.where} sent an empty reply")
 
 
 def format_sources(hits) -> str:
