@@ -20,10 +20,18 @@ _PRONOUN = re.compile(
 )
 _PERSON_PRONOUN = re.compile(r"\b(he|she|him|her)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\b(his|hers)\b", re.IGNORECASE)
-_ELLIPSIS = re.compile(r"^\s*(and|what about|how about|but|also|why|when|where)\b", re.IGNORECASE)
+# "And the petition?", "What about Bahrain?". Not "When/Why/Where ...": those open fresh questions
+# as often as follow-ups, and a follow-up among them has a pronoun ("When did he ...") anyway.
+_ELLIPSIS = re.compile(r"^\s*(and|what about|how about|but|also)\b", re.IGNORECASE)
 # Two or more capitalised words in a row, not a sentence-initial article: a person or place name.
 _FULL_NAME = re.compile(r"(?<![.!?]\s)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)\b")
 _NOT_PEOPLE = {"united nations", "human rights", "human rights council", "united states", "saudi arabia"}
+# News names a person after their office: "Human Rights Council President Coly Seck".
+_TITLES = {
+    "president", "ambassador", "minister", "secretary", "chancellor", "premier", "governor", "senator",
+    "mayor", "king", "queen", "prince", "princess", "chairman", "chairwoman", "chief", "director", "judge",
+    "general", "commissioner", "spokesman", "spokeswoman", "mr", "mrs", "ms", "dr", "sir", "lord", "lady",
+}
 
 
 @dataclass
@@ -66,8 +74,12 @@ def is_follow_up(question: str) -> bool:
 
 def person_in(text: str) -> str | None:
     for match in _FULL_NAME.finditer(re.sub(r"\[\d+\]", "", text)):
-        name = match.group(1)
-        if name.lower() not in _NOT_PEOPLE:
+        words = match.group(1).split()
+        titled = [i for i, w in enumerate(words) if w.lower() in _TITLES]
+        if titled:
+            words = words[titled[-1] + 1:]  # the name after the office
+        name = " ".join(words)
+        if name and name.lower() not in _NOT_PEOPLE:
             return name
     return None
 
