@@ -1,0 +1,155 @@
+"""Ingest against a real Chroma server (``chroma run``) started by the test on a free local port."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from rag.chunking import chunk_article
+from rag.ingest import sync
+from rag.sources import article_id, read_article
+from rag.store import Store, StoreError
+
+pytestmark = pytest.mark.slow
+
+LIMIT = 20 * 1024 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ChromaServer:
+    def __init__(self, data_dir: Path, log: Path):
+        self.data_dir, self.log = data_dir, log
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> "ChromaServer":
+        chroma = Path(sys.executable).with_name("chroma")
+        assert chroma.is_file(), f"chroma CLI not found next to {sys.executable}"
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [str(chroma), "run", "--path", str(self.data_dir), "--host", "127.0.0.1", "--port", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"chroma server exited: {self.log.read_text(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"chroma server did not answer within {timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    server = ChromaServer(tmp_path / "chroma-server", tmp_path / "chroma-server.log").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def expected_ids(sources: Path, files: list[Path]) -> set[str]:
+    return {c.id for p in files for c in chunk_article(read_article(p, sources, LIMIT))}
+
+
+def test_ingest_into_a_chroma_server(tmp_path, chroma_server, make_settings, embedder, run_rag, bbc_sample):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    files = []
+    for i, path in enumerate(bbc_sample(5)):
+        files.append(sources / f"story{i}.txt")
+        shutil.copyfile(path, files[-1])
+    settings = make_settings(sources_dir=sources, chroma_url=chroma_server.url)
+
+    # The CLI, as scripts call it: RAG_CHROMA_URL points at the server.
+    result = run_rag(["ingest", "--json", "--quiet"], settings)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["added"] == 5
+    assert not (Path(settings.store_dir) / "chroma").exists()  # vectors went to the server, not local
+
+    store = Store(settings, embedder.model_id, embedder.dimension)
+    want = expected_ids(sources, files)
+    assert store.vector_ids() == want and store.vector_count() == len(want) == summary["embedded_chunks"]
+    assert store.collection.metadata["embedding_model"] == embedder.model_id
+    first = next(iter(sorted(want)))
+    hit = store.dense_search(embedder.embed_query(store.catalog.chunks([first])[first].text), k=1)
+    assert hit[0][0] == first
+
+    # Incremental, in-process: unchanged costs nothing; an edit replaces that article's chunks.
+    before = embedder.model.texts_embedded
+    again = sync(settings, progress=False, embedder=embedder)
+    assert (again.unchanged, again.embedded_chunks, embedder.model.texts_embedded - before) == (5, 0, 0)
+    files[3].write_text("A different story\n\nThe whole text of this article was replaced today.\n")
+    changed = sync(settings, progress=False, embedder=embedder)
+    assert (changed.updated, changed.unchanged) == (1, 4)
+    assert changed.embedded_chunks == len(expected_ids(sources, [files[3]])) == 1
+    assert store.vector_ids() == expected_ids(sources, files)
+    files[4].unlink()
+    removed = sync(settings, progress=False, embedder=embedder)
+    assert removed.removed == 1
+    assert store.vector_ids() == expected_ids(sources, files[:4])
+    assert not store.collection.get(where={"article_id": article_id(files[4], sources)}, include=[])["ids"]
+
+
+def test_wiped_server_is_refilled_from_the_catalog(tmp_path, make_settings, embedder, seeds_dir):
+    sources = tmp_path / "sources"
+    shutil.copytree(seeds_dir, sources)
+    first = ChromaServer(tmp_path / "server-a", tmp_path / "a.log").start()
+    try:
+        settings = make_settings(sources_dir=sources, chroma_url=first.url)
+        summary = sync(settings, progress=False, embedder=embedder)
+        assert summary.added == 1 and summary.embedded_chunks > 0
+    finally:
+        first.stop()
+
+    # The same store folder (catalog, BM25) now meets an empty server: the vectors come back.
+    second = ChromaServer(tmp_path / "server-b", tmp_path / "b.log").start()
+    try:
+        settings = make_settings(sources_dir=sources, chroma_url=second.url)
+        repaired = sync(settings, progress=False, embedder=embedder)
+        assert repaired.unchanged == 1 and repaired.updated == 0
+        assert repaired.embedded_chunks == summary.embedded_chunks
+        assert any("missing from Chroma" in w["reason"] for w in repaired.warnings)
+        store = Store(settings, embedder.model_id, embedder.dimension)
+        assert store.vector_ids() == expected_ids(sources, sorted(sources.iterdir()))
+    finally:
+        second.stop()
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path, make_settings, run_rag, seeds_dir):
+    settings = make_settings(sources_dir=seeds_dir, chroma_url=f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(StoreError, match="cannot reach the Chroma server"):
+        Store(settings, "m", 384)
+    result = run_rag(["ingest", "--json", "--quiet"], settings)
+    assert result.returncode == 1
+    assert "cannot reach the Chroma server" in result.stderr and "Traceback" not in result.stderr
