@@ -59,7 +59,9 @@ def write_if_changed(path: Path, data: bytes) -> None:
 
 
 def link_or_copy(target: Path, link: Path) -> None:
-    """``link`` -> ``target``; a copy where symlinks are not allowed."""
+    """``link`` -> ``target`` (absolute: a relative target would resolve from the link's folder);
+    a copy where symlinks are not allowed."""
+    target = Path(target).resolve()
     if link.is_symlink() and os.readlink(link) == str(target):
         return
     link.parent.mkdir(parents=True, exist_ok=True)

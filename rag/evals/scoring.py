@@ -193,19 +193,23 @@ def offline_groups(profile: str, embedder, titles: dict[str, str]) -> list[Metri
     ]
 
 
-def judge_groups(judge, embeddings) -> list[MetricGroup]:
+def judge_groups(make_judge: Callable[[], object], embeddings) -> list[MetricGroup]:
+    """``make_judge`` is called once per group: each ``evaluate`` runs its own event loop, and
+    an async HTTP client kept from an earlier loop fails with connection errors."""
     answered_with_reference = lambda r: r.answered and has_reference(r)  # noqa: E731
+    answers_judge, contexts_judge, correctness_judge = make_judge(), make_judge(), make_judge()
     return [
         MetricGroup("judge: answers", lambda r: r.answered, judge_sample, [
-            _legacy("Faithfulness")(llm=judge),
-            _legacy("ResponseRelevancy")(llm=judge, embeddings=embeddings, strictness=1),
+            _legacy("Faithfulness")(llm=answers_judge),
+            # One question per answer: instructor returns a single completion, not n of them.
+            _legacy("ResponseRelevancy")(llm=answers_judge, embeddings=embeddings, strictness=1),
         ], judged=True),
         MetricGroup("judge: contexts", has_reference, judge_sample, [
-            _legacy("LLMContextPrecisionWithReference")(llm=judge),
-            _legacy("LLMContextRecall")(llm=judge, name="llm_context_recall"),
+            _legacy("LLMContextPrecisionWithReference")(llm=contexts_judge),
+            _legacy("LLMContextRecall")(llm=contexts_judge, name="llm_context_recall"),
         ], judged=True),
         MetricGroup("judge: correctness", answered_with_reference, judge_sample, [
-            _legacy("FactualCorrectness")(llm=judge, name="factual_correctness"),
+            _legacy("FactualCorrectness")(llm=correctness_judge, name="factual_correctness"),
         ], judged=True),
     ]
 
@@ -248,20 +252,24 @@ def score_groups(runs: list[CaseRun], groups: list[MetricGroup], run_config=None
         if not rows:
             continue
         recorder = FailureRecorder()
-        result = evaluate(
-            EvaluationDataset(samples=[s for _, s in rows]), metrics=group.metrics,
-            llm=next((m.llm for m in group.metrics if getattr(m, "llm", None) is not None), None),
-            callbacks=[recorder], run_config=run_config, raise_exceptions=not group.judged,
-            show_progress=False,
-        )
+        with warnings.catch_warnings():
+            # evaluate() is deprecated in ragas 0.4 in favour of experiments; it is the API that
+            # scores ragas' metrics and ours in one table, and it is pinned with ragas==0.4.3.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            result = evaluate(
+                EvaluationDataset(samples=[s for _, s in rows]), metrics=group.metrics,
+                llm=next((m.llm for m in group.metrics if getattr(m, "llm", None) is not None), None),
+                callbacks=[recorder], run_config=run_config, raise_exceptions=not group.judged,
+                show_progress=False,
+            )
+        for row_index, metric, message in recorder.errors:  # the reason first, then the bare NaN
+            scores.fail(rows[row_index][0], metric, message)
         for (case_id, _), row in zip(rows, result.scores):
             for name, value in zip(names, row.values()):
                 value = math.nan if value is None else float(value)
                 scores.add(case_id, name, value)
                 if math.isnan(value):
                     scores.fail(case_id, name, "no score (NaN)")
-        for row_index, metric, message in recorder.errors:
-            scores.fail(rows[row_index][0], metric, message)
         if group.judged:
             failed = sum(len(v) for v in scores.failures.values())
             log(f"judged {group.name}: {len(rows)} samples ({failed} failures so far)")

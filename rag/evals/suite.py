@@ -132,7 +132,8 @@ def run_suite(options: EvalOptions, settings=None, chat_factory: Callable | None
     if options.judge and settings.judge_configured:
         from rag.evals.metrics import LocalEmbeddings, make_judge
 
-        groups += judge_groups(make_judge(settings), LocalEmbeddings(embedder))
+        make_judge(settings)  # a configuration error shows before any case is scored
+        groups += judge_groups(lambda: make_judge(settings), LocalEmbeddings(embedder))
         log(f"judge: {settings.judge_model} at {settings.judge_base_url or 'the OpenAI API'}")
     started = time.perf_counter()
     scores = score_groups(runs, groups, _run_config(settings), log)
