@@ -46,7 +46,12 @@ PAIR_MIN_LEXICAL = 0.3
 # Embedding every candidate sentence would dominate latency; the lexically best ones go on.
 SEMANTIC_SHORTLIST = 8
 
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# "[1]", "[1, 3]", "[2-4]" and, as small models often write them, "[Source 1]", "[Sources 1, 2]".
+_NUMBERS = r"\d+(?:\s*[-–]\s*\d+)?(?:\s*[,;]\s*\d+(?:\s*[-–]\s*\d+)?)*"
+_MARKER_TEXT = rf"\[(?:[Ss]ources?\s*)?({_NUMBERS})\]"
+_MARKER = re.compile(rf"\s*{_MARKER_TEXT}")
+_LEADING_MARKERS = re.compile(rf"^(\s*{_MARKER_TEXT})+")
+MAX_MARKER_RANGE = 20  # "[1-300]" is no citation
 
 
 @dataclass(frozen=True)
@@ -214,10 +219,13 @@ def index_of(spans: list[SentenceSpan], span: SentenceSpan) -> int:
 
 
 def parse_markers(sentence: str) -> tuple[str, list[int]]:
-    """'Qatar withdrew [1][3].' -> ('Qatar withdrew.', [1, 3])."""
+    """'Qatar withdrew [1][3].' -> ('Qatar withdrew.', [1, 3]); '[2-4]' -> [2, 3, 4]."""
     found: list[int] = []
     for match in _MARKER.finditer(sentence):
-        found += [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+        for item in re.split(r"\s*[,;]\s*", match.group(1)):
+            ends = [int(n) for n in re.split(r"\s*[-–]\s*", item)]
+            low, high = ends[0], ends[-1]
+            found += list(range(low, high + 1)) if 0 <= high - low <= MAX_MARKER_RANGE else [low]
     clean = _MARKER.sub("", sentence)
     clean = re.sub(r"\s+([.,;:!?])", r"\1", clean).strip()
     return clean, list(dict.fromkeys(found))
@@ -230,11 +238,11 @@ def split_answer_sentences(text: str) -> list[str]:
         piece = text[s:e]
         # punkt puts a marker written after the full stop ("... July 12. [1]") at the start of
         # the next sentence; give it back to the sentence it belongs to.
-        lead = re.match(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\])+", piece)
+        lead = _LEADING_MARKERS.match(piece)
         if lead and out:
             out[-1] += lead.group(0)
             piece = piece[lead.end():].strip()
-        if piece and not re.fullmatch(r"[\s\[\],;\d]*", piece):
+        if piece and _MARKER.sub("", piece).strip(" ,;"):
             out.append(piece)
         elif piece and out:
             out[-1] += piece

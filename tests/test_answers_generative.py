@@ -205,6 +205,13 @@ def test_a_marker_beyond_the_sources_is_dropped(chat, script):
     assert answer.citations[0].quote == seed_sentence(SIGNED)
 
 
+def test_source_markers_in_another_style_are_read_not_shown(chat, script):
+    script.handler = lambda body: f"Ali Mansouri signed the letter on July 12 [Source {source_of(body, SIGNED)}]."
+    answer = chat.ask(SIGNER_Q, mode="generative")
+    assert answer.answer == "Ali Mansouri signed the letter on July 12 [1]."
+    assert answer.citations[0].quote == seed_sentence(SIGNED) and not answer.sentences[0].unsupported
+
+
 def test_a_false_statement_is_flagged_unsupported_and_not_cited(chat, script):
     def false_date(body):
         return f"Ali Mansouri signed the letter on July 18 [{source_of(body, SIGNED)}]."
