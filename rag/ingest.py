@@ -47,11 +47,6 @@ class SyncSummary:
         return text
 
 
-def _display_path(path: Path, root: Path) -> str:
-    # The name in the sources folder, not a symlink's target.
-    return article_id(path, root)
-
-
 def _in_scope(article: str, scopes: list[str] | None) -> bool:
     if scopes is None:
         return True
@@ -99,9 +94,11 @@ def sync(
     by_hash: dict[str, str] = {}
     todo: list[tuple[Article, list[Chunk], bool]] = []  # (article, chunks, is_new)
 
-    for path in iter_source_files(root, paths):
-        shown = _display_path(path, root)
-        aid = article_id(path, root)
+    files = [(path, article_id(path, root)) for path in iter_source_files(root, paths)]
+    # Files already indexed go first, so a new copy of one is the duplicate, not the indexed original.
+    files.sort(key=lambda item: item[1] not in known)
+    for path, aid in files:
+        shown = aid  # the name in the sources folder (a symlink's own name, not its target)
         try:
             data = read_bytes(path, max_bytes)
         except SourceError as err:

@@ -356,6 +356,21 @@ def test_bad_inputs_are_skipped_with_reasons_and_never_crash(
     assert embedded == summary.embedded_chunks
 
 
+def test_new_copy_of_an_indexed_file_is_the_duplicate(tmp_path, make_settings, embedder, bbc_sample):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    original = sources / "story.txt"
+    shutil.copyfile(bbc_sample(1)[0], original)
+    settings = make_settings(sources_dir=sources)
+    run_sync(settings, embedder)
+    shutil.copyfile(original, sources / "a-copy.txt")  # sorts before the indexed original
+    summary, embedded = run_sync(settings, embedder)
+    assert summary.skipped == [{"path": "a-copy.txt", "reason": "duplicate of story.txt"}]
+    assert (summary.unchanged, summary.removed, summary.added, embedded) == (1, 0, 0, 0)
+    assert_index_matches(Store(settings, embedder.model_id, embedder.dimension),
+                         expected_chunks(settings, [original]))
+
+
 @pytest.mark.timeout(120)
 def test_indexed_file_that_turns_bad_keeps_its_chunks(
     tmp_path, make_settings, embedder, bbc_dir, bbc_sample, bbc_non_utf8_file
