@@ -125,9 +125,13 @@ def _status_html(lines: list[tuple[str, str]]) -> str:
 
 
 def _header_html(count: int, sources_dir) -> str:
+    if count:
+        what = f"Ask about the {count} article{'s' if count != 1 else ''} in <code>{esc(sources_dir)}</code>. "
+    else:
+        what = (f"No articles are indexed yet: add files under “Add articles”, or put them in "
+                f"<code>{esc(sources_dir)}</code> and run “rag ingest”. ")
     return (
-        '<div class="sc-header"><h1>sourcechat</h1>'
-        f"<p>Ask about the {count} article{'s' if count != 1 else ''} in <code>{esc(sources_dir)}</code>. "
+        f'<div class="sc-header"><h1>sourcechat</h1><p>{what}'
         "Every answer quotes the sentences it rests on: click a number such as [1] to see the "
         "passage, highlighted, in the sources panel. When the articles don't say, the app says so.</p></div>"
     )
@@ -189,7 +193,7 @@ def build_app(settings=None, service: ChatService | None = None):
                 raise RuntimeError("the answer stream ended without an answer")
         except NoIndexError:
             notice = ("No articles are indexed yet. Add files under “Add articles” below, "
-                      "or run `rag ingest` and reload.")
+                      "or run “rag ingest” and reload the page.")
             yield shown + [{"role": "assistant", "content": notice_html(notice)}], panel_html(turns), turns, ""
             return
         except (StoreError, LLMError, ValueError) as err:
@@ -241,7 +245,7 @@ def build_app(settings=None, service: ChatService | None = None):
             with gr.Column(scale=3, min_width=360):
                 chatbot = gr.Chatbot(
                     elem_id="sc-chat", label="Chat", show_label=False, height=540, sanitize_html=True, render_markdown=True,
-                    latex_delimiters=[], feedback_options=None, buttons=["copy"], layout="bubble",
+                    latex_delimiters=[], feedback_options=None, buttons=[], layout="bubble",
                     placeholder="Ask a question about the articles. Answers cite their sources.",
                 )
                 with gr.Row(equal_height=True):

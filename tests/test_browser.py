@@ -30,12 +30,18 @@ MODEL_ANSWER = ("Ali Mansouri signed the letter on behalf of Qatar on July 12 [1
                 "Germany also signed the letter in May [2].")
 
 
+MODEL_PAUSE = 1.5
+# (time, question) of every request the model received, to see which were in flight together.
+MODEL_CALLS: list[tuple[float, str]] = []
+
+
 def scripted_model(request: dict) -> Reply:
     question = request["messages"][-1]["content"]
+    MODEL_CALLS.append((time.monotonic(), question))
     if "trade" in question:
         return Reply("Trade reached $13 billion [1].", delay=LLM_TIMEOUT * 4)
     # The pause keeps the retrieved sources on screen alone for a moment before the text.
-    return Reply(MODEL_ANSWER, delay=1.5)
+    return Reply(MODEL_ANSWER, delay=MODEL_PAUSE)
 
 
 @pytest.fixture(scope="module")
@@ -257,3 +263,26 @@ def test_uploaded_article_is_indexed_and_answers_questions(page, app, tmp_path):
     page.set_input_files("#sc-files input[type=file]", [str(big)])
     page.get_by_text("exceed the maximum allowed size of 1.0 Mb").wait_for()
     assert not (app.sources / "uploads" / "big.txt").exists()
+
+
+def test_two_readers_are_answered_at_the_same_time(browser, app, page):
+    """With one request at a time the second question would reach the model only after the
+    first answer (MODEL_PAUSE later); answered concurrently, both are in flight together."""
+    other_context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    other = other_context.new_page()
+    other.goto(app.url)
+    other.wait_for_selector("#sc-question textarea", timeout=30_000)
+    for reader in (page, other):
+        choose_mode(reader, "generative")
+        reader.fill("#sc-question textarea", SIGNER_QUESTION)
+    started = time.monotonic()
+    page.click("#sc-send")
+    other.click("#sc-send")
+    for reader in (page, other):
+        reader.wait_for_function("() => document.querySelector('#sc-chat .sc-answer .sc-text')"
+                                 " && !document.querySelector('#sc-chat .sc-streaming')", timeout=30_000)
+        assert "Ali Mansouri signed the letter" in reader.locator(FINAL_ANSWERS).last.inner_text()
+    other_context.close()
+    calls = [at for at, question in MODEL_CALLS if at >= started and question == SIGNER_QUESTION]
+    assert len(calls) == 2
+    assert abs(calls[1] - calls[0]) < MODEL_PAUSE
