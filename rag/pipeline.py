@@ -42,7 +42,7 @@ class SourceChat:
     @property
     def llm(self) -> LLM:
         if not self.settings.llm_configured:
-            raise LLMError("no language model is configured: set OPENAI_API_KEY or OPENAI_BASE_URL")
+            raise LLMError("no language model is configured: set OPENAI_API_KEY or OPENAI_BASE_URL", unreachable=True)
         with self._lock:
             if self._llm is None:
                 self._llm = LLM(self.settings)
@@ -62,17 +62,25 @@ class SourceChat:
 
     def standalone(self, question: str, history, mode: str) -> tuple[str, set[str]]:
         """The follow-up as a standalone question, and context terms from earlier turns."""
+        standalone, context, _ = self._rewrite(question, history, mode)
+        return standalone, context
+
+    def _rewrite(self, question: str, history, mode: str) -> tuple[str, set[str], LLMError | None]:
+        """``standalone`` plus the error of a model that could not be reached for the rewrite."""
         turns = turns_from_history(history)
         rewritten, context = rewrite_deterministic(question, turns)
         if mode == "generative" and turns and is_follow_up(question):
             prompt = render("condense", history=history_text(turns), question=question)
             try:
                 condensed = self.llm.complete([{"role": "user", "content": prompt}], max_tokens=80)
-            except LLMError:
-                condensed = ""  # the answer call will report the failure; keep the rule-based rewrite
+            except LLMError as err:
+                # Keep the rule-based rewrite. A model that answered with an error may still answer
+                # the question; one that timed out or cannot be reached is not asked a second time,
+                # so a reader waits one timeout for the error, not two.
+                return rewritten, context, err if err.unreachable else None
             if condensed and len(condensed) < 400:
-                return condensed.strip().strip('"'), context
-        return rewritten, context
+                return condensed.strip().strip('"'), context, None
+        return rewritten, context, None
 
     def ask_stream(self, question: str, history=None, mode: str | None = None, top_k: int | None = None,
                    filters: Filters | None = None) -> Iterator[SourcesEvent | TextEvent | AnswerEvent]:
@@ -81,7 +89,7 @@ class SourceChat:
         if not question:
             raise ValueError("the question is empty")
         self._check_index()
-        standalone, context = self.standalone(question, history, mode)
+        standalone, context, model_down = self._rewrite(question, history, mode)
         hits = self.retriever.retrieve(standalone, top_k or self.settings.top_k, filters)
         yield SourcesEvent(sources_from_hits(hits), standalone)
         evidence = gather_evidence(standalone, hits, self.embedder, context)
@@ -98,6 +106,8 @@ class SourceChat:
             return
         pieces: list[str] = []
         try:
+            if model_down is not None:
+                raise model_down
             for delta in self.llm.stream(answer_messages(standalone, hits)):
                 pieces.append(delta)
                 yield TextEvent(delta)

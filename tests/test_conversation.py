@@ -195,3 +195,24 @@ def test_a_fresh_question_in_a_generative_conversation_costs_no_rewrite_call(gen
     answer = generative.ask(question, history=[first_turn], mode="generative")
     assert [is_condense(b) for b in fake.requests] == [False]
     assert answer.standalone_question == question and "$13 billion" in answer.answer
+
+
+def test_a_follow_up_to_a_model_that_times_out_waits_one_timeout_not_two(store_root, fake, first_turn):
+    import time
+
+    from rag.pipeline import SourceChat
+
+    timeout = 2.0
+    chat = SourceChat(make_settings(store_root, openai_base_url=fake.base_url, openai_api_key="k",
+                                    llm_timeout=timeout, llm_retries=0))
+    fake.requests.clear()
+    fake.holder["reply"] = lambda body: Reply(WROTE_STANDALONE, delay=timeout + 3)
+    chat.llm  # the client (and the openai package) load before the clock starts
+    started = time.monotonic()
+    answer = chat.ask(WROTE_Q, history=[first_turn], mode="generative")
+    elapsed = time.monotonic() - started
+    assert answer.error and "did not answer within 2 s" in answer.error
+    assert [is_condense(b) for b in fake.requests] == [True]  # the answer call is not tried as well
+    assert elapsed < 2 * timeout, elapsed
+    # The reader still sees where the answer would have come from, found with the rule-based rewrite.
+    assert answer.standalone_question == WROTE_STANDALONE and answer.sources

@@ -24,7 +24,15 @@ UNCITED_MARGIN = 0.1
 
 
 class LLMError(RuntimeError):
-    """The language model could not answer; the message is shown to the reader as is."""
+    """The language model could not answer; the message is shown to the reader as is.
+
+    ``unreachable``: it timed out or could not be connected to, so asking again at once is
+    pointless (as opposed to an error reply, which a second request may not repeat).
+    """
+
+    def __init__(self, message: str, unreachable: bool = False):
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class LLM:
@@ -48,9 +56,10 @@ class LLM:
         import openai
 
         if isinstance(err, openai.APITimeoutError):
-            return LLMError(f"the language model at {self.where} did not answer within {self.timeout:g} s")
+            return LLMError(f"the language model at {self.where} did not answer within {self.timeout:g} s",
+                            unreachable=True)
         if isinstance(err, openai.APIConnectionError):
-            return LLMError(f"cannot reach the language model at {self.where}")
+            return LLMError(f"cannot reach the language model at {self.where}", unreachable=True)
         if isinstance(err, openai.AuthenticationError):
             return LLMError(f"the language model at {self.where} rejected the API key")
         if isinstance(err, openai.NotFoundError):
