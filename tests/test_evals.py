@@ -242,3 +242,26 @@ def test_rag_eval_rejects_bad_options_with_a_clear_message(run_rag, tmp_path, ar
     done = run_rag(args + ["--out", str(tmp_path / "out")], timeout=120)
     assert done.returncode == 1
     assert message in done.stderr
+
+
+# -- generative answers are scored the same way ------------------------------------------------
+
+
+@pytest.mark.eval
+def test_generative_answers_are_scored_and_an_uncited_claim_counts_against_them(eval_out):
+    from fake_openai import FakeOpenAI
+
+    from rag.evals.suite import EvalOptions, run_suite
+    from rag.settings import Settings
+
+    text = "Ali Mansouri had signed the letter backing China on July 12 [1]. Germany also signed the letter [1]."
+    with FakeOpenAI([text]) as fake:
+        settings = Settings(_env_file=None, chroma_url=None, embedding_backend="local", openai_base_url=fake.base_url,
+                            openai_api_key="test", llm_timeout=20, llm_retries=0, judge_model=None)
+        options = EvalOptions(dataset="seeds", mode="generative", out_dir=eval_out, limit=3, progress=False)
+        result = run_suite(options, settings=settings, log=lambda line: None)
+    assert result.profile == "seeds.generative" and result.thresholds is None  # reported, not gated
+    assert all(run.answer.mode == "generative" and not run.error for run in result.runs)
+    for run in result.runs:
+        assert [s.unsupported for s in run.answer.sentences] == [False, True]
+        assert result.scores.per_case[run.case.id]["citation_faithfulness"] == 0.5
