@@ -132,9 +132,13 @@ def cmd_eval(args) -> int:
     from rag.evals.corpus import CorpusError
     from rag.evals.dataset import DatasetError
     from rag.evals.report import summary_table, verdict_line
-    from rag.evals.scoring import ThresholdError
     from rag.evals.suite import EvalOptions, run_suite
     from rag.pipeline import NoIndexError
+
+    try:
+        from rag.evals.scoring import ThresholdError
+    except ImportError as err:  # ragas and its extras come with the eval extra
+        return _err(f"rag eval needs the eval extra: pip install 'sourcechat[eval]' ({err})")
     from rag.store import StoreError
 
     options = EvalOptions(dataset=args.dataset, mode=args.mode, out_dir=Path(args.out), limit=args.limit,
