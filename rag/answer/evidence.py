@@ -10,11 +10,11 @@ relevance = 0.6 * lexical + 0.4 * semantic + 0.1 * answer-type bonus
   "when", a number for "how many/much", a name for "who".
 
 A sentence sharing none of the question's non-name terms is not a candidate: it may talk
-about Qatar but says nothing of "the population of Qatar". (Except, for a why-question, a
-sentence giving a reason in other words that reads as a close paraphrase of the question.) The gate refuses, without
-calling any model, when the best sentence is below RELEVANCE_THRESHOLD, or when a name in
-the question (France, the United States) appears in no retrieved article: the sources
-cannot be about it.
+about Qatar but says nothing of "the population of Qatar" (except, for a why-question, a
+sentence giving a reason in other words that reads as a close paraphrase of the question).
+The gate refuses, without calling any model, when the best sentence is below
+RELEVANCE_THRESHOLD, or when a name in the question (France, the United States) appears in
+no retrieved article: the sources cannot be about it.
 """
 
 from __future__ import annotations
