@@ -177,3 +177,32 @@ def test_with_markers_puts_the_numbers_before_the_closing_punctuation():
     assert with_markers("Qatar withdrew.", [1, 2]) == "Qatar withdrew [1][2]."
     assert with_markers("He said \u201cno.\u201d", [3]) == "He said \u201cno [3].\u201d"
     assert with_markers("Qatar withdrew.", []) == "Qatar withdrew."
+
+
+# -- known limits: these document what word overlap plus one embedding cannot tell apart ---------
+
+KNOWN_FALSE_BUT_SUPPORTED = [
+    "Qatar deported Ablikim Yusuf to China.",  # the article: activists urged Doha *not* to deport him
+    "Qatar increased its support for China.",  # the headline says it withdrew it
+    "Qatar is China's third largest trade partner.",  # the roles are the other way round
+]
+KNOWN_TRUE_BUT_UNSUPPORTED = [
+    "Qatar said it wanted to keep a neutral stance.",  # "we wish to maintain a neutral stance": "we" is Qatar
+    "Around 2 million Uighurs live in Xinjiang province.",  # a side fact of a long sentence about the letter
+]
+
+
+@pytest.mark.xfail(strict=True, reason="support scoring has no notion of negation, antonyms or roles")
+@pytest.mark.parametrize("claim", KNOWN_FALSE_BUT_SUPPORTED)
+def test_known_limit_false_claims_with_the_same_words(seed, claim):
+    from rag.citations import spans_for_hits
+
+    assert not seed["scorer"].best_support(claim, spans_for_hits(seed["hits"])).supported
+
+
+@pytest.mark.xfail(strict=True, reason="a quoted 'we' is not resolved; a side fact of a long sentence embeds far away")
+@pytest.mark.parametrize("claim", KNOWN_TRUE_BUT_UNSUPPORTED)
+def test_known_limit_true_claims_in_other_words(seed, claim):
+    from rag.citations import spans_for_hits
+
+    assert seed["scorer"].best_support(claim, spans_for_hits(seed["hits"])).supported
