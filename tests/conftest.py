@@ -145,7 +145,7 @@ def run_rag():
     """``run_rag(["ingest", "--json"], settings)``: run the CLI in a subprocess, capture its output."""
 
     def run(args: list[str], settings=None, *, cwd: Path | None = None, prefix: list[str] | None = None,
-            timeout: float = 180, **env: str) -> subprocess.CompletedProcess:
+            timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             (prefix or []) + _rag_command() + list(args),
             env=_rag_env(settings, **env),

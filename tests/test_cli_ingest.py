@@ -111,7 +111,7 @@ def test_model_mismatch_error_then_rebuild(tmp_path, make_settings, run_rag, rag
     settings = make_settings(sources_dir=sources)
     # An index built by another embedding model (same vectors, another recorded model id).
     built = subprocess.run([sys.executable, "-c", _BUILD_WITH_OTHER_MODEL], env=rag_env(settings),
-                           capture_output=True, text=True, timeout=120)
+                           capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     chunks = int(built.stdout.strip().splitlines()[-1])
     assert chunks > 0
