@@ -75,6 +75,8 @@ def cmd_ask(args) -> int:
         return _err(str(err))
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
+        if answer.error:
+            print(f"error: {answer.error}", file=sys.stderr)
     else:
         _render(answer, sys.stdout)
     return 1 if answer.error else 0

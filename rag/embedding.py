@@ -157,7 +157,10 @@ _shared_lock = threading.Lock()
 
 def get_embedder(settings) -> Embedder:
     """One embedder per backend per process (loading the ONNX session costs ~0.3 s)."""
-    key = (settings.embedding_backend, settings.openai_embedding_model, settings.openai_base_url)
+    if settings.embedding_backend == "local":
+        key = ("local", settings.embed_batch_size)
+    else:
+        key = ("openai", settings.openai_embedding_model, settings.openai_base_url)
     with _shared_lock:
         if key not in _shared:
             _shared[key] = _build_embedder(settings)

@@ -153,6 +153,12 @@ def gather_evidence(question: str, hits, embedder, context_terms: set[str] = fro
         if asked and lexical_coverage({t: 1.0 for t in asked}, span_terms[i]) == 0 and not (
                 reason_question and _REASON.search(span.text) and semantic >= PARAPHRASE_SEMANTIC):
             continue
+        # Most of the names the question asks about must be in the sentence itself (or the
+        # headline): "trade between China and Saudi Arabia" is not answered by the China-Qatar
+        # figure just because Saudi Arabia appears elsewhere in the article. Half may be
+        # missing: "Ablikim Yusuf" is "Yusuf" in the next sentence, "UN" is "United Nations".
+        if question_names and len(question_names - span_terms[i] - title_terms[span.article_id]) > len(question_names) / 2:
+            continue
         relevance = 0.6 * lexical[i] + 0.4 * semantic + answer_type_bonus(question, span.text)
         if span.position == 0 and span.text.strip() == articles[span.article_id].title.strip():
             relevance *= HEADLINE_FACTOR

@@ -1,8 +1,8 @@
 """The extractive answerer: quotes the few sentences that best answer the question.
 
 No model writes anything, so every sentence is its own citation (support 1.0). Sentences
-are chosen by relevance (rag/answer/evidence.py), near-duplicates dropped, and put back in
-the order the article tells them so the answer reads like a short excerpt.
+are chosen by relevance (rag/answer/evidence.py), near-duplicates dropped; the best one
+comes first and the rest follow in the order the article tells them.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ def answer_extractive(question: str, hits, evidence: Evidence, standalone_questi
         if any(near_duplicate(candidate.span.text, c.span.text) for c in chosen):
             continue
         chosen.append(candidate)
-    # Reading order: the best sentence's article first, then by position within each article.
+    # The answer first; the sentences that add to it follow in the order their articles tell them.
     article_order = {aid: i for i, aid in enumerate(dict.fromkeys(c.span.article_id for c in chosen))}
-    chosen.sort(key=lambda c: (article_order[c.span.article_id], c.span.position))
+    chosen[1:] = sorted(chosen[1:], key=lambda c: (article_order[c.span.article_id], c.span.position))
     builder = AnswerBuilder(question, "extractive", hits, standalone_question)
     for item in chosen:
         builder.add(item.span.text, [item.span], support=1.0)
