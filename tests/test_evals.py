@@ -84,7 +84,7 @@ def test_a_quote_that_is_not_in_its_article_is_reported(tmp_path):
 def test_thresholds_are_real_minimums(tmp_path):
     from rag.evals.scoring import ThresholdError, load_thresholds
 
-    for profile in ("seeds.extractive", "seeds-distractors.extractive"):
+    for profile in ("seeds.extractive", "seeds-distractors.extractive", "realtimeqa-2025.extractive"):
         values = load_thresholds(THRESHOLDS_FILE, profile)
         assert values, profile
         assert all(0 < v < 1 for v in values.values()), profile  # 1.0 would fail on any slip, 0 never
