@@ -13,8 +13,8 @@ A sentence sharing none of the question's non-name terms is not a candidate: it 
 about Qatar but says nothing of "the population of Qatar" (except, for a why-question, a
 sentence giving a reason in other words that reads as a close paraphrase of the question).
 The gate refuses, without calling any model, when the best sentence is below
-RELEVANCE_THRESHOLD, or when a name in the question (France, the United States) appears in
-no retrieved article: the sources cannot be about it.
+RELEVANCE_THRESHOLD, or when a name or a number in the question (France, the United States,
+2018) appears in no retrieved article: the sources cannot be about it.
 """
 
 from __future__ import annotations
@@ -122,13 +122,20 @@ def gather_evidence(question: str, hits, embedder, context_terms: set[str] = fro
         weights.pop(term, None)
     question_names = set(terms(" ".join(names(question)))) - set(context_terms)
     article_terms = {aid: set(terms(a.text)) | set(terms(a.title)) for aid, a in articles.items()}
-    # An article that lacks a name the question asks about cannot answer it.
-    usable = {aid for aid, t in article_terms.items() if question_names <= t}
-    if not usable:
+    # An article that lacks a name or a number the question asks about cannot answer it:
+    # "Who won the 2018 World Cup?" is not answered by a 2005 story about the World Cup.
+    question_numbers = numbers(question) - {n for t in context_terms for n in numbers(t)}
+    article_numbers = {aid: numbers(a.text) | numbers(a.title) for aid, a in articles.items()}
+    usable = {aid for aid, t in article_terms.items()
+              if question_names <= t and question_numbers <= article_numbers[aid]}
+    if not usable and not any(question_names <= t for t in article_terms.values()):
         absent = question_names - set().union(*article_terms.values())
         phrases = _name_phrases(question)
         shown = [p for p in phrases if set(terms(p)) & absent] or phrases
         return Evidence(question, [], f"the sources do not mention {', '.join(shown)}")
+    if not usable:
+        missing = sorted(question_numbers - set().union(*article_numbers.values())) or sorted(question_numbers)
+        return Evidence(question, [], f"the sources do not mention {', '.join(missing)}")
 
     title_terms = {aid: set(terms(a.title)) for aid, a in articles.items()}
     spans = [s for s in spans_for_hits(hits) if s.article_id in usable and not is_boilerplate(s.text)]
