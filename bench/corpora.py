@@ -31,9 +31,10 @@ def realtimeqa_questions() -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def answerable(questions: list[dict], articles: Path) -> list[dict]:
+def answerable(questions: list[dict], articles: Path, present: set[str] | None = None) -> list[dict]:
     """Questions whose gold answer occurs in the body of one of their own articles (the fair
-    subset: 385 of 830, matching case-insensitively, front matter left out)."""
+    subset: 385 of 830, matching case-insensitively, front matter left out). With ``present``,
+    only articles whose ids are in it count (an index of a subset)."""
     import frontmatter
 
     out = []
@@ -41,7 +42,7 @@ def answerable(questions: list[dict], articles: Path) -> list[dict]:
         texts = []
         for doc in q["doc_ids"]:
             path = articles / f"{doc}.md"
-            if path.is_file():
+            if path.is_file() and (present is None or doc in present):
                 texts.append(frontmatter.load(path).content.lower())
         golds = [a for a in q["answers"] if a.strip()]
         if any(g.lower() in t for g in golds for t in texts):

@@ -7,7 +7,10 @@ first such chunk (top 10).
     python bench/retrieval.py [--limit N]
 
 The index is built (incrementally) in bench/out/stores/rtqa; the first build embeds ~66k
-chunks (about 50 minutes on 2 cores).
+chunks (about 50 minutes on 2 cores). ``--sources DIR --store DIR`` scores an existing index
+of a subset instead (e.g. the one ``rag eval --dataset realtimeqa-2025 --limit 100`` builds:
+its questions' own articles plus distractors); only questions whose answer is in an
+article there count.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ KS = (1, 5, 10)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=0, help="only the first N answerable questions")
+    parser.add_argument("--sources", type=Path, help="a folder of RealTime QA articles (default: all)")
+    parser.add_argument("--store", type=Path, help="its index (default bench/out/stores/rtqa)")
     args = parser.parse_args()
 
     from rag.ingest import sync
@@ -37,12 +42,14 @@ def main() -> None:
     from rag.store import open_store
 
     articles = unpacked("realtimeqa-2025")
-    settings = Settings(sources_dir=articles, store_dir=OUT / "stores" / "rtqa")
+    sources = args.sources or articles
+    settings = Settings(sources_dir=sources, store_dir=args.store or OUT / "stores" / "rtqa")
     summary = sync(settings, progress=True)
     print(f"index: {summary.articles} articles, {summary.chunks} chunks "
           f"(embedded now: {summary.embedded_chunks})", file=sys.stderr)
 
-    questions = answerable(realtimeqa_questions(), articles)
+    present = {p.stem for p in Path(sources).glob("*.md")}
+    questions = answerable(realtimeqa_questions(), articles, present)
     if args.limit:
         questions = questions[: args.limit]
     from rag.embedding import get_embedder
