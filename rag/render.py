@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from rag.citations import SUPPORT_THRESHOLD
 from rag.answer.record import Answer, Citation, Source
 
 # The same closing punctuation rule as rag.citations.with_markers: "signed on July 12 [1]."
@@ -209,8 +210,9 @@ def passage_window(text: str, start: int, end: int, budget: int = PASSAGE_BUDGET
 def passage_html(text: str, start: int, end: int, highlight: bool = True) -> str:
     """The passage around text[start:end], escaped, with the span in <mark> when ``highlight``."""
     a, b = passage_window(text, start, end)
-    before = ("…" if a > 0 else "") + text[a:start]
-    after = text[end:b] + ("…" if b < len(text) else "")
+    # "…" only where the window cuts into a paragraph; a whole paragraph needs no mark.
+    before = ("…" if a > 0 and text[a - 1] != "\n" else "") + text[a:start]
+    after = text[end:b] + ("…" if b < len(text) and text[b] != "\n" else "")
     middle = esc(text[start:end])
     if highlight:
         middle = f'<mark class="sc-quote">{middle}</mark>'
@@ -232,6 +234,13 @@ def _meta_line(source: str, published: str | None, url: str | None, extra: str =
     return f'<div class="sc-meta">{" · ".join(bits)}</div>'
 
 
+def support_label(support: float) -> str:
+    """Plain words for the support score shown on a citation card."""
+    if support >= 0.999:
+        return "quoted word for word"
+    return f"checked: supports the sentence (score {support:.2f}, {SUPPORT_THRESHOLD:.2f} needed)"
+
+
 def _citation_card(turn_index: int, citation: Citation, text: str | None) -> str:
     if text is not None and text[citation.start : citation.end] == citation.quote:
         passage = passage_html(text, citation.start, citation.end)
@@ -242,7 +251,7 @@ def _citation_card(turn_index: int, citation: Citation, text: str | None) -> str
         f'<details class="sc-card sc-citation" id="cite-{turn_index}-{citation.n}">'
         f'<summary><span class="sc-n">[{citation.n}]</span> <span class="sc-title">{esc(citation.title)}</span>'
         f'<span class="sc-preview">{esc(quoted(_clip(citation.quote, QUOTE_PREVIEW)))}</span></summary>'
-        f"{_meta_line(citation.source, citation.published, citation.url, f'support {citation.support:.2f}')}"
+        f"{_meta_line(citation.source, citation.published, citation.url, support_label(citation.support))}"
         f"{passage}</details>"
     )
 
