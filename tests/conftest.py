@@ -16,6 +16,11 @@ import pytest
 
 import rag  # noqa: F401  (sets the offline environment before the heavy libraries load)
 
+# Every test states the settings it needs; a developer's own RAG_* or OPENAI_* variables must not
+# leak in (an OPENAI_API_KEY alone would switch answers to a real, paid model).
+for _name in [n for n in os.environ if n.startswith(("RAG_", "OPENAI_"))]:
+    del os.environ[_name]
+
 REPO = Path(__file__).resolve().parents[1]
 # CI clones the repository somewhere else, with shared/ beside it.
 SHARED_DATA = REPO.parent / "shared" / "data"
