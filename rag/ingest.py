@@ -17,9 +17,6 @@ from rag.catalog import READY
 from rag.chunking import Chunk, chunk_article
 from rag.sources import Article, SourceError, article_id, file_hash, is_utf8, iter_source_files, parse_article, read_bytes
 
-# Embedding in groups bounds the work a killed run loses and lets Chroma write in batches.
-GROUP_CHUNKS = 256
-
 Progress = Callable[[int, int], None]
 
 
@@ -156,7 +153,7 @@ def _embed_and_write(store, embedder, todo, summary: SyncSummary, progress) -> N
         if item is not None:
             group.append(item)
             size += len(item[1])
-            if size < GROUP_CHUNKS:
+            if size < store.settings.ingest_group_chunks:
                 continue
         if not group:
             break

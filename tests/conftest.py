@@ -129,6 +129,7 @@ def _rag_env(settings=None, **extra: str) -> dict[str, str]:
             env["RAG_CHROMA_URL"] = settings.chroma_url
         env["RAG_CHUNK_SIZE"] = str(settings.chunk_size)
         env["RAG_CHUNK_OVERLAP"] = str(settings.chunk_overlap)
+        env["RAG_INGEST_GROUP_CHUNKS"] = str(settings.ingest_group_chunks)
     env.update(extra)
     return env
 

@@ -21,7 +21,7 @@ import pytest
 from rag.bm25 import BM25Index
 from rag.chunking import Chunk, chunk_article
 from rag.embedding import LOCAL_DIMENSION, LOCAL_MODEL_ID, Embedder
-from rag.ingest import GROUP_CHUNKS, sync
+from rag.ingest import sync
 from rag.sources import article_id, is_utf8, read_article
 from rag.store import EmbeddingMismatch, Store
 
@@ -472,9 +472,9 @@ def test_killed_ingest_is_repaired_by_the_next_run(
     files = copy_files(bbc_sample(60), bbc_dir, sources)
     # Small chunks: ~570 of them, so the run writes several groups and the kill lands between
     # one group being ready and the last one being written.
-    settings = make_settings(sources_dir=sources, chunk_size=64, chunk_overlap=0)
+    settings = make_settings(sources_dir=sources, chunk_size=64, chunk_overlap=0, ingest_group_chunks=128)
     expected = expected_chunks(settings, files)
-    assert len(expected) > 2 * GROUP_CHUNKS
+    assert len(expected) > 2 * settings.ingest_group_chunks
 
     catalog = Path(settings.store_dir) / "catalog.sqlite3"
     proc = subprocess.Popen(
