@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import tarfile
 from pathlib import Path
 
@@ -26,28 +24,14 @@ def unpacked(name: str) -> Path:
     return folder
 
 
-def realtimeqa_questions() -> list[dict]:
-    with gzip.open(DATA / "realtimeqa-2025-questions.jsonl.gz", "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+def answerable_questions(articles: Path) -> list[dict]:
+    """RealTime QA 2025 questions whose gold answer occurs in the body of one of their own
+    articles present in ``articles`` (the fair subset: 385 of 830 with all articles), as
+    {"question", "answer"}: the same selection ``rag eval --dataset realtimeqa-2025`` scores."""
+    from rag.evals.realtimeqa import answerable_cases, load_questions
 
-
-def answerable(questions: list[dict], articles: Path, present: set[str] | None = None) -> list[dict]:
-    """Questions whose gold answer occurs in the body of one of their own articles (the fair
-    subset: 385 of 830, matching case-insensitively, front matter left out). With ``present``,
-    only articles whose ids are in it count (an index of a subset)."""
-    import frontmatter
-
-    out = []
-    for q in questions:
-        texts = []
-        for doc in q["doc_ids"]:
-            path = articles / f"{doc}.md"
-            if path.is_file() and (present is None or doc in present):
-                texts.append(frontmatter.load(path).content.lower())
-        golds = [a for a in q["answers"] if a.strip()]
-        if any(g.lower() in t for g in golds for t in texts):
-            out.append(q)
-    return out
+    cases = answerable_cases(load_questions(DATA), Path(articles), limit=None)
+    return [{"question": case.question, "answer": case.reference} for case, _ in cases]
 
 
 def peak_rss_mb() -> float:

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import rag  # noqa: E402,F401
-from bench.corpora import OUT, peak_rss_mb, realtimeqa_questions, unpacked  # noqa: E402
+from bench.corpora import OUT, answerable_questions, peak_rss_mb, unpacked  # noqa: E402
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -67,7 +67,7 @@ def main() -> None:
     chat = SourceChat(settings)
     collection = chat.store.collection
     chunks = collection.count()
-    questions = [q["question"] for q in realtimeqa_questions()][: args.questions]
+    questions = [q["question"] for q in answerable_questions(unpacked("realtimeqa-2025"))][: args.questions]
     for q in questions[:5]:  # warm caches: ONNX session, BM25 load, Chroma segments
         chat.ask(q, mode="extractive", top_k=args.k)
 
