@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.citations import SentenceSpan, claim_terms, lexical_coverage, semantic_score, spans_for_hits
 from rag.text import names, numbers, terms
@@ -108,6 +109,13 @@ def answer_type_bonus(question: str, sentence: str) -> float:
     return 0.0
 
 
+@lru_cache(maxsize=4096)
+def _article_facts(article_id: str, text_hash: str, title: str, text: str) -> tuple[frozenset, frozenset]:
+    """An article's stemmed terms and its numbers: tokenising whole articles on every question
+    would cost more than ranking their sentences, and articles rarely change."""
+    return frozenset(terms(text)) | frozenset(terms(title)), frozenset(numbers(text) | numbers(title))
+
+
 def gather_evidence(question: str, hits, embedder, context_terms: set[str] = frozenset()) -> Evidence:
     """Rank every sentence of the retrieved chunks against ``question``.
 
@@ -121,11 +129,12 @@ def gather_evidence(question: str, hits, embedder, context_terms: set[str] = fro
     for term in context_terms:
         weights.pop(term, None)
     question_names = set(terms(" ".join(names(question)))) - set(context_terms)
-    article_terms = {aid: set(terms(a.text)) | set(terms(a.title)) for aid, a in articles.items()}
+    facts = {aid: _article_facts(a.id, a.hash, a.title, a.text) for aid, a in articles.items()}
+    article_terms = {aid: terms_ for aid, (terms_, _) in facts.items()}
     # An article that lacks a name or a number the question asks about cannot answer it:
     # "Who won the 2018 World Cup?" is not answered by a 2005 story about the World Cup.
     question_numbers = numbers(question) - {n for t in context_terms for n in numbers(t)}
-    article_numbers = {aid: numbers(a.text) | numbers(a.title) for aid, a in articles.items()}
+    article_numbers = {aid: numbers_ for aid, (_, numbers_) in facts.items()}
     usable = {aid for aid, t in article_terms.items()
               if question_names <= t and question_numbers <= article_numbers[aid]}
     if not usable and not any(question_names <= t for t in article_terms.values()):

@@ -69,26 +69,28 @@ class CitationFaithfulness(SingleTurnMetric):
 
 
 @dataclass
-class RefusalAccuracy(SingleTurnMetric):
-    name: str = "refusal_accuracy"
-    _required_columns: dict = field(default_factory=lambda: {MetricType.SINGLE_TURN: {"response", "reference"}})
+class BinaryCheck(SingleTurnMetric):
+    """A yes/no metric of ours computed from the sample alone: no model, nothing to set up."""
+
     output_type: MetricOutputType = MetricOutputType.BINARY
 
     def init(self, run_config) -> None:
         pass
+
+
+@dataclass
+class RefusalAccuracy(BinaryCheck):
+    name: str = "refusal_accuracy"
+    _required_columns: dict = field(default_factory=lambda: {MetricType.SINGLE_TURN: {"response", "reference"}})
 
     async def _single_turn_ascore(self, sample: SingleTurnSample, callbacks) -> float:
         return float(is_refusal(sample.response) == is_refusal(sample.reference))
 
 
 @dataclass
-class AnswerInContexts(SingleTurnMetric):
+class AnswerInContexts(BinaryCheck):
     name: str = "answer_in_contexts"
     _required_columns: dict = field(default_factory=lambda: {MetricType.SINGLE_TURN: {"reference", "retrieved_contexts"}})
-    output_type: MetricOutputType = MetricOutputType.BINARY
-
-    def init(self, run_config) -> None:
-        pass
 
     async def _single_turn_ascore(self, sample: SingleTurnSample, callbacks) -> float:
         wanted = (sample.reference or "").lower()
