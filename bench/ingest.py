@@ -63,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"corpus not found: {args.data}", file=sys.stderr)
         return 2
 
-    from rag.embedding import get_embedder
-    from rag.ingest import sync
+    from rag.index.embedding import get_embedder
+    from rag.index.ingest import sync
     from rag.settings import Settings
-    from rag.store import Store
+    from rag.index.store import Store
 
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:

@@ -34,7 +34,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def build_pooled_store():
-    from rag.ingest import sync
+    from rag.index.ingest import sync
     from rag.settings import Settings
 
     rtqa = unpacked("realtimeqa-2025")

@@ -36,10 +36,10 @@ def main() -> None:
     parser.add_argument("--store", type=Path, help="its index (default bench/out/stores/rtqa)")
     args = parser.parse_args()
 
-    from rag.ingest import sync
-    from rag.retrieve import Retriever
+    from rag.index.ingest import sync
+    from rag.answer.retrieve import Retriever
     from rag.settings import Settings
-    from rag.store import open_store
+    from rag.index.store import open_store
 
     articles = unpacked("realtimeqa-2025")
     sources = args.sources or articles
@@ -51,7 +51,7 @@ def main() -> None:
     questions = answerable_questions(sources)
     if args.limit:
         questions = questions[: args.limit]
-    from rag.embedding import get_embedder
+    from rag.index.embedding import get_embedder
 
     embedder = get_embedder(settings)
     retriever = Retriever(open_store(settings, embedder), embedder, settings.rrf_k)

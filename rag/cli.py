@@ -16,9 +16,9 @@ def _err(message: str) -> int:
 
 
 def cmd_ingest(args) -> int:
-    from rag.ingest import sync
+    from rag.index.ingest import sync
     from rag.settings import get_settings
-    from rag.store import StoreError
+    from rag.index.store import StoreError
 
     settings = get_settings()
     try:
@@ -67,7 +67,7 @@ def _chat_engine(args):
 def cmd_ask(args) -> int:
     from rag.answer.generative import LLMError
     from rag.pipeline import NoIndexError
-    from rag.store import StoreError
+    from rag.index.store import StoreError
 
     try:
         answer = _chat_engine(args).ask(args.question, mode=args.mode, top_k=args.top_k)
@@ -86,7 +86,7 @@ def cmd_chat(args) -> int:
     """A terminal conversation; reads one question per line when stdin is not a terminal."""
     from rag.answer.generative import LLMError
     from rag.pipeline import NoIndexError
-    from rag.store import StoreError
+    from rag.index.store import StoreError
 
     try:
         engine = _chat_engine(args)
@@ -141,7 +141,7 @@ def cmd_eval(args) -> int:
         from rag.evals.scoring import ThresholdError
     except ImportError as err:  # ragas and its extras come with the eval extra
         return _err(f"rag eval needs the eval extra: pip install 'sourcechat[eval]' ({err})")
-    from rag.store import StoreError
+    from rag.index.store import StoreError
 
     options = EvalOptions(dataset=args.dataset, mode=args.mode, out_dir=Path(args.out), limit=args.limit,
                           distractors=args.distractors, pool=args.pool, top_k=args.top_k, judge=not args.no_judge,
@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_serve(args) -> int:
-    from rag.webapp import main as serve
+    from rag.web.app import main as serve
 
     serve(host=args.host, port=args.port)
     return 0

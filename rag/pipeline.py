@@ -15,9 +15,9 @@ from rag.answer.evidence import gather_evidence
 from rag.answer.extractive import answer_extractive
 from rag.answer.generative import LLM, LLMError, answer_messages, verify_answer
 from rag.answer.record import Answer, AnswerEvent, SourcesEvent, TextEvent
-from rag.conversation import history_text, is_follow_up, rewrite_deterministic, turns_from_history
+from rag.answer.conversation import history_text, is_follow_up, rewrite_deterministic, turns_from_history
 from rag.prompts import render
-from rag.retrieve import Filters, Retriever
+from rag.answer.retrieve import Filters, Retriever
 
 MODES = ("extractive", "generative")
 
@@ -28,9 +28,9 @@ class NoIndexError(RuntimeError):
 
 class SourceChat:
     def __init__(self, settings=None):
-        from rag.embedding import get_embedder
+        from rag.index.embedding import get_embedder
         from rag.settings import get_settings
-        from rag.store import open_store
+        from rag.index.store import open_store
 
         self.settings = settings or get_settings()
         self.embedder = get_embedder(self.settings)

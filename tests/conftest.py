@@ -109,7 +109,7 @@ def make_settings(tmp_path):
 @pytest.fixture(scope="session")
 def embedder():
     """The real local embedder (MiniLM int8 on onnxruntime), loaded once per session."""
-    from rag.embedding import get_embedder
+    from rag.index.embedding import get_embedder
     from rag.settings import Settings
 
     return get_embedder(Settings(_env_file=None, embedding_backend="local"))

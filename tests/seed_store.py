@@ -51,7 +51,7 @@ def make_settings(root: Path, **overrides):
 
 def build_store(root: Path, extra_files: dict[str, str] | None = None, **overrides):
     """Copy seeds/ (and ``extra_files``: relative path -> text) into ``root/sources`` and ingest."""
-    from rag.ingest import sync
+    from rag.index.ingest import sync
 
     sources = root / "sources"
     shutil.copytree(SEEDS, sources)

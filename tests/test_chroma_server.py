@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import chunk_article
-from rag.ingest import sync
-from rag.sources import article_id, read_article
-from rag.store import Store, StoreError
+from rag.index.chunking import chunk_article
+from rag.index.ingest import sync
+from rag.index.sources import article_id, read_article
+from rag.index.store import Store, StoreError
 
 pytestmark = pytest.mark.slow
 

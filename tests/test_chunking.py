@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.chunking import chunk_article, chunk_id
-from rag.sources import Article, read_article
+from rag.index.chunking import chunk_article, chunk_id
+from rag.index.sources import Article, read_article
 
 LIMIT = 20 * 1024 * 1024
 
@@ -58,7 +58,7 @@ def test_chunks_fit_the_embedders_window(bbc_dir, bbc_sample):
     """200-token chunks must stay inside MiniLM's 256 wordpieces, or their ends are never embedded."""
     from tokenizers import Tokenizer
 
-    from rag.embedding import MAX_TOKENS, local_model_files
+    from rag.index.embedding import MAX_TOKENS, local_model_files
 
     tokenizer = Tokenizer.from_file(str(local_model_files()[1]))
     tokenizer.no_truncation()

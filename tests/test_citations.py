@@ -14,9 +14,9 @@ from seed_store import SEED_ID, build_store, seed_sentence
 @pytest.fixture(scope="module")
 def seed(tmp_path_factory):
     """The seed article's chunks as retrieval hits, and a scorer on the real embedder."""
-    from rag.citations import SupportScorer
+    from rag.answer.citations import SupportScorer
     from rag.pipeline import SourceChat
-    from rag.retrieve import Hit
+    from rag.answer.retrieve import Hit
 
     chat = SourceChat(build_store(tmp_path_factory.mktemp("citations")))
     catalog = chat.store.catalog
@@ -31,7 +31,7 @@ def seed(tmp_path_factory):
 
 
 def test_spans_are_whole_sentences_quoted_exactly_once_in_article_order(seed):
-    from rag.citations import spans_for_hits
+    from rag.answer.citations import spans_for_hits
 
     article, hits = seed["article"], seed["hits"]
     assert len(seed["chunks"]) >= 2, "the seed should be split into overlapping chunks"
@@ -49,7 +49,7 @@ def test_spans_are_whole_sentences_quoted_exactly_once_in_article_order(seed):
 
 
 def test_a_chunk_boundary_inside_a_sentence_still_yields_the_whole_sentence(seed):
-    from rag.citations import spans_for_hits
+    from rag.answer.citations import spans_for_hits
 
     article = seed["article"]
     later = [h for h in seed["hits"] if h.chunk.start > 0]
@@ -96,7 +96,7 @@ FALSE_CLAIMS = [
 
 @pytest.mark.parametrize("claim,fragment", TRUE_CLAIMS, ids=[c for c, _ in TRUE_CLAIMS])
 def test_true_claims_and_paraphrases_are_supported_by_the_right_sentence(seed, claim, fragment):
-    from rag.citations import SUPPORT_THRESHOLD, spans_for_hits
+    from rag.answer.citations import SUPPORT_THRESHOLD, spans_for_hits
 
     support = seed["scorer"].best_support(claim, spans_for_hits(seed["hits"]))
     assert support.supported, (claim, support)
@@ -107,14 +107,14 @@ def test_true_claims_and_paraphrases_are_supported_by_the_right_sentence(seed, c
 
 @pytest.mark.parametrize("claim", FALSE_CLAIMS)
 def test_false_claims_are_not_supported(seed, claim):
-    from rag.citations import spans_for_hits
+    from rag.answer.citations import spans_for_hits
 
     support = seed["scorer"].best_support(claim, spans_for_hits(seed["hits"]))
     assert not support.supported, (claim, support.score, [s.text for s in support.spans])
 
 
 def test_a_changed_number_is_reported_as_missing_or_contradicted(seed):
-    from rag.citations import spans_for_hits
+    from rag.answer.citations import spans_for_hits
 
     spans = spans_for_hits(seed["hits"])
     amount = seed["scorer"].best_support("Trade between China and Qatar was worth $30 billion.", spans)
@@ -125,7 +125,7 @@ def test_a_changed_number_is_reported_as_missing_or_contradicted(seed):
 
 
 def test_a_claim_joining_two_neighbouring_sentences_cites_both(seed):
-    from rag.citations import spans_for_hits
+    from rag.answer.citations import spans_for_hits
 
     claim = ("Qatar informed Coly Seck that it was withdrawing, and its ambassador Ali Mansouri "
              "had signed the letter on July 12.")
@@ -156,13 +156,13 @@ def test_no_spans_means_no_support(seed):
     ("In 2019 [1], Qatar withdrew.", "In 2019, Qatar withdrew.", [1]),
 ])
 def test_parse_markers(raw, clean, numbers):
-    from rag.citations import parse_markers
+    from rag.answer.citations import parse_markers
 
     assert parse_markers(raw) == (clean, numbers)
 
 
 def test_markers_after_the_full_stop_stay_with_their_sentence():
-    from rag.citations import parse_markers, split_answer_sentences
+    from rag.answer.citations import parse_markers, split_answer_sentences
 
     text = "Ali Mansouri signed the letter on July 12. [1] He wrote to the UN officer on July 18. [2][3]"
     assert [parse_markers(s) for s in split_answer_sentences(text)] == [
@@ -172,7 +172,7 @@ def test_markers_after_the_full_stop_stay_with_their_sentence():
 
 
 def test_with_markers_puts_the_numbers_before_the_closing_punctuation():
-    from rag.citations import with_markers
+    from rag.answer.citations import with_markers
 
     assert with_markers("Qatar withdrew.", [1, 2]) == "Qatar withdrew [1][2]."
     assert with_markers("He said \u201cno.\u201d", [3]) == "He said \u201cno [3].\u201d"
@@ -195,7 +195,7 @@ KNOWN_TRUE_BUT_UNSUPPORTED = [
 @pytest.mark.xfail(strict=True, reason="support scoring has no notion of negation, antonyms or roles")
 @pytest.mark.parametrize("claim", KNOWN_FALSE_BUT_SUPPORTED)
 def test_known_limit_false_claims_with_the_same_words(seed, claim):
-    from rag.citations import spans_for_hits
+    from rag.answer.citations import spans_for_hits
 
     assert not seed["scorer"].best_support(claim, spans_for_hits(seed["hits"])).supported
 
@@ -203,6 +203,6 @@ def test_known_limit_false_claims_with_the_same_words(seed, claim):
 @pytest.mark.xfail(strict=True, reason="a quoted 'we' is not resolved; a side fact of a long sentence embeds far away")
 @pytest.mark.parametrize("claim", KNOWN_TRUE_BUT_UNSUPPORTED)
 def test_known_limit_true_claims_in_other_words(seed, claim):
-    from rag.citations import spans_for_hits
+    from rag.answer.citations import spans_for_hits
 
     assert seed["scorer"].best_support(claim, spans_for_hits(seed["hits"])).supported

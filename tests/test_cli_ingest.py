@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from rag.embedding import LOCAL_DIMENSION, LOCAL_MODEL_ID
+from rag.index.embedding import LOCAL_DIMENSION, LOCAL_MODEL_ID
 
 SUMMARY_KEYS = {"added", "updated", "removed", "unchanged", "embedded_chunks", "skipped"}
 
@@ -96,8 +96,8 @@ def test_missing_sources_folder_is_a_clear_error(tmp_path, make_settings, run_ra
 
 _BUILD_WITH_OTHER_MODEL = """
 import sys
-from rag.embedding import Embedder, get_embedder
-from rag.ingest import sync
+from rag.index.embedding import Embedder, get_embedder
+from rag.index.ingest import sync
 from rag.settings import get_settings
 settings = get_settings()
 real = get_embedder(settings)
@@ -127,7 +127,7 @@ def test_model_mismatch_error_then_rebuild(tmp_path, make_settings, run_rag, rag
     summary = last_json(rebuilt.stdout)
     assert (summary["added"], summary["embedded_chunks"]) == (1, chunks)
 
-    from rag.store import Store
+    from rag.index.store import Store
 
     store = Store(settings, LOCAL_MODEL_ID, LOCAL_DIMENSION)
     assert store.collection.metadata["embedding_model"] == LOCAL_MODEL_ID

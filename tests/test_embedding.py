@@ -7,7 +7,7 @@ import asyncio
 import numpy as np
 import pytest
 
-from rag.embedding import LOCAL_DIMENSION, LOCAL_MODEL_ID, MAX_TOKENS, LocalMiniLMEmbedding
+from rag.index.embedding import LOCAL_DIMENSION, LOCAL_MODEL_ID, MAX_TOKENS, LocalMiniLMEmbedding
 
 # (anchor, related, unrelated)
 TRIPLES = [

@@ -17,11 +17,11 @@ import pytest
 
 from rag.answer.compose import refusal
 from rag.answer.record import AnswerSentence
-from rag.citations import with_markers
+from rag.answer.citations import with_markers
 from rag.evals.corpus import DATASETS_DIR, SEEDS_DIR, THRESHOLDS_FILE
 from rag.evals.dataset import DatasetError, load_cases, parse_case
 from rag.pipeline import SourceChat
-from rag.sources import read_article
+from rag.index.sources import read_article
 from rag.text import sentence_spans
 
 SEEDS_DATASET = DATASETS_DIR / "seeds.jsonl"

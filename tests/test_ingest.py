@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.bm25 import BM25Index
-from rag.chunking import Chunk, chunk_article
-from rag.embedding import LOCAL_DIMENSION, LOCAL_MODEL_ID, Embedder
-from rag.ingest import sync
-from rag.sources import article_id, is_utf8, read_article
-from rag.store import EmbeddingMismatch, Store
+from rag.index.bm25 import BM25Index
+from rag.index.chunking import Chunk, chunk_article
+from rag.index.embedding import LOCAL_DIMENSION, LOCAL_MODEL_ID, Embedder
+from rag.index.ingest import sync
+from rag.index.sources import article_id, is_utf8, read_article
+from rag.index.store import EmbeddingMismatch, Store
 
 LIMIT = 20 * 1024 * 1024
 

@@ -18,7 +18,7 @@ import pytest
 
 from fake_openai import FakeOpenAI, Reply
 
-from rag.citations import with_markers
+from rag.answer.citations import with_markers
 from rag.pipeline import SourceChat
 
 MARK = "Now perform the same with the following input\ninput: "

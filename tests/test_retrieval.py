@@ -150,7 +150,7 @@ def test_hits_quote_their_article_exactly_and_are_ordered_by_score(corpus):
 @pytest.mark.parametrize("method", ["hybrid", "dense", "bm25"])
 def test_article_id_filter_keeps_only_those_articles(corpus, method):
     retriever = corpus["retriever"]
-    from rag.retrieve import Filters
+    from rag.answer.retrieve import Filters
 
     query = "Qatar letter backing China's human rights record"
     unfiltered = retriever.retrieve(query, k=K, method=method)
@@ -166,7 +166,7 @@ def test_article_id_filter_keeps_only_those_articles(corpus, method):
 
 @pytest.mark.parametrize("method", ["hybrid", "dense", "bm25"])
 def test_date_range_filter_uses_published_front_matter(corpus, method):
-    from rag.retrieve import Filters
+    from rag.answer.retrieve import Filters
 
     retriever = corpus["retriever"]
     query = "Kestrel Harbour bridge steel cables repairs"
@@ -188,7 +188,7 @@ def test_date_range_filter_uses_published_front_matter(corpus, method):
 
 
 def test_date_and_article_filters_combine(corpus):
-    from rag.retrieve import Filters
+    from rag.answer.retrieve import Filters
 
     filters = Filters(article_ids=["harbour/2024-01-closure.md", "harbour/2024-03-reopening.md"],
                       published_from="2024-03-01")
@@ -197,7 +197,7 @@ def test_date_and_article_filters_combine(corpus):
 
 
 def test_bad_filter_dates_and_methods_are_refused_with_a_message(corpus):
-    from rag.retrieve import Filters
+    from rag.answer.retrieve import Filters
 
     with pytest.raises(ValueError, match="ISO date"):
         Filters(published_from="last week")

@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from rag.sources import (
+from rag.index.sources import (
     SourceError,
     article_id,
     decode_text,

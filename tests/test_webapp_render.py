@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from rag.answer.record import Answer, AnswerSentence, Citation, Source
-from rag.render import ChatTurn, answer_html, answer_markdown, panel_html, passage_html, passage_window, safe_url
-from rag.uploads import accept_uploads, check_upload, safe_name, save_upload
-from rag.webapp import parse_auth
+from rag.web.render import ChatTurn, answer_html, answer_markdown, panel_html, passage_html, passage_window, safe_url
+from rag.web.uploads import accept_uploads, check_upload, safe_name, save_upload
+from rag.web.app import parse_auth
 
 SEED = "000_7d40094ea373a31e.txt"
 HOSTILE_TEXT = ("Prank at the pier\n\nA banner read <script>alert(1)</script> by the water.\n\n"
@@ -256,8 +256,8 @@ def test_uploads_of_the_wrong_type_size_or_empty_are_refused_with_the_reason(tmp
 
 
 def test_uploaded_files_are_ingested_and_answerable(make_settings, seeds_dir, tmp_path):
-    from rag.ingest import sync
-    from rag.webapp import ChatService
+    from rag.index.ingest import sync
+    from rag.web.app import ChatService
 
     # Uploads go under the sources folder: give this test its own copy of it.
     sources = tmp_path / "sources"
@@ -306,7 +306,7 @@ def test_rag_auth_is_user_colon_password():
 
 def test_generative_mode_is_disabled_with_a_reason_when_no_model_is_configured(make_settings, seeds_dir):
     from rag.settings import Settings
-    from rag.webapp import build_app, launch_options
+    from rag.web.app import build_app, launch_options
 
     settings = make_settings(sources_dir=seeds_dir, openai_base_url=None, openai_api_key=None)
     demo = build_app(settings)

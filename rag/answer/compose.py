@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.record import Answer, AnswerSentence, Citation, Source
-from rag.citations import SentenceSpan, with_markers
+from rag.answer.citations import SentenceSpan, with_markers
 
 REFUSAL_TEXT = "The sources don't say."
 _CLOSED = re.compile(r"[.!?…:;][”\"’')\]]*$")

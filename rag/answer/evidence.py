@@ -3,7 +3,7 @@ refusal gate shared by both answerers.
 
 relevance = 0.6 * lexical + 0.4 * semantic + 0.1 * answer-type bonus
 
-* lexical and semantic are the parts of support scoring (rag/citations.py) with the
+* lexical and semantic are the parts of support scoring (rag/answer/citations.py) with the
   question in place of a claim, each question term weighted by its rarity among the
   candidate sentences (a term in every sentence cannot tell them apart);
 * the answer-type bonus rewards a sentence holding the kind of thing asked for: a date for
@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.citations import SentenceSpan, claim_terms, lexical_coverage, semantic_score, spans_for_hits
+from rag.answer.citations import SentenceSpan, claim_terms, lexical_coverage, semantic_score, spans_for_hits
 from rag.text import names, numbers, terms
 
 RELEVANCE_THRESHOLD = 0.4

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from rag.answer.compose import REFUSAL_TEXT, AnswerBuilder, refusal
 from rag.answer.record import Answer
-from rag.citations import SUPPORT_THRESHOLD, SupportScorer, parse_markers, spans_for_hits, split_answer_sentences
+from rag.answer.citations import SUPPORT_THRESHOLD, SupportScorer, parse_markers, spans_for_hits, split_answer_sentences
 from rag.prompts import render
 
 MAX_SENTENCES = 4

@@ -61,7 +61,7 @@ class Answer:
 
     def answer_parts(self) -> list[str]:
         """The answer text sentence by sentence (with markers), for streaming it piecewise."""
-        from rag.citations import with_markers
+        from rag.answer.citations import with_markers
 
         if not self.sentences:
             return [self.answer] if self.answer else []

@@ -1,7 +1,7 @@
 """The eval's own sources folder and store, so an eval never touches the user's ``.rag/``.
 
 A corpus is a folder under ``<out>/corpora/<name>`` and a store under ``<out>/stores/<name>``,
-synced with ``rag.ingest.sync`` (incremental: a second run embeds nothing). Files are
+synced with ``rag.index.ingest.sync`` (incremental: a second run embeds nothing). Files are
 written only when their bytes change, and files that no longer belong are removed, so the
 folder always holds exactly the corpus asked for.
 
@@ -133,8 +133,8 @@ def seed_corpus(out_dir: Path, seeds_dir: Path = SEEDS_DIR, distractors: int = 0
 
 
 def sync_corpus(corpus: EvalCorpus, settings, log: Callable[[str], None] = print, progress=True):
-    """Bring the corpus' store up to date; returns ``rag.ingest.SyncSummary``."""
-    from rag.ingest import sync
+    """Bring the corpus' store up to date; returns ``rag.index.ingest.SyncSummary``."""
+    from rag.index.ingest import sync
 
     summary = sync(settings, progress=progress)
     log(f"[{corpus.name}] {summary.line()}")

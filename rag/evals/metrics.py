@@ -2,7 +2,7 @@
 plus the two models ragas needs from us: the local embedder and (optionally) a judge.
 
 * ``CitationFaithfulness``: the share of answer sentences whose cited span supports them, by
-  the answer layer's own support scoring (``rag.citations.SupportScorer``, supported means
+  the answer layer's own support scoring (``rag.answer.citations.SupportScorer``, supported means
   score >= ``SUPPORT_THRESHOLD`` with numbers matching). A sentence citing nothing counts as
   unsupported. The sample carries the answer sentence by sentence in ``multi_responses``
   (each with its [n] markers), the cited quotes in ``retrieved_contexts`` (quote n at index
@@ -25,7 +25,7 @@ from ragas.embeddings.base import BaseRagasEmbeddings
 from ragas.metrics.base import MetricOutputType, MetricType, SingleTurnMetric
 
 from rag.answer.compose import REFUSAL_TEXT
-from rag.citations import SentenceSpan, SupportScorer, parse_markers
+from rag.answer.citations import SentenceSpan, SupportScorer, parse_markers
 
 
 def is_refusal(text: str | None) -> bool:
@@ -35,7 +35,7 @@ def is_refusal(text: str | None) -> bool:
 @dataclass
 class CitationFaithfulness(SingleTurnMetric):
     name: str = "citation_faithfulness"
-    embedder: t.Any = None  # rag.embedding.Embedder
+    embedder: t.Any = None  # rag.index.embedding.Embedder
     titles: dict[str, str] = field(default_factory=dict)  # article id -> headline, as the answer layer uses
     _required_columns: dict = field(
         default_factory=lambda: {MetricType.SINGLE_TURN: {"multi_responses", "retrieved_contexts", "retrieved_context_ids"}}

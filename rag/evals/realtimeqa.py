@@ -55,7 +55,7 @@ def load_questions(data_dir: Path) -> list[dict]:
 
 def article_body(path: Path) -> str:
     """The text the pipeline indexes for this file (front matter removed)."""
-    from rag.sources import parse_article
+    from rag.index.sources import parse_article
 
     return parse_article(path.read_bytes(), path.suffix, path.name).text
 

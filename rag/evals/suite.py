@@ -84,7 +84,7 @@ def profile_name(dataset: str, distractors: int, mode: str) -> str:
 
 def run_suite(options: EvalOptions, settings=None, chat_factory: Callable | None = None,
               log: Callable[[str], None] = print) -> EvalResult:
-    from rag.embedding import get_embedder
+    from rag.index.embedding import get_embedder
     from rag.evals import report
     from rag.evals.runner import run_cases
     from rag.evals.scoring import judge_groups, load_thresholds, offline_groups, score_groups, summarise, gate

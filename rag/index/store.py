@@ -11,10 +11,10 @@ import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
-from rag.bm25 import BM25Index
-from rag.catalog import Catalog
-from rag.chunking import Chunk
-from rag.sources import Article
+from rag.index.bm25 import BM25Index
+from rag.index.catalog import Catalog
+from rag.index.chunking import Chunk
+from rag.index.sources import Article
 
 
 class StoreError(RuntimeError):
@@ -183,7 +183,7 @@ class Store:
 
 
 def open_store(settings, embedder=None) -> Store:
-    from rag.embedding import get_embedder
+    from rag.index.embedding import get_embedder
 
     embedder = embedder or get_embedder(settings)
     return Store(settings, embedder.model_id, embedder.dimension)

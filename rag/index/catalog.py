@@ -13,8 +13,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from rag.chunking import Chunk
-from rag.sources import Article
+from rag.index.chunking import Chunk
+from rag.index.sources import Article
 
 READY, PENDING, REMOVING = "ready", "pending", "removing"
 

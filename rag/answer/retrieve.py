@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rag.chunking import Chunk
-from rag.sources import Article
-from rag.store import Store, published_day
+from rag.index.chunking import Chunk
+from rag.index.sources import Article
+from rag.index.store import Store, published_day
 
 
 METHODS = ("hybrid", "dense", "bm25")

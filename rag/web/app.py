@@ -2,7 +2,7 @@
 
 All answering goes through ``SourceChat`` (rag.pipeline); this module only decides what the
 reader sees: the retrieved sources first, then the answer streaming in, then the verified
-answer with clickable citations (HTML from rag.render). When the language model fails, the
+answer with clickable citations (HTML from rag.web.render). When the language model fails, the
 error is shown together with an extractive answer, clearly labelled, so the chat keeps working.
 
 The conversation lives in a per-session ``gr.State`` list of ``ChatTurn``; the Chatbot is
@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 import rag  # noqa: F401  (sets the offline environment before gradio is imported)
-from rag.render import (
+from rag.web.render import (
     CLICK_JS,
     CSS,
     PANEL_PLACEHOLDER,
@@ -87,8 +87,8 @@ class ChatService:
 
     def add_files(self, files: list[tuple[str, Path]], progress=None) -> list[tuple[str, str]]:
         """Save and ingest uploaded files; returns (kind, message) lines for the reader."""
-        from rag.ingest import sync
-        from rag.uploads import accept_uploads
+        from rag.index.ingest import sync
+        from rag.web.uploads import accept_uploads
 
         with self._ingest_lock:
             result = accept_uploads(files, self.settings.sources_dir, self.settings.max_upload_mb)
@@ -98,7 +98,7 @@ class ChatService:
             root = Path(self.settings.sources_dir)
             summary = sync(self.settings, paths=[s.path for s in result.saved], progress=progress or False,
                            store=self.chat.store, embedder=self.chat.embedder)
-            from rag.sources import article_id
+            from rag.index.sources import article_id
 
             skipped = {item["path"]: item["reason"] for item in summary.skipped}
             for saved in result.saved:
@@ -155,7 +155,7 @@ def build_app(settings=None, service: ChatService | None = None):
     from rag.answer.generative import LLMError
     from rag.answer.record import AnswerEvent, SourcesEvent, TextEvent
     from rag.pipeline import NoIndexError
-    from rag.store import StoreError
+    from rag.index.store import StoreError
 
     service = service or ChatService(settings)
     settings = service.settings

@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from rag.citations import SUPPORT_THRESHOLD
+from rag.answer.citations import SUPPORT_THRESHOLD
 from rag.answer.record import Answer, Citation, Source
 
-# The same closing punctuation rule as rag.citations.with_markers: "signed on July 12 [1]."
+# The same closing punctuation rule as rag.answer.citations.with_markers: "signed on July 12 [1]."
 _CLOSING = re.compile(r"([.!?]+[”\"’')]*)$")
 # About a screenful of context around a quote in the panel.
 PASSAGE_BUDGET = 700

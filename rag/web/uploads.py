@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.sources import SUPPORTED_SUFFIXES, file_hash
+from rag.index.sources import SUPPORTED_SUFFIXES, file_hash
 
 UPLOADS_FOLDER = "uploads"
 MAX_NAME = 100

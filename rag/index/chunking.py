@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.sources import Article
+from rag.index.sources import Article
 
 
 @dataclass(frozen=True)

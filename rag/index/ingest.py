@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from rag.catalog import READY
-from rag.chunking import Chunk, chunk_article
-from rag.sources import Article, SourceError, article_id, file_hash, is_utf8, iter_source_files, parse_article, read_bytes
+from rag.index.catalog import READY
+from rag.index.chunking import Chunk, chunk_article
+from rag.index.sources import Article, SourceError, article_id, file_hash, is_utf8, iter_source_files, parse_article, read_bytes
 
 Progress = Callable[[int, int], None]
 
@@ -59,8 +59,8 @@ def sync(
     embedder=None,
 ) -> SyncSummary:
     """Bring the store in line with the sources; ``paths`` limits the sync to those files/folders."""
-    from rag.embedding import get_embedder
-    from rag.store import Store
+    from rag.index.embedding import get_embedder
+    from rag.index.store import Store
 
     root = Path(settings.sources_dir)
     embedder = embedder or get_embedder(settings)

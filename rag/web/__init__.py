@@ -1,0 +1,1 @@
+"""The browser app: Gradio layout and handlers (``app``), HTML rendering (``render``), uploads."""
