@@ -18,6 +18,10 @@ from rag.answer.record import Answer, AnswerEvent, SourcesEvent, TextEvent
 from rag.answer.conversation import history_text, is_follow_up, rewrite_deterministic, turns_from_history
 from rag.prompts import render
 from rag.answer.retrieve import Filters, Retriever
+from rag.index.chunking import Chunk
+from rag.index.sources import Article
+from rag.index.store import Store
+from rag.settings import Settings
 
 MODES = ("extractive", "generative")
 
@@ -27,17 +31,36 @@ class NoIndexError(RuntimeError):
 
 
 class SourceChat:
-    def __init__(self, settings=None):
+    """The answering pipeline over one store. Collaborators default to those ``settings`` describe."""
+
+    def __init__(self, settings: Settings | None = None, *, embedder=None, store: Store | None = None,
+                 llm: LLM | None = None):
         from rag.index.embedding import get_embedder
-        from rag.settings import get_settings
         from rag.index.store import open_store
+        from rag.settings import get_settings
 
         self.settings = settings or get_settings()
-        self.embedder = get_embedder(self.settings)
-        self.store = open_store(self.settings, self.embedder)
+        self.embedder = embedder or get_embedder(self.settings)
+        self.store = store or open_store(self.settings, self.embedder)
         self.retriever = Retriever(self.store, self.embedder, self.settings.rrf_k)
-        self._llm: LLM | None = None
+        self._llm: LLM | None = llm
         self._lock = threading.Lock()
+
+    # -- what the app, the CLI and the evals read about the index --------------------------------
+    def article_count(self) -> int:
+        return self.store.article_count()
+
+    def article(self, article_id: str) -> Article | None:
+        return self.store.article(article_id)
+
+    def articles(self, article_ids) -> dict[str, Article]:
+        return self.store.articles(list(article_ids))
+
+    def list_articles(self) -> list[dict]:
+        return self.store.list_articles()
+
+    def chunks(self, chunk_ids) -> dict[str, Chunk]:
+        return self.store.chunks(list(chunk_ids))
 
     @property
     def llm(self) -> LLM:
@@ -49,7 +72,7 @@ class SourceChat:
         return self._llm
 
     def _check_index(self) -> None:
-        if self.store.catalog.article_count() == 0:
+        if self.store.article_count() == 0:
             raise NoIndexError(
                 f"no articles are indexed in {self.settings.store_dir}: run `rag ingest` first"
             )

@@ -82,7 +82,7 @@ class Retriever:
             low = published_day(filters.published_from) or 0
             high = published_day(filters.published_to) or 99999999
             dated = {
-                a["article_id"] for a in self.store.catalog.list_articles()
+                a["article_id"] for a in self.store.list_articles()
                 if low <= (published_day(a.get("published")) or -1) <= high
             }
             allowed = dated if allowed is None else allowed & dated
@@ -103,8 +103,8 @@ class Retriever:
         lexical = self.lexical(query, pool, filters) if method in ("hybrid", "bm25") else []
         fused = reciprocal_rank_fusion([[c for c, _ in dense], [c for c, _ in lexical]], self.rrf_k)
         top = sorted(fused, key=lambda cid: -fused[cid])[:k]
-        chunks = self.store.catalog.chunks(top)
-        articles = self.store.catalog.articles([chunks[c].article_id for c in top if c in chunks])
+        chunks = self.store.chunks(top)
+        articles = self.store.articles([chunks[c].article_id for c in top if c in chunks])
         dense_of, lexical_of = dict(dense), dict(lexical)
         dense_rank = {c: r for r, (c, _) in enumerate(dense, 1)}
         lexical_rank = {c: r for r, (c, _) in enumerate(lexical, 1)}

@@ -77,16 +77,16 @@ def run_case(chat, case: Case, mode: str, top_k: int | None = None) -> CaseRun:
     except (LLMError, ValueError) as err:
         return CaseRun(case, None, error=str(err), seconds=time.perf_counter() - started)
     run = CaseRun(case, answer, error=answer.error, seconds=time.perf_counter() - started)
-    describe_retrieval(run, chat.store.catalog)
+    describe_retrieval(run, chat)
     return run
 
 
-def describe_retrieval(run: CaseRun, catalog) -> None:
+def describe_retrieval(run: CaseRun, chat) -> None:
     answer, case = run.answer, run.case
-    chunks = catalog.chunks([s.chunk_id for s in answer.sources])
+    chunks = chat.chunks([s.chunk_id for s in answer.sources])
     wanted = {s.article_id for s in answer.sources} | set(case.reference_article_ids)
     wanted |= {c.article_id for c in answer.citations}
-    articles = catalog.articles(sorted(wanted))
+    articles = chat.articles(sorted(wanted))
     seen: set[str] = set()
     for source in answer.sources:
         chunk, article = chunks.get(source.chunk_id), articles.get(source.article_id)

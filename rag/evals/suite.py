@@ -127,7 +127,7 @@ def run_suite(options: EvalOptions, settings=None, chat_factory: Callable | None
     ask_seconds = time.perf_counter() - started
 
     embedder = get_embedder(settings)
-    titles = {a["article_id"]: a["title"] for a in chat.store.catalog.list_articles()}
+    titles = {a["article_id"]: a["title"] for a in chat.list_articles()}
     groups = offline_groups(scoring_profile, embedder, titles)
     if options.judge and settings.judge_configured:
         from rag.evals.metrics import LocalEmbeddings, make_judge

@@ -187,8 +187,7 @@ def _repair_drift(store, embedder, summary: SyncSummary, progress) -> None:
     expected = {cid for cid, _, _ in store.catalog.ready_chunks()}
     present = store.vector_ids()
     extra = list(present - expected)
-    for at in range(0, len(extra), 500):
-        store.collection.delete(ids=extra[at : at + 500])
+    store.delete_ids(extra)
     missing = expected - present
     if missing:
         article_ids = sorted({cid.rsplit("@", 1)[0] for cid in missing})

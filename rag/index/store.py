@@ -129,6 +129,11 @@ class Store:
             part = article_ids[at : at + 500]
             self.collection.delete(where={"article_id": {"$in": part}})
 
+    def delete_ids(self, chunk_ids: list[str]) -> None:
+        """Remove these vectors (by chunk id) from Chroma; the catalog is not touched."""
+        for at in range(0, len(chunk_ids), 500):
+            self.collection.delete(ids=chunk_ids[at : at + 500])
+
     def vector_count(self) -> int:
         return self.collection.count()
 
@@ -151,6 +156,26 @@ class Store:
             query_embeddings=[vector], n_results=k, where=where or None, include=["distances"]
         )
         return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+
+    # -- what the other layers read (the catalog stays an implementation detail) ------------------
+    def article(self, article_id: str) -> Article | None:
+        return self.catalog.article(article_id)
+
+    def articles(self, article_ids: list[str]) -> dict[str, Article]:
+        return self.catalog.articles(article_ids)
+
+    def article_count(self) -> int:
+        return self.catalog.article_count()
+
+    def chunk_count(self) -> int:
+        return self.catalog.chunk_count()
+
+    def list_articles(self) -> list[dict]:
+        """Every ready article as {"article_id", "title", and its metadata}, by id."""
+        return self.catalog.list_articles()
+
+    def chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]:
+        return self.catalog.chunks(chunk_ids)
 
     # -- the BM25 index --------------------------------------------------------------------------
     @property

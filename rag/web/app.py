@@ -63,10 +63,10 @@ class ChatService:
         self._ingest_lock = threading.Lock()  # one sync at a time; answering goes on meanwhile
 
     def article_count(self) -> int:
-        return self.chat.store.catalog.article_count()
+        return self.chat.article_count()
 
     def texts(self, article_ids) -> dict[str, str]:
-        articles = self.chat.store.catalog.articles(sorted(set(article_ids)))
+        articles = self.chat.articles(sorted(set(article_ids)))
         return {aid: article.text for aid, article in articles.items()}
 
     def texts_for(self, answer) -> dict[str, str]:
