@@ -92,6 +92,17 @@ def make_settings(tmp_path):
 
 
 @pytest.fixture(scope="session")
+def seeded_root(tmp_path_factory) -> Path:
+    """A store built from seeds/ alone, once per session, shared read-only by the answer-layer
+    tests: ``settings_at(seeded_root, ...)`` opens it with the settings a test needs."""
+    from seed_store import build_store
+
+    root = tmp_path_factory.mktemp("seeded")
+    build_store(root)
+    return root
+
+
+@pytest.fixture(scope="session")
 def embedder():
     """The real local embedder (MiniLM int8 on onnxruntime), loaded once per session."""
     from rag.index.embedding import get_embedder

@@ -16,7 +16,7 @@ import pytest
 
 from fake_openai import FakeOpenAI, Reply, source_blocks, source_of
 from harness import free_port, settings_at
-from seed_store import SEED_ID, assert_quotes_exact, build_store, seed_sentence
+from seed_store import SEED_ID, assert_quotes_exact, seed_sentence
 
 SIGNER_Q = "Who signed the letter backing China's human rights record on behalf of Qatar?"
 SIGNED = "Ali Mansouri had signed on July 12"
@@ -45,17 +45,10 @@ def fake():
 
 
 @pytest.fixture(scope="module")
-def store_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("generative")
-    build_store(root)
-    return root
-
-
-@pytest.fixture(scope="module")
-def chat(store_root, fake):
+def chat(seeded_root, fake):
     from rag.pipeline import SourceChat
 
-    return SourceChat(settings_at(store_root, openai_base_url=fake.base_url, openai_api_key="test-key"))
+    return SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="test-key"))
 
 
 @pytest.fixture
@@ -245,11 +238,11 @@ def test_ask_stream_yields_sources_then_text_then_the_verified_answer(chat, scri
 # -- a failing endpoint -------------------------------------------------------------------------
 
 
-def test_a_model_slower_than_the_timeout_gives_a_readable_error_in_time(store_root, fake, script):
+def test_a_model_slower_than_the_timeout_gives_a_readable_error_in_time(seeded_root, fake, script):
     from rag.pipeline import SourceChat
 
     timeout = 1.5
-    chat = SourceChat(settings_at(store_root, openai_base_url=fake.base_url, openai_api_key="k",
+    chat = SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="k",
                                     llm_timeout=timeout, llm_retries=0))
     script.handler = lambda body: Reply("Ali Mansouri signed the letter on July 12 [1].", delay=timeout + 3)
     chat.llm  # the client (and the openai package) load before the clock starts
@@ -261,21 +254,21 @@ def test_a_model_slower_than_the_timeout_gives_a_readable_error_in_time(store_ro
     assert not answer.citations and answer.sources  # the sources were found; only the model failed
 
 
-def test_an_unreachable_endpoint_gives_a_readable_error(store_root):
+def test_an_unreachable_endpoint_gives_a_readable_error(seeded_root):
     from rag.pipeline import SourceChat
 
     url = f"http://127.0.0.1:{free_port()}/v1"
-    chat = SourceChat(settings_at(store_root, openai_base_url=url, openai_api_key="k", llm_timeout=5))
+    chat = SourceChat(settings_at(seeded_root, openai_base_url=url, openai_api_key="k", llm_timeout=5))
     started = time.monotonic()
     answer = chat.ask(SIGNER_Q, mode="generative")
     assert answer.error == f"cannot reach the language model at {url}"
     assert time.monotonic() - started < 5
 
 
-def test_an_http_500_gives_a_readable_error_after_the_configured_retries(store_root, fake, script):
+def test_an_http_500_gives_a_readable_error_after_the_configured_retries(seeded_root, fake, script):
     from rag.pipeline import SourceChat
 
-    chat = SourceChat(settings_at(store_root, openai_base_url=fake.base_url, openai_api_key="k", llm_retries=1))
+    chat = SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="k", llm_retries=1))
     script.handler = lambda body: Reply("internal error", status=500)
     answer = chat.ask(SIGNER_Q, mode="generative")
     assert answer.error == f"the language model at {fake.base_url} failed (HTTP 500)"
@@ -292,9 +285,9 @@ def test_an_empty_reply_is_an_error_not_an_empty_answer(chat, script, reply):
     assert answer.answer == "" and not answer.citations
 
 
-def test_generative_mode_without_a_configured_model_says_how_to_configure_one(store_root):
+def test_generative_mode_without_a_configured_model_says_how_to_configure_one(seeded_root):
     from rag.pipeline import SourceChat
 
-    chat = SourceChat(settings_at(store_root))
+    chat = SourceChat(settings_at(seeded_root))
     answer = chat.ask(SIGNER_Q, mode="generative")
     assert answer.error and "OPENAI_BASE_URL" in answer.error

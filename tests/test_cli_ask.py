@@ -7,15 +7,15 @@ import json
 import pytest
 
 from harness import free_port, run_rag, settings_at
-from seed_store import SEED_FILE, SEED_ID, build_store
+from seed_store import SEED_FILE, SEED_ID
 
 SIGNER_Q = "Who signed the letter backing China's human rights record on behalf of Qatar?"
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
-    """The settings of a store built from seeds/."""
-    return build_store(tmp_path_factory.mktemp("cli"))
+def seeded(seeded_root):
+    """The settings of the shared store built from seeds/."""
+    return settings_at(seeded_root)
 
 
 def test_ask_json_prints_one_object_with_the_answer_citations_and_sources(seeded):

@@ -13,7 +13,7 @@ import pytest
 
 from fake_openai import FakeOpenAI, Reply, source_of
 from harness import settings_at
-from seed_store import assert_quotes_exact, build_store, seed_sentence
+from seed_store import assert_quotes_exact, seed_sentence
 
 SIGNER_Q = "Who signed the letter backing China's human rights record on behalf of Qatar?"
 WROTE_Q = "When did he write to the UN officer?"
@@ -22,17 +22,10 @@ WROTE = "wrote to the UN officer on July 18"
 
 
 @pytest.fixture(scope="module")
-def store_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("conversation")
-    build_store(root)
-    return root
-
-
-@pytest.fixture(scope="module")
-def chat(store_root):
+def chat(seeded_root):
     from rag.pipeline import SourceChat
 
-    return SourceChat(settings_at(store_root))
+    return SourceChat(settings_at(seeded_root))
 
 
 @pytest.fixture(scope="module")
@@ -134,12 +127,12 @@ def fake():
 
 
 @pytest.fixture
-def generative(store_root, fake):
+def generative(seeded_root, fake):
     from rag.pipeline import SourceChat
 
     fake.requests.clear()
     fake.holder["reply"] = model(WROTE_STANDALONE)
-    return SourceChat(settings_at(store_root, openai_base_url=fake.base_url, openai_api_key="k"))
+    return SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="k"))
 
 
 def test_generative_follow_up_is_condensed_by_the_model_and_retrieved_as_rewritten(generative, fake):
@@ -188,13 +181,13 @@ def test_a_fresh_question_in_a_generative_conversation_costs_no_rewrite_call(gen
     assert answer.standalone_question == question and "$13 billion" in answer.answer
 
 
-def test_a_follow_up_to_a_model_that_times_out_waits_one_timeout_not_two(store_root, fake, first_turn):
+def test_a_follow_up_to_a_model_that_times_out_waits_one_timeout_not_two(seeded_root, fake, first_turn):
     import time
 
     from rag.pipeline import SourceChat
 
     timeout = 2.0
-    chat = SourceChat(settings_at(store_root, openai_base_url=fake.base_url, openai_api_key="k",
+    chat = SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="k",
                                     llm_timeout=timeout, llm_retries=0))
     fake.requests.clear()
     fake.holder["reply"] = lambda body: Reply(WROTE_STANDALONE, delay=timeout + 3)
