@@ -204,20 +204,31 @@ def _rank(question: str, asked: Asked, spans: list[SentenceSpan], hits: list[Hit
     ranked = []
     for i, semantic in zip(order, semantics):
         span = spans[i]
-        if topic and lexical_coverage(topic, span_terms[i]) == 0 and not (
-                reason_question and _REASON.search(span.text) and semantic >= PARAPHRASE_SEMANTIC):
+        if not _speaks_to(topic, span_terms[i], span.text, semantic, reason_question):
             continue
-        # Most of the names the question asks about must be in the sentence itself (or the
-        # headline): "trade between China and Saudi Arabia" is not answered by the China-Qatar
-        # figure just because Saudi Arabia appears elsewhere in the article. Half may be
-        # missing: "Ablikim Yusuf" is "Yusuf" in the next sentence, "UN" is "United Nations".
-        if asked.names and len(asked.names - span_terms[i] - title_terms[span.article_id]) > len(asked.names) / 2:
+        if not _holds_most_names(asked.names, span_terms[i] | title_terms[span.article_id]):
             continue
         is_headline = span.position == 0 and span.text.strip() == titles[span.article_id].strip()
         ranked.append(RankedSpan(span, relevance(question, span.text, lexical[i], semantic, is_headline),
                                  lexical[i], semantic))
     ranked.sort(key=lambda r: -r.relevance)
     return ranked
+
+
+def _speaks_to(topic: TermWeights, span_terms: set[str], text: str, semantic: float, reason_question: bool) -> bool:
+    """The sentence shares a term of what is asked beyond the names, or, for a why-question, gives
+    a reason in words close to the question's (see PARAPHRASE_SEMANTIC)."""
+    if not topic or lexical_coverage(topic, span_terms) > 0:
+        return True
+    return reason_question and bool(_REASON.search(text)) and semantic >= PARAPHRASE_SEMANTIC
+
+
+def _holds_most_names(asked_names: set[str], found: set[str]) -> bool:
+    """Most of the names the question asks about are in the sentence itself (or the headline):
+    "trade between China and Saudi Arabia" is not answered by the China-Qatar figure just
+    because Saudi Arabia appears elsewhere in the article. Half may be missing: "Ablikim Yusuf"
+    is "Yusuf" in the next sentence, "UN" is "United Nations"."""
+    return not asked_names or len(asked_names - found) <= len(asked_names) / 2
 
 
 def relevance(question: str, sentence: str, lexical: float, semantic: float, is_headline: bool) -> float:
