@@ -174,3 +174,23 @@ def test_llama_index_vector_index_retrieves_with_this_model(embedder):
     for i, (_, related, _) in enumerate(TRIPLES):
         hits = retriever.retrieve(related)
         assert [h.node.node_id for h in hits] == [f"n{i}"]
+
+
+def test_an_index_built_with_the_openai_backend_records_its_model(embeddings_server, make_settings, seeds_dir, embedder):
+    """Ingest through the OpenAI-compatible backend: the store records the endpoint's model and its
+    dimension, answers dense queries with it, and refuses to be opened with the local model."""
+    from rag.index.ingest import sync
+    from rag.index.store import EmbeddingMismatch, open_store
+
+    settings = make_settings(sources_dir=seeds_dir, embedding_backend="openai", openai_base_url=embeddings_server.base_url,
+                             openai_embedding_model="fake-embed", llm_retries=0)
+    remote = get_embedder(settings)
+    summary = sync(settings, progress=False)
+    assert summary.added == 1 and summary.embedded_chunks > 0
+    store = open_store(settings)
+    assert store.collection.metadata == {"embedding_model": "openai:fake-embed",
+                                         "embedding_dim": embeddings_server.embedding_dimension}
+    chunk_id, _, text = next(store.ready_chunks())
+    assert store.dense_search(remote.embed_query(text), k=1)[0][0] == chunk_id
+    with pytest.raises(EmbeddingMismatch, match="rebuild"):
+        sync(settings.model_copy(update={"embedding_backend": "local"}), progress=False, embedder=embedder)
