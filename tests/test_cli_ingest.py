@@ -7,8 +7,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
 from rag.index.embedding import LOCAL_DIMENSION, LOCAL_MODEL_ID
 
 SUMMARY_KEYS = {"added", "updated", "removed", "unchanged", "embedded_chunks", "skipped"}

@@ -6,7 +6,6 @@ fusion keeps it. Metadata filters (article ids, publication dates) hold in every
 from __future__ import annotations
 
 import re
-import shutil
 from collections import Counter
 
 import pytest
