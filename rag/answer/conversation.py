@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Mapping, Protocol, Sequence, Union
 
 from rag.answer.generative import ChatModel, LLMError
 from rag.prompts import render
 from rag.text import names, terms
 
-# A turn of the conversation so far, as each caller has it: an ``Answer`` (the Python API, the
-# CLI), a (question, answer) pair, or a chat message {"role", "content"} (Gradio).
-HistoryItem = Union[Any, tuple[str, str], Mapping[str, Any]]
+
+class AnsweredTurn(Protocol):
+    """An earlier turn as an ``Answer`` gives it (the Python API, the CLI, the evals)."""
+
+    question: str
+    answer: str
+
+
+# A turn of the conversation so far, as each caller has it: an Answer, a (question, answer)
+# pair, or a chat message {"role", "content"} (Gradio).
+HistoryItem = Union[AnsweredTurn, tuple[str, str], Mapping[str, Any]]
 History = Sequence[HistoryItem]
 
 # A condensed question longer than this is the model answering or rambling, not rewriting.
