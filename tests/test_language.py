@@ -370,7 +370,7 @@ def test_she_resolves_to_an_unnamed_speaker(article):
 def test_he_after_a_full_name_in_bbc(article):
     text, a = article("bbc/business/217")
     sentence = sentence_with(a, text, "He is the only non-Nato member leader")
-    subject = a.subject(a.sentences.index(sentence))
+    subject = a.subject(sentence)
     assert subject.pronoun
     assert a.name_of(a.resolve(subject)).canonical == "Viktor Yushchenko"
 
@@ -485,7 +485,7 @@ def test_the_european_union_is_an_organisation(article):
     eu = next(e for e in a.entities if e.start == text.index("The European Union"))
     assert (eu.text, eu.label) == ("The European Union", "ORG")  # the model keeps "The" in the span
     assert name(a, "European Union").label == "ORG"  # the Name drops it
-    subject = a.subject(a.sentence_at(eu.start) and a.sentences.index(a.sentence_at(eu.start)))
+    subject = a.subject(a.sentence_at(eu.start))
     assert subject.text == "The European Union" and not subject.pronoun and subject.label == "ORG"
 
 
@@ -663,3 +663,17 @@ def test_known_model_errors(article):
     assert installed.verb == "instal"  # "installed" lemmatised "instal"
     _, a = article("bbc/politics/014")
     assert ("Lib Dems", "PERSON") in {(e.text, e.label) for e in a.entities}  # a party
+
+
+def test_a_query_finds_the_name_in_its_other_forms(article):
+    _, a = article("bbc/politics/014")
+    blair = name(a, "Tony Blair")
+    for query in ("Mr Blair", "Blair", "Tony Blair", "mr blair", "Blair's", "Prime Minister Blair"):
+        assert a.names_matching(query) == (blair,), query
+    assert a.names_matching("Cherie Blair") == ()  # another person with the same surname
+    assert a.names_matching("Mark") == ()  # a first name alone is not linked
+    _, a = article("bbc/tech/072")
+    eu = name(a, "European Union")
+    assert a.names_matching("the EU") == a.names_matching("European Union") == (eu,)
+    _, a = article("bbc/business/487")
+    assert [n.canonical for n in a.names_matching("Microsoft's")] == ["Microsoft"]
