@@ -44,29 +44,27 @@ def shared_data_dir() -> Path:
     return SHARED_DATA
 
 
+def _unpacked(tarball: Path, tmp_path_factory, folder: str) -> Path:
+    """``folder`` of ``tarball``, unpacked into a fresh temporary folder; a skip when the tarball is missing."""
+    if not tarball.is_file():
+        pytest.skip(f"{tarball} not found")
+    target = tmp_path_factory.mktemp(folder)
+    with tarfile.open(tarball) as tar:
+        tar.extractall(target, filter="data")
+    return target / folder
+
+
 @pytest.fixture(scope="session")
 def bbc_dir(shared_data_dir, tmp_path_factory) -> Path:
     """The BBC News corpus, unpacked once per session: ``<dir>/<topic>/NNN.txt``. Treat as read-only."""
-    tarball = shared_data_dir / BBC_TARBALL.name
-    if not tarball.is_file():
-        pytest.skip(f"{tarball} not found")
-    target = tmp_path_factory.mktemp("bbc")
-    with tarfile.open(tarball) as tar:
-        tar.extractall(target, filter="data")
-    return target / "bbc-news"
+    return _unpacked(shared_data_dir / BBC_TARBALL.name, tmp_path_factory, "bbc-news")
 
 
 @pytest.fixture(scope="session")
 def rtqa_dir(shared_data_dir, tmp_path_factory) -> Path:
     """The RealTime QA 2025 articles, unpacked once per session: ``<dir>/<id>.md`` with YAML front
     matter. Treat as read-only. (The 2026 files are held out: never unpack them.)"""
-    tarball = shared_data_dir / "realtimeqa-2025-articles.tar.gz"
-    if not tarball.is_file():
-        pytest.skip(f"{tarball} not found")
-    target = tmp_path_factory.mktemp("rtqa")
-    with tarfile.open(tarball) as tar:
-        tar.extractall(target, filter="data")
-    return target / "realtimeqa-2025"
+    return _unpacked(shared_data_dir / "realtimeqa-2025-articles.tar.gz", tmp_path_factory, "realtimeqa-2025")
 
 
 @pytest.fixture(scope="session")
