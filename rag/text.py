@@ -59,17 +59,49 @@ def stopwords() -> frozenset[str]:
     }
 
 
+def stem(word: str) -> str:
+    """The stem keyword search keeps of a lower-case word ("ordered" -> "order")."""
+    return _stemmer().stemWord(word)
+
+
 def words(text: str) -> list[str]:
     return [w.replace("’", "'") for w in _WORD.findall(text)]
 
 
-def terms(text: str) -> list[str]:
-    """Lower-cased, stemmed content words (stop words dropped): the unit of lexical matching."""
+def _is_acronym(word: str) -> bool:
+    """"US", "IT", "WHO": written in capitals, a name, even when the lower-case word is a stop word."""
+    return len(word) >= 2 and word.isalpha() and word.isupper()
+
+
+def _content_words(text: str) -> list[str]:
     stop = stopwords()
-    kept = [w.lower() for w in words(text)]
-    kept = [w[:-2] if w.endswith("'s") else w for w in kept]
-    kept = [w for w in kept if w not in stop and len(w) > 1 or w.isdigit()]
-    return _stemmer().stemWords(kept)
+    found = words(text)
+    # In a text written in capitals ("BREAKING: THE PM RESIGNS") capitals tell nothing.
+    shouting = sum(1 for w in found if _is_acronym(w)) * 2 > len(found)
+    kept = []
+    for word in found:
+        lower = word.lower()
+        if lower.endswith("'s"):
+            word, lower = word[:-2], lower[:-2]
+        if (lower not in stop and len(lower) > 1) or lower.isdigit() or (_is_acronym(word) and not shouting):
+            kept.append(lower)
+    return kept
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stemmed content words (stop words dropped; a word in capitals such as "US" is a
+    name and kept): the unit of keyword search."""
+    return _stemmer().stemWords(_content_words(text))
+
+
+def match_terms(text: str) -> list[str]:
+    """``terms`` with irregular forms first brought to their base form ("wrote" and "write" both give
+    "write", "rose" and "rise" "rise"): the unit the answer layer matches questions and sentences on.
+    The stemmer alone keeps "wrote" and "write" apart. Keyword search keeps ``terms``, the form its
+    saved index was built with."""
+    from rag.language import base_form
+
+    return _stemmer().stemWords([base_form(w) for w in _content_words(text)])
 
 
 _MONTHS = re.compile(
@@ -100,6 +132,6 @@ def names(text: str) -> set[str]:
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
         tokens = words(sentence)
         for i, token in enumerate(tokens):
-            if i > 0 and token[:1].isupper() and token.lower() not in stopwords():
+            if i > 0 and token[:1].isupper() and (token.lower() not in stopwords() or _is_acronym(token)):
                 found.add(re.sub(r"'s$", "", token.lower().replace("’", "'")))
     return found

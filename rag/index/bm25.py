@@ -74,6 +74,10 @@ class BM25Index:
         model = bm25s.BM25.load(str(directory), show_progress=False) if info["chunk_ids"] else None
         return cls(model, info["chunk_ids"], info["article_ids"], info["generation"])
 
+    def vocabulary(self) -> frozenset[str]:
+        """Every term (stemmed word) the index holds."""
+        return frozenset(self.model.vocab_dict) if self.model is not None else frozenset()
+
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """Top ``k`` (chunk id, score) with a positive score, optionally only among ``allowed`` articles."""
         query_terms = [t for t in terms(query) if t in self.model.vocab_dict] if self.model else []
