@@ -94,6 +94,9 @@ class Evidence:
     refusal_reason: str | None
     asked: Question | None = None
     usable: set[str] = field(default_factory=set)  # ids of the articles that can answer
+    # articles that each hold only part of the question's names or numbers ("March" in one story,
+    # "June" in another): an answer quotes each of them
+    spread: list[str] = field(default_factory=list)
 
     @property
     def best(self) -> RankedSpan | None:
@@ -144,6 +147,16 @@ def published_numbers(published: str | None) -> set[str]:
     return found
 
 
+def published_words(published: str | None) -> str:
+    """"2005-06-30" -> "June 2005": the publication date as words a question may use."""
+    match = re.match(r"(\d{4})[-/](\d{1,2})", published or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return ""
+    months = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")
+    return f"{months[int(match.group(2)) - 1]} {match.group(1)}"
+
+
 @lru_cache(maxsize=1024)
 def article_sentences(article_id: str, text_hash: str, text: str) -> tuple[tuple[int, int], ...]:
     return tuple(sentence_spans(text))
@@ -176,6 +189,7 @@ def gather_evidence(question: str, hits: list[Hit], embedder: Embedder,
     usable, absent = articles_that_can_answer(asked, facts)
     if absent:
         return Evidence(asked.text, [], absent, asked)
+    spread = [aid for aid in usable if asked.numbers and not asked.numbers <= (facts[aid].numbers | facts[aid].dates)]
     spans = [s for s in spans_for_hits(hits) if s.article_id in usable and not is_boilerplate(s.text)]
     if not spans:
         return Evidence(asked.text, [], NOTHING_MATCHES, asked, usable)
@@ -183,7 +197,7 @@ def gather_evidence(question: str, hits: list[Hit], embedder: Embedder,
     reason = None
     if not ranked or ranked[0].relevance < RELEVANCE_THRESHOLD:
         reason = NO_SENTENCE
-    return Evidence(asked.text, ranked, reason, asked, usable)
+    return Evidence(asked.text, ranked, reason, asked, usable, spread)
 
 
 def holds_name(name: AskedName, facts: ArticleFacts) -> bool:
@@ -202,8 +216,10 @@ def articles_that_can_answer(asked: Question, facts: dict[str, ArticleFacts]) ->
     if missing:
         return set(), f"the sources do not mention {_listed(n.text for n in missing)}"
     with_names = {aid for aid, f in facts.items() if all(holds_name(n, f) for n in asked.names)}
+    joiner = "and"
     if not with_names:
         with_names = {aid for aid, f in facts.items() if any(holds_name(n, f) for n in asked.names)}
+        joiner = "or"
     if not asked.numbers:
         return with_names, None
     covered = {aid: asked.numbers & (f.numbers | f.dates) for aid, f in facts.items() if aid in with_names}
@@ -214,7 +230,7 @@ def articles_that_can_answer(asked: Question, facts: dict[str, ArticleFacts]) ->
     shown = _written_numbers(asked.text, missing_numbers)
     if asked.names and any(missing_numbers[0] in (f.numbers | f.dates) for f in facts.values()):
         # another retrieved article has the number: say what is missing without contradicting it
-        return set(), f"the sources that mention {_listed(n.text for n in asked.names)} do not mention {shown}"
+        return set(), f"the sources that mention {_listed((n.text for n in asked.names), joiner)} do not mention {shown}"
     return set(), f"the sources do not mention {shown}"
 
 
@@ -231,9 +247,9 @@ def _written_numbers(question: str, found: list[str]) -> str:
     return _listed(shown)
 
 
-def _listed(items) -> str:
+def _listed(items, joiner: str = "or") -> str:
     items = list(dict.fromkeys(items))
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {joiner} " + items[-1]
 
 
 # -- ranking ------------------------------------------------------------------------------------------
@@ -272,7 +288,9 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
           semantic_text: str, context_terms: set[str] = frozenset()) -> list[RankedSpan]:
     """The shortlisted sentences that answer what is asked, best first."""
     articles = {h.article.id: h.article for h in hits}
-    title_terms = {aid: set(match_terms(a.title)) for aid, a in articles.items()}
+    # the headline, and the month and year the article was published ("in June" of a June story),
+    # lend their words to every sentence of the article, at half weight (support.lexical_coverage)
+    title_terms = {aid: set(match_terms(f"{a.title} {published_words(_published(a))}")) for aid, a in articles.items()}
     span_terms = [set(match_terms(s.text)) | joined_names(asked, s.text) for s in spans]
     asked_weights = dict(asked.weights)
     if asked.is_why and context_terms:
@@ -419,23 +437,37 @@ def _has_term(term: str, terms: set[str]) -> bool:
 def answer_type_fits(asked: Question, a: language.Analysis) -> int:
     """How well the sentence holds the kind of thing asked for, not already named by the question:
     1 for a date for "when", an amount for "how much", a person or organisation for "who", a cause
-    for "why"; 2 for an entity written with the noun a "which" question asks for ("Xinjiang
-    province" for "In which province ...?"); 0 for none."""
+    for "why"; 2 for an entity written with the noun the question asks for ("Xinjiang province" for
+    "In which province ...?", "70 ... planes" for "How many planes ...?"); 0 for none."""
     if asked.is_why:
         return 1 if a.reason_cues() else 0
     found = answer_entities(asked, a)
     if not found:
         return 0
-    return 2 if any(names_the_asked_noun(asked, a, e) for e in found) else 1
+    return 2 if any(asked_noun_distance(asked, a, e) <= 2 for e in found) else 1
 
 
-def names_the_asked_noun(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
-    """The entity is written next to the noun a "which" question asks for: "Xinjiang province", "the
-    city of Kampala", "Tesla, the automaker"."""
+def asked_noun_distance(asked: Question, a: language.Analysis, ent: language.Entity) -> int:
+    """Edges in the parse from the entity to the noun the question asks for: 1 for "Xinjiang
+    province" and "70 ... planes", 2 for "the city of Kampala"; 99 when there is no such noun."""
     if not asked.wh_noun:
-        return False
-    near = a.tokens[max(0, ent.token_start - 3):ent.token_start] + a.tokens[ent.token_end:ent.token_end + 3]
-    return any(t.lemma.lower() == asked.wh_noun for t in near)
+        return 99
+    nouns = [t.i for t in a.tokens if t.lemma.lower() == asked.wh_noun and not ent.token_start <= t.i < ent.token_end]
+    return min((tree_distance(a, i, j) for i in range(ent.token_start, ent.token_end) for j in nouns), default=99)
+
+
+def tree_distance(a: language.Analysis, i: int, j: int) -> int:
+    """Edges between two tokens of one sentence in the dependency parse (99 across sentences)."""
+    def path(k: int) -> list[int]:
+        out = [k]
+        while a.tokens[k].head != k and len(out) < 50:
+            k = a.tokens[k].head
+            out.append(k)
+        return out
+
+    up_i, up_j = path(i), path(j)
+    common = set(up_i) & set(up_j)
+    return min((up_i.index(c) + up_j.index(c) for c in common), default=99)
 
 
 def answer_entities(asked: Question, a: language.Analysis) -> list[language.Entity]:

@@ -29,7 +29,7 @@ from rag.answer.citations import SentenceSpan
 from rag.answer.compose import AnswerBuilder, refusal
 from rag.answer.evidence import (
     ANTECEDENT_WINDOW, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences,
-    names_the_asked_noun, near_duplicate, pronoun_people,
+    asked_noun_distance, near_duplicate, pronoun_people, tree_distance,
 )
 from rag.answer.question import Question
 from rag.answer.record import Answer
@@ -65,7 +65,7 @@ def answer_extractive(question: str, hits: list[Hit], evidence: Evidence, standa
     asked = evidence.asked
     if asked is not None and asked.kind != "fact":
         return brief(question, hits, evidence, standalone_question)
-    chosen = choose(evidence.ranked)
+    chosen = choose(evidence.ranked, evidence.spread)
     articles = {h.article.id: h.article for h in hits}
     builder = AnswerBuilder(question, "extractive", hits, standalone_question)
     best = chosen[0]
@@ -87,11 +87,17 @@ def answer_extractive(question: str, hits: list[Hit], evidence: Evidence, standa
     return builder.build()
 
 
-def choose(ranked: list[RankedSpan]) -> list[RankedSpan]:
-    """The best sentence, then up to two nearly as relevant, in the order their articles tell them."""
+def choose(ranked: list[RankedSpan], spread: list[str] = ()) -> list[RankedSpan]:
+    """The best sentence, then up to two nearly as relevant, in the order their articles tell them.
+    When the question's dates are spread over articles (``spread``), the best sentence of each."""
     best = ranked[0]
     chosen = [best]
+    for article_id in spread:
+        if len(chosen) < MAX_SENTENCES and article_id not in {c.span.article_id for c in chosen}:
+            chosen += [r for r in ranked if r.span.article_id == article_id][:1]
     for candidate in ranked[1:]:
+        if candidate in chosen:
+            continue
         if len(chosen) == MAX_SENTENCES or candidate.relevance < best.relevance * KEEP_RATIO:
             break
         if any(near_duplicate(candidate.span.text, c.span.text) for c in chosen):
@@ -125,30 +131,14 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
     def closeness(ent: language.Entity) -> tuple[int, int]:
         inside = range(ent.token_start, ent.token_end)
         outside = [i for i in anchors if i not in inside]
-        tree = min((_tree_distance(a, ent.token_end - 1, i) for i in outside), default=99)
+        tree = min((tree_distance(a, ent.token_end - 1, i) for i in outside), default=99)
         linear = min((abs(ent.token_start - i) for i in outside), default=99)
         return tree, linear
 
-    best = min(found, key=lambda e: (not names_the_asked_noun(asked, a, e),
+    best = min(found, key=lambda e: (min(asked_noun_distance(asked, a, e), 3),
                                      preference.get(e.label, 2) if asked.wh == "who" else 0, closeness(e),
                                      e.token_start))
     return Lead(_widened(a, best, found), [])
-
-
-def _tree_distance(a: language.Analysis, i: int, j: int) -> int:
-    """Edges between two tokens in the dependency parse (within one sentence)."""
-    def path(k: int) -> list[int]:
-        out = [k]
-        while a.tokens[k].head != k and len(out) < 50:
-            k = a.tokens[k].head
-            out.append(k)
-        return out
-
-    up_i, up_j = path(i), path(j)
-    common = set(up_i) & set(up_j)
-    if not common:
-        return 99
-    return min(up_i.index(c) + up_j.index(c) for c in common)
 
 
 def _terms(text: str) -> list[str]:
