@@ -56,6 +56,9 @@ RELEVANCE_THRESHOLD = 0.4
 NOTHING_MATCHES = "nothing in the sources matches the question"
 NO_SENTENCE = "no sentence in the sources answers the question"
 TYPE_BONUS = 0.1
+# Labels of amounts and dates: a question asking for one ("how many", "how long", "which year") is
+# answered only by a sentence holding one.
+AMOUNT_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME", "ORDINAL"})
 HEADLINE_FACTOR = 0.85  # a headline restates the story; prefer a body sentence saying the same
 SHORTLIST = 10  # sentences embedded per question (latency: ~10 ms each on 2 cores)
 PARSED = 4  # best sentences the language layer reads (~12 ms each, FULL pipeline)
@@ -321,12 +324,17 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
             # "He said ..." says what David Davis said: his name counts as written
             span_terms[i] = span_terms[i] | resolved
             lexical[i] = lexical_coverage(weights, span_terms[i], title_terms[span.article_id])
+        if not _quoted_words_in(asked, span_terms[i]) or not _years_in(asked, span, article) \
+                or _other_kind(asked, span_terms[i]):
+            continue
         is_headline = span.position == 0 and span.text.strip() == article.title.strip()
         candidates.append(_Candidate(i, span, span_terms[i], lexical[i], semantic, is_headline))
     for c in candidates:
         c.relevance = relevance(c.lexical, c.semantic, c.is_headline)
     candidates.sort(key=lambda c: -c.relevance)
-    read = _read_best(asked, candidates[:PARSED], topic)
+    read = _read_best(asked, candidates[:PARSED], topic, articles)
+    if asked.labels and asked.labels <= AMOUNT_LABELS and asked.wh != "when":
+        candidates = candidates[:PARSED]  # only a parsed sentence can show it holds the amount asked for
     ranked = read + candidates[PARSED:]
     ranked.sort(key=lambda c: -c.relevance)
     ranked = _headlines_last(ranked)
@@ -407,7 +415,8 @@ def relevance(lexical: float, semantic: float, is_headline: bool, bonus: float =
     return score * HEADLINE_FACTOR if is_headline else score
 
 
-def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> list[_Candidate]:
+def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights,
+               articles: dict[str, Article]) -> list[_Candidate]:
     """The best few sentences as the language layer reads them: the answer-type bonus, and the
     sentences that answer something else dropped (see the module docstring)."""
     if not best or asked.kind != "fact":
@@ -417,16 +426,56 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
     for c, a in zip(best, analyses):
         if asked.focus and asked.focus not in c.terms:
             continue  # "Who is China's foreign minister?": no minister in it
-        if _other_participant(asked, a, c.terms):
+        if _other_participant(asked, a, c.terms) or _other_person(asked, a, c.terms):
             continue
-        if asked.wh == "when" and not answer_entities(asked, a) and not states_event(asked, a):
-            continue  # no date, and not the event asked about either ("calls for her release")
         fits = answer_type_fits(asked, a)
+        if asked.wh == "when" and not fits and not states_event(asked, a):
+            continue  # no date, and not the event asked about either ("calls for her release")
+        if asked.labels and asked.labels <= AMOUNT_LABELS and asked.wh != "when" and not fits:
+            continue  # "How long is Kelli White's ban?" is not answered by a sentence with no length
         c.relevance = relevance(c.lexical, c.semantic, c.is_headline, TYPE_BONUS * fits)
         if asked.is_why and not fits:
             c.relevance *= NO_CAUSE_FACTOR  # a why-question is answered by a cause, however close the rest
         kept.append(c)
     return kept
+
+
+def _other_person(asked: Question, a: language.Analysis, sentence_terms: set[str]) -> bool:
+    """A person the question names is only in the headline, and the sentence names another person:
+    "How much did Gerard Jugnot earn?" is not answered by "Jean Reno ... earning 3.55m Euros" in a
+    story headlined with Jugnot."""
+    # a person written with a first name and a surname: the model calls a lone "Billboard" a person too
+    people = [n for n in asked.names if n.label == "PERSON" and len(n.terms) > 1 and not set(n.terms) & sentence_terms]
+    if not people:
+        return False
+    asked_terms = asked.name_terms
+    return any(e.label == "PERSON" and not set(match_terms(e.text)) & asked_terms for e in a.entities)
+
+
+def _other_kind(asked: Question, sentence_terms: set[str]) -> bool:
+    """The sentence has a noun the question qualifies, but none of the question's qualifiers: "How much
+    is Cuba's sugar industry worth?" is not answered by "Cuba's tourist industry ... is worth $3bn"."""
+    return any(head in sentence_terms and not qualifiers & sentence_terms
+               for head, qualifiers in asked.qualified_nouns)
+
+
+def _quoted_words_in(asked: Question, sentence_terms: set[str]) -> bool:
+    """Words the question quotes ("Did Blair say 'I have lost my passion'?") are all in the sentence:
+    a quotation is checked word for word, not by its topic."""
+    for quoted in re.findall(r"['‘\"“]([^'’\"”]{8,})['’\"”]", asked.text):
+        if not set(match_terms(quoted)) <= sentence_terms:
+            return False
+    return True
+
+
+def _years_in(asked: Question, span: SentenceSpan, article: Article) -> bool:
+    """A year the question gives ("in 2011", "the 2022-23 season") is in the sentence, its headline or
+    the article's publication date: another year's figure does not answer it."""
+    years = {n for n in asked.numbers if len(n) == 4 and n.isdigit()}
+    if not years:
+        return True
+    found = numbers(span.text) | numbers(article.title) | published_numbers(_published(article))
+    return years <= found
 
 
 def _has_term(term: str, terms: set[str]) -> bool:
@@ -452,7 +501,9 @@ def asked_noun_distance(asked: Question, a: language.Analysis, ent: language.Ent
     province" and "70 ... planes", 2 for "the city of Kampala"; 99 when there is no such noun."""
     if not asked.wh_noun:
         return 99
-    nouns = [t.i for t in a.tokens if t.lemma.lower() == asked.wh_noun and not ent.token_start <= t.i < ent.token_end]
+    nouns = [t.i for t in a.tokens if t.lemma.lower() == asked.wh_noun]
+    if any(ent.token_start <= i < ent.token_end for i in nouns):
+        return 0  # "40,126 acres" for "How many acres ...?"
     return min((tree_distance(a, i, j) for i in range(ent.token_start, ent.token_end) for j in nouns), default=99)
 
 

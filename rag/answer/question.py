@@ -9,8 +9,9 @@ about, the words to match, and what kind of thing answers it.
 * numbers: numbers, years and months (``rag.text.numbers``); a date must not change in an answer;
 * weights: the words to match (``rag.text.match_terms``: "wrote" and "write" match), names double;
 * labels: the entity labels of an answer (``language.answer_labels``: who -> PERSON/ORG/NORP ...);
-* focus: the noun a copular question asks for ("Who is China's foreign minister?" -> minister):
-  a sentence without it is about something else, however many other words it shares;
+* focus: the role a copular who-question asks for ("Who is China's foreign minister?" ->
+  minister): a sentence without it is about someone else, however many other words it shares
+  (only for "who": "What was the score?" is answered by "won 3-0", with no "score" in it);
 * speaker / asks_speaker: "What did David Davis say about X?" asks for his words; "Who said X?"
   for a speaker.
 
@@ -77,6 +78,9 @@ class Question:
     weights: TermWeights
     focus: str | None = None
     wh_noun: str | None = None  # lemma of the noun "which/what" asks for ("province")
+    # nouns the question qualifies with another noun, as match terms: ("industri", {"sugar"}) for
+    # "Cuba's sugar industry"
+    qualified_nouns: tuple[tuple[str, frozenset[str]], ...] = ()
     speaker: AskedName | None = None
     asks_speaker: bool = False
     analysis: language.Analysis | None = field(default=None, repr=False)
@@ -122,14 +126,14 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
     asked_numbers = frozenset(numbers(text)) - {n for t in context for n in numbers(t)}
     speaker, asks_speaker = _speech(a, names)
     labels = language.answer_labels(a) if kind == "fact" else frozenset()
-    if wh == "where" and any(c.verb in RANKING_VERBS for c in a.clauses):
+    if wh == "where" and any(t.lemma.lower() in RANKING_VERBS for t in tokens):
         labels = frozenset({"ORDINAL"})  # "Where did Kim Collins finish?" -> "sixth"
     return Question(
         text=text, kind=kind, wh=wh, labels=labels,
         names=names, numbers=asked_numbers, weights=weights,
-        focus=_focus(a, context) if kind == "fact" else None,
+        focus=_focus(a, context) if kind == "fact" and wh == "who" else None,
         speaker=speaker if kind == "fact" else None, asks_speaker=asks_speaker and kind == "fact", analysis=a,
-        wh_noun=_asked_noun(a, tokens, wh),
+        wh_noun=_asked_noun(a, tokens, wh), qualified_nouns=_qualified_nouns(a, context),
     )
 
 
@@ -154,6 +158,22 @@ def _asked_noun(a: language.Analysis, tokens: list[language.Token], wh: str) -> 
                 noun = following[0] if following and tokens[i + 2].pos in ("NOUN", "ADJ", "PROPN") else None
                 break
     return noun.lemma.lower() if noun is not None else None
+
+
+def _qualified_nouns(a: language.Analysis, context: set[str]) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Common nouns with a common noun before them that says which kind ("sugar industry", "software
+    patents"), as (head term, qualifier terms). Names are matched as names, not here."""
+    found = []
+    for t in a.tokens:
+        if t.pos != "NOUN" or t.ent_type:
+            continue
+        qualifiers = [a.tokens[c] for c in a._children[t.i]
+                      if a.tokens[c].dep == "compound" and a.tokens[c].pos == "NOUN" and not a.tokens[c].ent_type]
+        head = match_terms(t.text)
+        terms = frozenset(x for q in qualifiers for x in match_terms(q.text)) - context
+        if head and terms and head[0] not in context:
+            found.append((head[0], terms))
+    return tuple(found)
 
 
 def _asks_for_cause(tokens: list[language.Token]) -> bool:
