@@ -49,6 +49,9 @@ BRIEF_SENTENCES = 2
 MORE_SENTENCES = 3
 # Words that may join two amounts of one answer: "jumped [76%] to [$1.13bn]".
 _AMOUNT_JOINERS = frozenset({"to", "from", "and", "or", "-", "–", "of"})
+# Currencies written as words after an amount ("70m euros", "5 million pounds").
+CURRENCY_WORDS = frozenset({"euro", "dollar", "pound", "yen", "yuan", "franc", "rupee", "peso", "rouble", "ruble",
+                            "real", "won", "krona", "krone", "lira", "rand", "sterling", "cent", "penny", "pence"})
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
 
@@ -117,28 +120,43 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
     a = language.analyze(span.text, language.Pipes.FULL)
     if asked.asks_speaker:
         return _speaker(a, span, article)
-    found = answer_entities(asked, a)
+    found = [e for e in answer_entities(asked, a) if not (asked.wh == "when" and _is_age(a, e))]
     if not found:
         if asked.labels & {"PERSON"}:
             return _person_by_pronoun(span, article)  # "Who announced ...?" -> "He announced ..."
         return None
-    preference = {"PERSON": 0, "ORG": 1}  # "who": a person before an organisation
+    # "who": a person before an organisation; "how much": money before a share before a count
+    preference = {"PERSON": 0, "ORG": 1} if asked.wh == "who" else {"MONEY": 0, "PERCENT": 1, "QUANTITY": 2}
     # Words of the question in the sentence, the noun "which" asks for left out (it sits next to
     # every candidate: "13 countries", "22 countries").
-    anchors = [t.i for t in a.tokens if set(_terms(t.text)) & set(asked.weights)
-               and t.lemma.lower() != asked.wh_noun]
+    anchors: dict[str, list[int]] = {}
+    for t in a.tokens:
+        if t.lemma.lower() != asked.wh_noun:
+            for term in set(_terms(t.text)) & set(asked.weights):
+                anchors.setdefault(term, []).append(t.i)
 
     def closeness(ent: language.Entity) -> tuple[int, int]:
+        """Summed over the question's words: the entity near "Brent" and "London" and "crude" wins
+        over one near "crude" alone ("US light crude rose $1.64 ..., while Brent crude in London ...")."""
         inside = range(ent.token_start, ent.token_end)
-        outside = [i for i in anchors if i not in inside]
-        tree = min((tree_distance(a, ent.token_end - 1, i) for i in outside), default=99)
-        linear = min((abs(ent.token_start - i) for i in outside), default=99)
+        tree = linear = 0
+        for positions in anchors.values():
+            outside = [i for i in positions if i not in inside]
+            if not outside:
+                continue
+            tree += min(min(tree_distance(a, ent.token_end - 1, i) for i in outside), 8)
+            linear += min(min(abs(ent.token_start - i) for i in outside), 20)
         return tree, linear
 
-    best = min(found, key=lambda e: (min(asked_noun_distance(asked, a, e), 3),
-                                     preference.get(e.label, 2) if asked.wh == "who" else 0, closeness(e),
-                                     e.token_start))
+    best = min(found, key=lambda e: (min(asked_noun_distance(asked, a, e), 3), preference.get(e.label, 3),
+                                     closeness(e), e.token_start))
     return Lead(_widened(a, best, found), [])
+
+
+def _is_age(a: language.Analysis, ent: language.Entity) -> bool:
+    """"the age of 40", "58-year-old", "45 years old": an age, not a date, for a "when" question."""
+    words = {t.lower for t in a.tokens[max(0, ent.token_start - 2):ent.token_end + 2]}
+    return bool(words & {"age", "aged", "old", "year-old", "years-old"}) or "year-old" in ent.text.lower()
 
 
 def _terms(text: str) -> list[str]:
@@ -156,6 +174,10 @@ def _widened(a: language.Analysis, ent: language.Entity, found: list[language.En
         gap = a.tokens[last:other_first]
         if other_first >= last and gap and len(gap) <= 2 and all(t.lower in _AMOUNT_JOINERS for t in gap):
             last = other_last
+    for other_first, other_last in reversed(others):
+        gap = a.tokens[other_last:first]
+        if other_last <= first and gap and len(gap) <= 2 and all(t.lower in _AMOUNT_JOINERS for t in gap):
+            first = other_first  # "[76%] to $1.13bn"
     if ent.label in ("CARDINAL", "QUANTITY") and last < len(a.tokens):
         after = a.tokens[last]
         if a.tokens[last - 1].dep == "nummod" and a.tokens[last - 1].head == after.i and after.pos == "NOUN":
@@ -186,24 +208,71 @@ def _grown(a: language.Analysis, first: int, last: int) -> tuple[int, int]:
     while last < len(tokens) and tokens[last].start == tokens[last - 1].end and (
             tokens[last].text.isalpha() or tokens[last].text == "%"):
         last += 1
+    if last < len(tokens) and tokens[last].lemma.lower() in CURRENCY_WORDS:
+        last += 1  # "70m euros"
     return first, last
 
 
 def _speaker(a: language.Analysis, span: SentenceSpan, article: Article) -> Lead | None:
-    """Who says the sentence: the subject of its reporting verb or the speaker of its quote, a
-    he/she resolved to the person named before."""
+    """Who says the sentence, by name: the subject of its reporting verb (or the name in apposition
+    to it: "the play's organiser in Uganda, Sarah Mukasa, told ..."), a he/she resolved to the
+    person named before, or the speaker of a quote the paragraph before introduced. None when the
+    sentence gives no name ("the Irishman said"): a wrong name is worse than none."""
     for clause in a.clauses:
         if clause.verb not in language.REPORTING_VERBS or not clause.subjects:
             continue
         subject = clause.subjects[0]
-        if not subject.pronoun:
-            name = a.name_of(subject)
-            text = name.canonical if name is not None else subject.core
-            return Lead(text, [])
-        return _person_by_pronoun(span, article)
+        if subject.pronoun:
+            return _person_by_pronoun(span, article)
+        person = _person_named(a, subject)
+        if person is not None:
+            return Lead(_full_name(person, span, article), [])
     for quote in a.quotes:
         if quote.speaker_name:
-            return Lead(quote.speaker_name, [])
+            return Lead(_full_name(quote.speaker_name, span, article), [])
+    return _speaker_before(span, article)
+
+
+def _person_named(a: language.Analysis, subject: language.Phrase) -> str | None:
+    name = a.name_of(subject)
+    if name is not None and name.label in ("PERSON", "ORG"):
+        return name.canonical
+    head = a.tokens[subject.head]
+    for i in range(len(a.tokens)):
+        t = a.tokens[i]
+        if t.dep == "appos" and t.head == head.i and t.ent_type == "PERSON":
+            appos = a.name_at(t.start, t.end)
+            return appos.canonical if appos is not None else t.text
+    if subject.label == "PERSON":
+        return subject.core
+    return None
+
+
+def _full_name(person: str, span: SentenceSpan, article: Article) -> str:
+    """"Albert" -> "Debbie Albert" when the sentences before write the full name."""
+    if " " in person:
+        return person
+    window = antecedent_window(article, span)
+    if window is None:
+        return person
+    a = language.analyze(window[0], language.Pipes.FULL)
+    for name in a.names_matching(person):
+        if name.label == "PERSON" and " " in name.canonical:
+            return name.canonical
+    return person
+
+
+def _speaker_before(span: SentenceSpan, article: Article) -> Lead | None:
+    """A quote that goes on from the paragraph before, whose speaker that paragraph names."""
+    window = antecedent_window(article, span)
+    if window is None:
+        return None
+    text, offset = window
+    a = language.analyze(text, language.Pipes.FULL)
+    for quote in a.quotes:
+        if quote.start <= span.start - offset < quote.end + 2 or span.start - offset <= quote.start:
+            if quote.speaker_name and quote.end >= span.start - offset:
+                return Lead(quote.speaker_name, [])
     return None
 
 
