@@ -186,7 +186,8 @@ def substitute_ellipsis(question: str, previous: str) -> str | None:
     rewritten, used = previous, set()
     for ent in fragment.entities:
         kind = next((k for k in _SAME_KIND if ent.label in k), frozenset({ent.label}))
-        same = [e for e in before.entities if e.label in kind and e.text not in used and e.text != ent.text]
+        same = sorted((e for e in before.entities if e.label in kind and e.text not in used and e.text != ent.text),
+                      key=lambda e: e.label != ent.label)  # the same label first, then the same kind
         if not same:
             continue
         target = same[0]

@@ -22,7 +22,7 @@ from rag.text import stem, stopwords
 
 MIN_LENGTH = 4
 LONG_WORD = 8  # from this length two edits are allowed
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_WORD = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*")
 
 
 def correct(text: str, vocabulary: Collection[str], *, stemmed: bool = False) -> str:
