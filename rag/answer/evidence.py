@@ -64,9 +64,15 @@ SHORTLIST = 10  # sentences embedded per question (latency: ~10 ms each on 2 cor
 PARSED = 4  # best sentences the language layer reads (~12 ms each, FULL pipeline)
 # Reasons are seldom given in the question's words: for "why did Qatar withdraw", "has pulled out ...
 # concerned about" shares no asked term. Such a sentence stays a candidate when the language layer
-# finds a cause in it and it reads as a close paraphrase. Only for why-questions: for other
-# questions a topical sentence ("had signed on July 12" for "when did he write") would get in.
+# finds a cause in it and it reads as a close paraphrase.
 PARAPHRASE_SEMANTIC = 0.8
+# A fact question's verb is often not the article's ("How much did Gerard Jugnot earn?", "Jugnot
+# made 5.45m Euros"): such a sentence stays a candidate when it holds an entity of the kind asked
+# for and reads close to the question. 0.65 is cosine ~0.58; that pair measured 0.705, a near miss
+# of another kind ("Jean Reno ... earning 3.55m Euros" for Jugnot) 0.326. Not for "when": a dated
+# sentence on the same topic is often another event ("had signed on July 12" for "when did he
+# write", measured 1.0).
+PARAPHRASE_FACT_SEMANTIC = 0.65
 # A sentence giving no cause answers a why-question poorly: its relevance is scaled by this.
 NO_CAUSE_FACTOR = 0.8
 # Weight of an earlier question's words in a why-follow-up ("Why did it rise?").
@@ -196,7 +202,10 @@ def gather_evidence(question: str, hits: list[Hit], embedder: Embedder,
     spans = [s for s in spans_for_hits(hits) if s.article_id in usable and not is_boilerplate(s.text)]
     if not spans:
         return Evidence(asked.text, [], NOTHING_MATCHES, asked, usable)
-    ranked = _rank(asked, spans, hits, embedder, semantic_text or asked.text, set(context_terms))
+    # no one article holds every name: each sentence must then name each of them itself
+    # (a briefing may set them side by side, a sentence each)
+    apart = asked.kind == "fact" and not any(all(holds_name(n, facts[aid]) for n in asked.names) for aid in usable)
+    ranked = _rank(asked, spans, hits, embedder, semantic_text or asked.text, set(context_terms), apart)
     reason = None
     if not ranked or ranked[0].relevance < RELEVANCE_THRESHOLD:
         reason = NO_SENTENCE
@@ -288,7 +297,7 @@ class _Candidate:
 
 
 def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder: Embedder,
-          semantic_text: str, context_terms: set[str] = frozenset()) -> list[RankedSpan]:
+          semantic_text: str, context_terms: set[str] = frozenset(), names_apart: bool = False) -> list[RankedSpan]:
     """The shortlisted sentences that answer what is asked, best first."""
     articles = {h.article.id: h.article for h in hits}
     # the headline, and the month and year the article was published ("in June" of a June story),
@@ -312,14 +321,12 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
     for i, semantic in zip(order, semantics):
         span = spans[i]
         article = articles[span.article_id]
-        if not speaks_to(topic, span_terms[i]) and not (
-                asked.is_why and semantic >= PARAPHRASE_SEMANTIC
-                and language.analyze(span.text, language.Pipes.FULL).reason_cues()):
+        if not speaks_to(topic, span_terms[i]) and not paraphrases(asked, span, span_terms[i], semantic):
             continue
         found = span_terms[i] | title_terms[span.article_id]
-        if not holds_most_names(asked, found):
+        if not holds_most_names(asked, found, names_apart):
             resolved = _names_by_pronoun(asked, article, span, found)
-            if not holds_most_names(asked, found | resolved):
+            if not holds_most_names(asked, found | resolved, names_apart):
                 continue
             # "He said ..." says what David Davis said: his name counts as written
             span_terms[i] = span_terms[i] | resolved
@@ -332,13 +339,35 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
     for c in candidates:
         c.relevance = relevance(c.lexical, c.semantic, c.is_headline)
     candidates.sort(key=lambda c: -c.relevance)
-    read = _read_best(asked, candidates[:PARSED], topic, articles)
+    read = _read_best(asked, candidates[:PARSED], topic)
     if asked.labels and asked.labels <= AMOUNT_LABELS and asked.wh != "when":
         candidates = candidates[:PARSED]  # only a parsed sentence can show it holds the amount asked for
     ranked = read + candidates[PARSED:]
     ranked.sort(key=lambda c: -c.relevance)
     ranked = _headlines_last(ranked)
     return [RankedSpan(c.span, c.relevance, c.lexical, c.semantic) for c in ranked]
+
+
+def paraphrases(asked: Question, span: SentenceSpan, sentence_terms: set[str], semantic: float) -> bool:
+    """A sentence sharing no word of the topic still answers when it says the same in other words:
+    a why-question with a cause (PARAPHRASE_SEMANTIC); a fact question with an entity of the kind
+    asked for (PARAPHRASE_FACT_SEMANTIC) when the sentence itself writes a name of the question
+    ("Jugnot made ..."; not "Its profits were buoyed by one-off gains" for "How much did Time
+    Warner's cable sales rise?"). The names are checked after, as for any sentence."""
+    if asked.is_why:
+        return semantic >= PARAPHRASE_SEMANTIC and bool(language.analyze(span.text, language.Pipes.FULL).reason_cues())
+    if asked.kind != "fact" or not asked.labels or asked.wh == "when" or semantic < PARAPHRASE_FACT_SEMANTIC \
+            or not any(_writes_name(n, sentence_terms) for n in asked.names):
+        return False
+    return bool(answer_entities(asked, language.analyze(span.text, language.Pipes.FULL)))
+
+
+def _writes_name(name: AskedName, sentence_terms: set[str]) -> bool:
+    """The sentence names it: a person by the surname at least ("Jugnot" for Gerard Jugnot), anything
+    else in full ("Warner Bros" is not Time Warner)."""
+    if name.label == "PERSON" and name.terms:
+        return name.terms[-1] in sentence_terms
+    return bool(name.terms) and set(name.terms) <= sentence_terms
 
 
 def joined_names(asked: Question, text: str) -> set[str]:
@@ -356,11 +385,15 @@ def speaks_to(topic: TermWeights, span_terms: set[str]) -> bool:
     return not topic or lexical_coverage(topic, span_terms) > 0
 
 
-def holds_most_names(asked: Question, found: set[str]) -> bool:
+def holds_most_names(asked: Question, found: set[str], each: bool = False) -> bool:
     """Most of the question's name words are in the sentence (or its headline): "trade between China
     and Saudi Arabia" is not answered by the China-Qatar figure just because Saudi Arabia appears
-    elsewhere in the article. Half may be missing: "Ablikim Yusuf" is "Yusuf" in the next sentence."""
+    elsewhere in the article. Half may be missing: "Ablikim Yusuf" is "Yusuf" in the next sentence.
+    With ``each`` (no one article holds every name), every name must have a word there: "How many
+    planes did Qantas order from Boeing?" is not answered by Ryanair's Boeing order in another story."""
     name_terms = asked.name_terms
+    if each:
+        return all(set(n.terms) & found for n in asked.names if n.terms)
     return not name_terms or len(name_terms - found) <= len(name_terms) / 2
 
 
@@ -415,8 +448,7 @@ def relevance(lexical: float, semantic: float, is_headline: bool, bonus: float =
     return score * HEADLINE_FACTOR if is_headline else score
 
 
-def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights,
-               articles: dict[str, Article]) -> list[_Candidate]:
+def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> list[_Candidate]:
     """The best few sentences as the language layer reads them: the answer-type bonus, and the
     sentences that answer something else dropped (see the module docstring)."""
     if not best or asked.kind != "fact":
@@ -469,13 +501,26 @@ def _quoted_words_in(asked: Question, sentence_terms: set[str]) -> bool:
 
 
 def _years_in(asked: Question, span: SentenceSpan, article: Article) -> bool:
-    """A year the question gives ("in 2011", "the 2022-23 season") is in the sentence, its headline or
-    the article's publication date: another year's figure does not answer it."""
+    """A year the question gives ("in 2011", "the 2022-23 season") is in the sentence, its headline,
+    the article's first sentence (the lede sets the story's time: "France's best-paid actor of
+    2004", then "Jugnot made 5.45m Euros last year") or its publication date: another year's
+    figure does not answer it ("after the 2022-23 season" two sentences before "has averaged 23.5
+    points ... this season" is not the 2022-23 average)."""
     years = {n for n in asked.numbers if len(n) == 4 and n.isdigit()}
     if not years:
         return True
-    found = numbers(span.text) | numbers(article.title) | published_numbers(_published(article))
+    found = numbers(span.text) | numbers(article.title) | numbers(lede(article)) \
+        | published_numbers(_published(article))
     return years <= found
+
+
+def lede(article: Article) -> str:
+    """The article's first sentence after its headline."""
+    for start, end in article_sentences(article.id, article.hash, article.text):
+        sentence = article.text[start:end].strip()
+        if sentence and sentence != article.title.strip():
+            return sentence
+    return ""
 
 
 def _has_term(term: str, terms: set[str]) -> bool:

@@ -148,9 +148,24 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
             linear += min(min(abs(ent.token_start - i) for i in outside), 20)
         return tree, linear
 
-    best = min(found, key=lambda e: (min(asked_noun_distance(asked, a, e), 3), preference.get(e.label, 3),
+    best = min(found, key=lambda e: (min(asked_noun_distance(asked, a, e), 3), preference.get(_label(a, e), 3),
                                      closeness(e), e.token_start))
     return Lead(_widened(a, best, found), [])
+
+
+def _label(a: language.Analysis, ent: language.Entity) -> str:
+    """The entity's label, an amount written with a currency word counted as money: the model labels
+    "885,000 Euros" a CARDINAL and "(£611,000)" MONEY; both are what the actor earned."""
+    if ent.label in ("CARDINAL", "QUANTITY"):
+        _, last = _grown(a, ent.token_start, ent.token_end)
+        if _is_currency(a.tokens[last - 1]):
+            return "MONEY"
+    return ent.label
+
+
+def _is_currency(token: language.Token) -> bool:
+    """"euros", "Euros" (a proper noun to the tagger, lemma unchanged), "pounds"."""
+    return token.lemma.lower() in CURRENCY_WORDS or token.lower.removesuffix("s") in CURRENCY_WORDS
 
 
 def _is_age(a: language.Analysis, ent: language.Entity) -> bool:
@@ -208,7 +223,7 @@ def _grown(a: language.Analysis, first: int, last: int) -> tuple[int, int]:
     while last < len(tokens) and tokens[last].start == tokens[last - 1].end and (
             tokens[last].text.isalpha() or tokens[last].text == "%"):
         last += 1
-    if last < len(tokens) and tokens[last].lemma.lower() in CURRENCY_WORDS:
+    if last < len(tokens) and _is_currency(tokens[last]):
         last += 1  # "70m euros"
     return first, last
 
