@@ -100,6 +100,17 @@ def spans_for_hits(hits) -> list[SentenceSpan]:
     return out
 
 
+def cited_span(citation, article_text: str) -> SentenceSpan:
+    """The span a ``Citation`` quotes, positioned as ``spans_for_hits`` positions it (the index of
+    its sentence in the article), so whoever re-checks a citation applies the same neighbour rule
+    (``PAIR_MAX_DISTANCE``) as the answer layer did."""
+    sentences = _article_sentences(citation.article_id, "", article_text)
+    position = next((i for i, (s, e) in enumerate(sentences) if s <= citation.start < e), -1)
+    if position < 0:  # not at a sentence of ours: place it after the last one that starts before it
+        position = sum(1 for s, _ in sentences if s < citation.start)
+    return SentenceSpan(citation.article_id, citation.chunk_id, citation.start, citation.end, citation.quote, position)
+
+
 # -- lexical and semantic parts --------------------------------------------------------------
 
 
