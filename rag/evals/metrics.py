@@ -6,12 +6,16 @@ Each of our metrics scores one case in [0, 1] from the typed answer, not from it
 so none of them can be fooled by wording. Each catches a fault the others miss; the tests
 prove it with a deliberately broken answerer per metric:
 
-* ``refusal_accuracy`` (every case): refused exactly when the case must be refused.
-  Broken answerer: one that never refuses.
-* ``lead_answer`` (cases with ``answer_contains``): the answer's first sentence states every
-  short answer (case-insensitive). A reader reads the first sentence; a right answer buried in
-  the third quoted sentence is a wrong lead. A refused answerable case scores 0.
-  Broken answerer: one that puts another sentence of the article first.
+* ``refusal_recall`` (cases that must be refused): refused (``answer.refused``).
+  Broken answerer: one that answers what the sources don't say.
+* ``answer_rate`` (every other case): not refused. Broken answerer: one that refuses questions
+  it could answer. ``refusal_accuracy`` (every case: refused exactly when it must) is their mix,
+  weighted by how many cases of each kind a dataset has, so it is reported, not gated: an
+  answerer that over-refuses can stop refusing altogether and keep the same accuracy.
+* ``lead_answer`` (answered cases with ``answer_contains``): the answer's first sentence states
+  every short answer (case-insensitive). A reader reads the first sentence; a right answer buried
+  in the third quoted sentence is a wrong lead. Broken answerer: one that puts another sentence
+  of the article first.
 * ``conciseness`` (answered cases with reference quotes, broad questions excepted): how far the
   answer stays within a budget set by the reference: ``min(1, budget / answer words)`` with
   ``budget = max(CONCISE_ALLOWANCE x words of the reference sentences, CONCISE_FLOOR)``.
@@ -95,9 +99,15 @@ def refusal_accuracy(run: CaseRun) -> float:
     return float(run.refused == run.case.must_refuse)
 
 
+def refusal_recall(run: CaseRun) -> float:
+    return float(run.refused)
+
+
+def answer_rate(run: CaseRun) -> float:
+    return float(not run.refused)
+
+
 def lead_answer(run: CaseRun) -> float:
-    if not run.answered:
-        return 0.0
     lead = lead_sentence(run)
     return float(all(says(lead, wanted) for wanted in run.case.answer_contains))
 
@@ -131,12 +141,21 @@ def citation_faithfulness(embedder, titles: dict[str, str]) -> Callable[[CaseRun
             spans = [cited_span(c, run.texts[c.article_id]) for c in cited]
             if not sentence.text or not spans:
                 continue
+            if any(_verbatim(sentence.text, span.text) for span in spans):
+                supported += 1  # a quoted sentence supports itself: no need to score it
+                continue
             support = scorer.best_support(sentence.text, spans)
             if support is not None and support.supported:
                 supported += 1
         return supported / len(answer.sentences)
 
     return score
+
+
+def _verbatim(sentence: str, quote: str) -> bool:
+    """The sentence is the quote (the answer layer closes an unpunctuated headline with a full stop)."""
+    strip = ".!?…:; \n\t"
+    return sentence.strip().rstrip(strip) == quote.strip().rstrip(strip)
 
 
 def answer_hit_at_k(run: CaseRun) -> float:
@@ -154,6 +173,10 @@ def _with_answer_strings(run: CaseRun) -> bool:
     return bool(run.case.answer_contains)
 
 
+def _answered_with_answer_strings(run: CaseRun) -> bool:
+    return run.answered and bool(run.case.answer_contains)
+
+
 def _answered_with_references(run: CaseRun) -> bool:
     return run.answered and bool(run.case.reference_article_ids)
 
@@ -164,19 +187,24 @@ def _answered_focused(run: CaseRun) -> bool:
 
 def case_metrics(profile: str, embedder, titles: dict[str, str]) -> list[CaseMetric]:
     """Our metrics for a scoring profile ("golden" or "realtimeqa"), in report order."""
-    common = [
-        CaseMetric("lead_answer", _with_answer_strings, lead_answer),
+    answer = [
+        CaseMetric("lead_answer", _answered_with_answer_strings, lead_answer),
+        CaseMetric("conciseness", _answered_focused, conciseness),
         CaseMetric("cited_reference_article", _answered_with_references, cited_reference_article),
         CaseMetric("citation_faithfulness", lambda r: r.answered, citation_faithfulness(embedder, titles)),
+    ]
+    refusals = [
+        CaseMetric("refusal_recall", lambda r: r.case.must_refuse, refusal_recall),
+        CaseMetric("answer_rate", lambda r: not r.case.must_refuse, answer_rate),
         CaseMetric("refusal_accuracy", lambda r: True, refusal_accuracy),
     ]
     if profile == "realtimeqa":
         return [
             CaseMetric("answer_hit_at_k", _with_answer_strings, answer_hit_at_k),
             CaseMetric("answer_in_cited_article", _with_answer_strings, answer_in_cited_article),
-            *common,
+            *answer, *refusals,
         ]
-    return [common[0], CaseMetric("conciseness", _answered_focused, conciseness), *common[1:]]
+    return answer + refusals
 
 
 # -- the models ragas needs from us -------------------------------------------------------------

@@ -9,7 +9,7 @@ Offline groups run with ``raise_exceptions=True``: a failing offline metric is a
 not a NaN to average. Judge groups run with ``raise_exceptions=False`` so one bad reply does
 not stop the run, and a callback records every metric error with its case; an error or a
 NaN counts as a failure: it scores 0 in the aggregate and is listed per case. A case whose
-answer failed (the model was down) is a failure of every metric that applies to it.
+answer failed (the model was down) neither answered nor refused: a failure of the refusal metrics.
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ def score_case_metrics(runs: list[CaseRun], metrics: list[CaseMetric], scores: S
     scores.register([m.name for m in metrics])
     for run in runs:
         for metric in metrics:
-            if run.error and (metric.name == "refusal_accuracy" or not run.case.must_refuse):
+            if run.error and metric.name in ("refusal_accuracy", "refusal_recall", "answer_rate"):
                 scores.add(run.case.id, metric.name, math.nan)
                 scores.fail(run.case.id, metric.name, f"no answer: {run.error}")
             elif not run.error and metric.applies(run):

@@ -21,9 +21,11 @@ from rag.evals import corpus as corpora
 from rag.evals.dataset import Case, load_cases, referenced_articles
 
 NAMED_DATASETS = ("seeds", "bbc-rtqa", "realtimeqa-2025")
-# Reported, never gated: Levenshtein similarity of a quoted answer to a one-line reference is low
-# by nature and moves with wording, not quality (conciseness and lead_answer say what it hinted at).
-REPORTED_ONLY = ("non_llm_string_similarity",)
+# Reported, never gated: Levenshtein similarity of a quoted answer to a one-line reference is low by
+# nature and moves with wording, not quality (conciseness and lead_answer measure what it hinted at);
+# refusal_accuracy mixes refusal_recall and answer_rate (an over-refusing answerer can stop refusing
+# and keep its accuracy); string_present mixes answer_rate and lead_answer (a refusal scores 0).
+REPORTED_ONLY = ("non_llm_string_similarity", "refusal_accuracy", "string_present")
 # On a one-article corpus every retrieved and cited chunk is the reference article: 1.0 by construction.
 TRIVIAL_ON_ONE_ARTICLE = ("id_based_context_recall", "id_based_context_precision", "non_llm_context_recall",
                           "cited_reference_article")

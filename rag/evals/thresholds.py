@@ -220,7 +220,7 @@ def update(path: Path, profile: str, summaries, commit: str, metrics: list[str] 
         summary = by_name[metric]
         if summary.mean is None or summary.failures:
             raise ThresholdError(f"cannot set [{profile}] {metric}: it has failed cases or was not measured")
-        minimum = minimum_for(summary.mean, summary.cases)
+        minimum = minimum_for(round(summary.mean, 3), summary.cases)  # from the figure the comment shows
         if minimum <= 0:
             raise ThresholdError(f"[{profile}] {metric} measured {summary.mean:.3f}: too low to gate (minimum would be "
                                  f"{minimum}); remove the line")
