@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from rag.answer.citations import with_markers
-from rag.answer.compose import REFUSAL_TEXT, refusal
+from rag.answer.compose import REFUSAL_TEXT
 from rag.answer.record import AnswerSentence, Citation
 from rag.evals import thresholds as gatefile
 from rag.evals.corpus import DATASETS_DIR, REPO, SEEDS_DIR, THRESHOLDS_FILE, CorpusError, resolve_articles
@@ -445,17 +445,18 @@ def refuses_the_answerable(result):
     refused = set(right[::2] + rest[::2])
 
     def transform(run, chat):
-        if run.case.id not in refused:
-            return run.answer
-        answer = run.answer
-        return refusal(answer.question, answer.mode, [], answer.standalone_question, "this answerer refuses")
+        return refused_answer(run.answer) if run.case.id in refused else run.answer
 
     return transform
 
 
+def refused_answer(answer):
+    """A refusal in place of ``answer``, showing the same closest sources (retrieval is unchanged)."""
+    return replace(answer, answer=f"{REFUSAL_TEXT} (This answerer refuses.)", refused=True, citations=[], sentences=[])
+
+
 def always_refuses(run, chat):
-    answer = run.answer
-    return refusal(answer.question, answer.mode, [], answer.standalone_question, "this answerer always refuses")
+    return refused_answer(run.answer)
 
 
 def cites_the_wrong_span(run, chat):
