@@ -549,7 +549,7 @@ def test_offline_gate_on_realtimeqa_2025_limit_100(eval_out, shared_data_dir):
 
 
 @pytest.mark.eval
-def test_a_maintainer_runs_their_own_cases_over_their_own_folder(run_rag, tmp_path):
+def test_a_maintainer_runs_their_own_cases_over_their_own_folder(run_rag, tmp_path, capsys):
     """`rag eval --dataset mycases.jsonl --sources ./my-articles --format junit`, as evals/README shows."""
     articles = tmp_path / "my-articles"
     (articles / "2024").mkdir(parents=True)
@@ -575,13 +575,16 @@ def test_a_maintainer_runs_their_own_cases_over_their_own_folder(run_rag, tmp_pa
     assert (folder / "junit.xml").read_text() == done.stdout and (folder / "summary.md").is_file()
     assert not (out / "corpora").exists()  # the folder is used as it is, not copied
 
-    # Run again: a Markdown summary against the previous run, and a minimum the run misses fails it.
-    again = run_rag(args + ["--format", "markdown", "--min", "lead_answer=1.0"], timeout=300)
-    summary = again.stdout
+    # Again (in-process: the subprocess above showed the command end to end): a Markdown summary
+    # against the previous run, and a minimum the run misses fails it.
+    from rag.cli import main
+
+    status = main(args + ["--format", "markdown", "--min", "lead_answer=1.0"])
+    summary = capsys.readouterr().out
     assert summary.startswith("## ") and "Change against the previous run." in summary
     assert "| `lead_answer` |" in summary and "±0" in summary
     lead = json.loads((folder / "results.json").read_text())["aggregate"]["lead_answer"]["mean"]
-    assert again.returncode == (0 if lead == 1.0 else 1)
+    assert status == (0 if lead == 1.0 else 1)
 
 
 @pytest.mark.eval
@@ -620,19 +623,24 @@ def test_rag_eval_rejects_bad_options_with_a_clear_message(tmp_path, capsys, arg
 
 @pytest.mark.eval
 def test_generative_answers_are_scored_and_an_uncited_claim_counts_against_them(eval_out):
-    from fake_openai import FakeOpenAI
+    from fake_openai import FakeOpenAI, Reply
 
     from rag.evals.suite import EvalOptions, run_suite
     from rag.settings import Settings
 
     text = "Ali Mansouri had signed the letter backing China on July 12 [1]. Germany also signed the letter [1]."
-    with FakeOpenAI([text]) as fake:
+    with FakeOpenAI([text, text, Reply(status=500)]) as fake:
         settings = Settings(_env_file=None, chroma_url=None, embedding_backend="local", openai_base_url=fake.base_url,
                             openai_api_key="test", llm_timeout=20, llm_retries=0, judge_model=None)
         options = EvalOptions(dataset="seeds", mode="generative", out_dir=eval_out, limit=3, progress=False)
         result = run_suite(options, settings=settings, log=lambda line: None)
     assert result.profile == "seeds.generative" and result.thresholds is None  # reported, not gated
-    assert all(run.answer.mode == "generative" and not run.error for run in result.runs)
-    for run in result.runs:
+    answered, failed = result.runs[:2], result.runs[2]
+    assert all(run.answer.mode == "generative" and not run.error for run in answered)
+    for run in answered:
         assert [s.unsupported for s in run.answer.sentences] == [False, True]
         assert result.scores.per_case[run.case.id]["citation_faithfulness"] == 0.5
+    # The model failed on the third: neither an answer nor a refusal, a failure that fails the run.
+    assert failed.error and set(result.scores.failures[failed.case.id]) == {"answer_rate", "refusal_accuracy"}
+    assert all(why.startswith("no answer: ") for why in result.scores.failures[failed.case.id].values())
+    assert not result.passed

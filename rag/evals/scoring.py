@@ -201,10 +201,12 @@ def score_case_metrics(runs: list[CaseRun], metrics: list[CaseMetric], scores: S
     scores.register([m.name for m in metrics])
     for run in runs:
         for metric in metrics:
-            if run.error and metric.name in ("refusal_accuracy", "refusal_recall", "answer_rate"):
+            if not metric.applies(run):
+                continue
+            if run.error:  # only the refusal metrics apply to a case with no answer
                 scores.add(run.case.id, metric.name, math.nan)
                 scores.fail(run.case.id, metric.name, f"no answer: {run.error}")
-            elif not run.error and metric.applies(run):
+            else:
                 scores.add(run.case.id, metric.name, float(metric.score(run)))
 
 
