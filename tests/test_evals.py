@@ -255,7 +255,7 @@ def test_update_rewrites_one_section_and_keeps_the_rest(tmp_path):
 # -- the offline gate: one honest run per profile ------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def eval_out(request, tmp_path_factory) -> Path:
     """Eval output kept between sessions (pytest's cache folder): stores are synced, not rebuilt."""
     cache = getattr(request.config, "cache", None)
@@ -288,12 +288,12 @@ def assert_figures_are_current(result):
                        "with `rag eval ... --update-thresholds` (see the file's header):\n" + "\n".join(stale))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seeds_run(eval_out):
     return run_profile(eval_out)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def golden_run(eval_out, shared_data_dir):
     return run_profile(eval_out, "bbc-rtqa", DISTRACTORS, shared_data_dir)
 
@@ -398,7 +398,7 @@ def leads_with_another_sentence(run, chat):
     return quoting(run.answer, chat, [(first.article_id, s, e)] + _cited(run.answer))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def corpus_sentences(golden_run):
     """Every sentence of the golden corpus: (article id, start, end, text)."""
     chat = golden_run.chat

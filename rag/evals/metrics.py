@@ -45,9 +45,11 @@ from rag.answer.citations import SupportScorer, cited_span, parse_markers
 from rag.evals.runner import CaseRun
 from rag.text import sentence_spans, words
 
-# Three quoted sentences answer a question (the extractive answerer's MAX_SENTENCES); a reference
-# sentence is ~20-30 words in news text, and the floor keeps a one-line reference ("13 countries
-# backed China") from marking a normal three-sentence answer as long.
+# Three quoted sentences answer a question (the extractive answerer's MAX_SENTENCES); the floor
+# keeps a short reference sentence from marking a normal three-sentence answer as long. Measured
+# at a93adf4 (bbc-rtqa with 300 BBC articles / seeds): reference sentences have a median of 21 / 29
+# words, honest extractive answers a median of 24 / 35 words and at most 92 / 107, scoring 0.998 /
+# 0.991; the same answers followed by the rest of their article score 0.237 / 0.288.
 CONCISE_ALLOWANCE = 3
 CONCISE_FLOOR = 75
 

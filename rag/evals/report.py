@@ -278,14 +278,14 @@ def markdown(result) -> str:
                     f"- **fails on:** {'; '.join(f'{m}: {w}' for m, w in faults.items())}", ""]
     out += ["## All cases", ""]
     metrics = [s.name for s in result.summaries]
-    out.append("| case | kind | question | answer | verdict | " + " | ".join(metrics) + " |")
-    out.append("|---|---|---|---|---|" + "---|" * len(metrics))
+    out.append("| case | kind | question | answer | expected | verdict | " + " | ".join(metrics) + " |")
+    out.append("|---|---|---|---|---|---|" + "---|" * len(metrics))
     for run in result.runs:
         scores = result.scores.per_case.get(run.case.id, {})
         cells = [_fmt(scores.get(m)) if m in scores else "" for m in metrics]
         verdict = "fail" if case_faults(result, run.case.id) else "pass"
         out.append(f"| {run.case.id} | {run.case.kind} | {_cell(run.case.question, 100)} | {_cell(shown_answer(run), 160)} "
-                   f"| {verdict} | " + " | ".join(cells) + " |")
+                   f"| {_cell(expected(run.case), 100)} | {verdict} | " + " | ".join(cells) + " |")
     out.append("")
     return "\n".join(out)
 
