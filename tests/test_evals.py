@@ -217,6 +217,17 @@ def test_the_one_article_profile_does_not_gate_what_it_cannot_fail():
                         "cited_reference_article"}
 
 
+def test_a_run_of_another_size_is_another_profile():
+    from rag.evals.suite import profile_name
+
+    assert profile_name("seeds", "extractive") == "seeds.extractive"
+    assert profile_name("bbc-rtqa", "extractive", 300) == "bbc-rtqa-bbc300.extractive"
+    assert profile_name("seeds", "extractive", limit=6) == "seeds-first6.extractive"  # not gated by [seeds.extractive]
+    assert profile_name("realtimeqa-2025", "extractive", limit=100) == "realtimeqa-2025.extractive"
+    assert profile_name("realtimeqa-2025", "extractive", limit=20) == "realtimeqa-2025-n20.extractive"
+    assert profile_name("realtimeqa-2025", "extractive", limit=100, pool=2000) == "realtimeqa-2025-n100-p2000.extractive"
+
+
 def test_margin_policy():
     assert gatefile.margin(100) == 0.02 and gatefile.margin(40) == 0.05
     assert gatefile.minimum_for(0.943, 35) == 0.88  # 0.943 - 2/35 = 0.886 -> 0.88
@@ -610,6 +621,7 @@ def test_a_baseline_shows_metric_deltas_and_flipped_cases(seeds_run, tmp_path):
     (["--sources", "/no/such/folder"], "--sources: folder not found"),
     (["--sources", ".", "--distractors", "3"], "--distractors does not apply"),
     (["--dataset", "realtimeqa-2025", "--distractors", "3"], "use --pool"),
+    (["--limit", "3", "--update-thresholds"], "measures the whole dataset"),
 ])
 def test_rag_eval_rejects_bad_options_with_a_clear_message(tmp_path, capsys, args, message):
     from rag.cli import main
@@ -634,7 +646,7 @@ def test_generative_answers_are_scored_and_an_uncited_claim_counts_against_them(
                             openai_api_key="test", llm_timeout=20, llm_retries=0, judge_model=None)
         options = EvalOptions(dataset="seeds", mode="generative", out_dir=eval_out, limit=3, progress=False)
         result = run_suite(options, settings=settings, log=lambda line: None)
-    assert result.profile == "seeds.generative" and result.thresholds is None  # reported, not gated
+    assert result.profile == "seeds-first3.generative" and result.thresholds is None  # reported, not gated
     answered, failed = result.runs[:2], result.runs[2]
     assert all(run.answer.mode == "generative" and not run.error for run in answered)
     for run in answered:

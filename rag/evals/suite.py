@@ -101,8 +101,19 @@ def resolve_dataset(options: EvalOptions) -> tuple[str, list[Case] | None]:
     return path.stem, load_cases(path)
 
 
-def profile_name(dataset: str, distractors: int, mode: str) -> str:
-    base = dataset if not distractors else f"{dataset}-bbc{distractors}"
+# The RealTime QA profile the thresholds were measured with (`--limit 100`, the default pool).
+REALTIMEQA_LIMIT = 100
+
+
+def profile_name(dataset: str, mode: str, distractors: int = 0, limit: int | None = None,
+                 pool: int | None = None) -> str:
+    """The thresholds section a run is gated by: a run of a different size is another profile."""
+    if dataset == "realtimeqa-2025":
+        base = dataset if (limit, pool) == (REALTIMEQA_LIMIT, None) else f"{dataset}-n{limit or 'all'}"
+        base += f"-p{pool}" if pool else ""
+    else:
+        base = dataset if not distractors else f"{dataset}-bbc{distractors}"
+        base += f"-first{limit}" if limit else ""
     return f"{base}.{mode}"
 
 
@@ -115,6 +126,8 @@ def _check(options: EvalOptions, mode: str) -> None:
         raise UsageError("--sources is your own corpus as it is: --distractors does not apply")
     if options.dataset == "realtimeqa-2025" and (options.distractors or options.sources):
         raise UsageError("realtimeqa-2025 brings its own articles: use --pool, not --distractors or --sources")
+    if options.update_thresholds and options.limit and options.dataset != "realtimeqa-2025":
+        raise UsageError("--update-thresholds measures the whole dataset: drop --limit")
 
 
 def run_suite(options: EvalOptions, settings=None, chat_factory: Callable | None = None,
@@ -142,7 +155,7 @@ def run_suite(options: EvalOptions, settings=None, chat_factory: Callable | None
             corpus = corpora.golden_corpus(out_dir, corpus_name, referenced_articles(cases), base, options.distractors,
                                            options.seeds_dir, options.data_dir)
         scoring_profile = "golden"
-    profile = profile_name(name, options.distractors, mode)
+    profile = profile_name(name, mode, options.distractors, options.limit, options.pool)
 
     settings = corpus.settings(base)
     started = time.perf_counter()
