@@ -92,7 +92,8 @@ def _read(path: Path) -> dict:
 
 
 def load_thresholds(path: Path, profile: str) -> dict[str, float] | None:
-    """``[<profile>]`` of the thresholds file (``seeds.extractive``, ``seeds.extractive.judge``); None when absent."""
+    """``[<profile>]`` of the thresholds file (``seeds.extractive``, ``seeds.extractive.judge``); None when
+    absent or empty (a section with no minimums gates nothing: the run is reported, not "passed")."""
     section = _section(_read(path), profile)
     if section is None:
         return None
@@ -104,7 +105,7 @@ def load_thresholds(path: Path, profile: str) -> dict[str, float] | None:
             # A minimum of 0 (or below) can never fail: that is no gate at all.
             raise ThresholdError(f"{path} [{profile}] {metric} = {value!r}: use a number in (0, 1]")
         values[metric] = float(value)
-    return values
+    return values or None
 
 
 def parse_overrides(items: list[str]) -> dict[str, float]:
