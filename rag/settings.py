@@ -67,7 +67,8 @@ class Settings(BaseSettings):
     # -- the web app -------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 7860
-    auth: str | None = Field(None, description="user:pass to require a login.")
+    auth: str | None = Field(None, description="user:pass to require a login; user1:pw1,user2:pw2 for several "
+                                               "readers, each with their own saved conversations.")
     max_upload_mb: float = Field(10.0, gt=0)
     concurrency: int = Field(8, ge=1)
 

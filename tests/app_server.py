@@ -1,6 +1,6 @@
 """Start the real web app (``python app.py``) for tests, on a free port, over a temporary corpus.
 
-``running_app(folder, seeds_dir, **env)`` copies seeds/ plus a hostile article into
+``running_app(folder, seeds_dir, **env)`` copies seeds/ plus a hostile and a dated article into
 ``folder/sources``, runs ``rag ingest`` and then ``app.py`` in a subprocess with only the
 ``RAG_*``/``OPENAI_*`` variables given here, waits until the page answers, and stops the
 process afterwards. The server's output goes to ``folder/app.log`` and is shown when it fails.
@@ -34,6 +34,18 @@ A second prank sign, <img src=x onerror=alert(2)>, was taken down by festival st
 The mayor of Port Elwin, Petra Lindqvist, said the festival would return next summer.
 """
 SEED_ARTICLE = "000_7d40094ea373a31e.txt"
+# An article with a date and an address, as a Markdown file with front matter gives them.
+DATED_NAME = "ferry.md"
+DATED_ARTICLE = """---
+title: Night ferry returns to the Sound of Arle
+url: https://news.example/2024/ferry
+published: 2024-05-14
+---
+
+The night ferry across the Sound of Arle will run again from June 3, the operator Arle Lines said on Tuesday.
+
+The crossing takes 95 minutes and a single ticket costs 38 euros.
+"""
 
 
 def free_port() -> int:
@@ -45,6 +57,7 @@ def free_port() -> int:
 def make_corpus(sources: Path, seeds_dir: Path) -> Path:
     shutil.copytree(seeds_dir, sources)
     (sources / HOSTILE_NAME).write_text(HOSTILE_ARTICLE, encoding="utf-8")
+    (sources / DATED_NAME).write_text(DATED_ARTICLE, encoding="utf-8")
     return sources
 
 
