@@ -4,6 +4,7 @@ login, settings."""
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -534,3 +535,20 @@ def test_generative_mode_is_disabled_with_a_reason_when_no_model_is_configured(m
     by_id = {block.elem_id: block for block in demo.blocks.values() if getattr(block, "elem_id", None)}
     assert by_id["sc-mode"].interactive is True
     assert by_id["sc-mode"].value == "generative"
+
+
+def test_the_wheel_ships_the_styles_and_scripts(tmp_path, repo_dir):
+    """A non-editable install reads static/ from the package: the wheel must hold every file."""
+    import subprocess
+    import sys
+    import zipfile
+
+    source = tmp_path / "src"
+    shutil.copytree(repo_dir, source, ignore=shutil.ignore_patterns(".venv", ".rag", ".git", "__pycache__", "*.egg-info",
+                                                                     "build", "evals", "bench", "tests"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp_path / "dist"), str(source)], check=True, capture_output=True, timeout=300)
+    [wheel] = (tmp_path / "dist").glob("*.whl")
+    shipped = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("rag/web/static/")}
+    expected = {f"rag/web/static/{p.name}" for p in (repo_dir / "rag" / "web" / "static").iterdir()}
+    assert shipped == expected and {"rag/web/static/app.css", "rag/web/static/app.js"} <= shipped

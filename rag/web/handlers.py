@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -284,11 +285,15 @@ class Handlers:
         return {self.ui.chatbot: showing(notice_html(message)), self.ui.panel: panel_html(s.turns)}
 
     def _save(self, s: Session, turn: ChatTurn) -> None:
+        """Keep the answer in the conversation, and in the store when it can be written."""
         try:
-            s.chat_id = self.service.save_turn(s.chat_id, s.viewer, turn)
-        except KeyError:  # deleted in another tab meanwhile: the answer starts a new conversation
-            s.chat_id, s.ratings = self.service.save_turn(None, s.viewer, turn), {}
-            s.turns = []
+            try:
+                s.chat_id = self.service.save_turn(s.chat_id, s.viewer, turn)
+            except KeyError:  # deleted in another tab meanwhile: the answer starts a new conversation
+                s.chat_id, s.ratings, s.turns = self.service.save_turn(None, s.viewer, turn), {}, []
+        except sqlite3.Error as err:  # a full or read-only disk must not cost the reader the answer
+            log.exception("saving an answer failed")
+            s.notice = f"This answer is shown but could not be saved ({err})."
         if not s.turns:
             s.title = title_from(turn.answer.question)
         s.turns.append(turn)

@@ -186,6 +186,8 @@
     else if (reader && target.closest('.sc-prev')) step(reader, -1);
     const close = target.closest('.sc-inline-close');
     if (close) close.closest('.sc-inline').remove();
+    // Adding files starts a new report: the browser's earlier refusals are no longer news.
+    if (target.closest('#sc-add-button')) document.querySelectorAll('.sc-up-refused').forEach((x) => x.remove());
   }, true);
 
   // On a narrow screen the sidebar would cover the chat: it starts closed, and closes again
