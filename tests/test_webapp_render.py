@@ -13,7 +13,7 @@ import pytest
 
 from rag.answer.record import Answer, AnswerSentence, Citation, Source
 from rag.web.app import parse_auth
-from rag.web.examples import main_name
+from rag.web.examples import SPEAKERS, main_name, plain_title
 from rag.web.panel import ArticleInfo, SpanLink, group_by_article, panel_html, passage_html, passage_window
 from rag.web.render import ChatTurn, answer_html, answer_markdown, header_html, safe_url
 from rag.web.uploads import accept_uploads, check_upload, safe_name, save_upload
@@ -449,7 +449,9 @@ def test_a_saved_conversation_reopens_against_the_re_ingested_article(make_setti
     assert panel.text_of("mark", **{"class": "sc-quote"}) == [cited.quote]
 
 
-def test_example_questions_come_from_the_articles_and_follow_uploads(make_settings, seeds_dir, tmp_path):
+@pytest.mark.language
+def test_example_questions_come_from_the_articles_and_follow_uploads(make_settings, seeds_dir, tmp_path,
+                                                                     language_model):
     from rag.index.ingest import sync
     from rag.web.service import ChatService
 
@@ -464,39 +466,52 @@ def test_example_questions_come_from_the_articles_and_follow_uploads(make_settin
         "What is the story behind “Qatar withdraws support for China over Beijing’s crackdown on Uighur minority”?"]
     incoming = tmp_path / "incoming"
     incoming.mkdir()
-    (incoming / "lighthouse.md").write_text("# Kestrel Bay lighthouse reopens\n\nThe Kestrel Bay lighthouse reopened "
-                                            "on March 3. The trust that runs Kestrel Bay harbour paid for it.\n")
+    (incoming / "lighthouse.md").write_text(
+        "# Mara Lindqvist reopens the Kestrel Bay lighthouse\n\nMara Lindqvist, who chairs the harbour trust, "
+        "reopened the lighthouse on March 3. Lindqvist said the restoration cost 2.4 million euros.\n")
     service.add_files([("lighthouse.md", incoming / "lighthouse.md")])
-    assert service.examples.current()[1] == "What did Kestrel Bay say?"
+    assert service.examples.current() == [
+        "What is the story behind “Qatar withdraws support for China over Beijing’s crackdown on Uighur minority”?",
+        "What did Mara Lindqvist say?"]
 
 
-@pytest.mark.parametrize("title, text, name", [
-    ("Tate & Lyle boss bags top award", "The boss of Tate & Lyle won. Shares in Tate & Lyle rose.", "Tate & Lyle"),
-    ("Raul Ruiz tells residents how to fight", "Rep. Raul Ruiz spoke. Later Ruiz said more; Ruiz left.", "Raul Ruiz"),
-    ("Election winner offers hope | The Week", "In Guatemala, The Week reported that the winner spoke.", None),
-    ("2021: The year of billionaires in space", "The year saw the rich fly. In the end the rockets landed.", None),
-    ("Qatar withdraws support for China", "Qatar has pulled out. It backed China before; China objected.", "China"),
-])
-def test_the_main_name_is_a_name_of_the_title_the_text_repeats_mid_sentence(title, text, name):
-    assert main_name(title, title + "\n\n" + text) == name
+@pytest.mark.language
+def test_the_main_name_is_the_title_s_name_the_opening_mentions_most(language_model):
+    title = "Raul Ruiz tells residents how to fight the agenda | The Week"
+    text = ("Rep. Raul Ruiz spoke to residents of Indio on Monday. Ruiz said the city would fight back, "
+            "and Ruiz urged them to call The Week.")
+    assert main_name(title, text) == ("Raul Ruiz", "PERSON")
+    assert plain_title(title) == "Raul Ruiz tells residents how to fight the agenda"  # no site name
+    assert main_name("Rain expected again tomorrow", "Rain fell all day. More is expected.") is None
+    assert main_name("EU ministers to mull jet fuel tax", "The European Union's finance ministers will meet. "
+                     "The EU wants a tax.") == ("the European Union", "ORG")
 
 
-def test_main_names_of_real_articles_are_names_in_their_title_and_text(bbc_sample):
-    named = 0
-    for path in bbc_sample(60):
+@pytest.mark.language
+def test_main_names_of_real_articles_are_names_of_their_title(bbc_sample, rtqa_dir, language_model):
+    import frontmatter
+
+    articles = []
+    for path in bbc_sample(30):
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
-        title = text.splitlines()[0]
-        name = main_name(title, text)
-        if name is None:
-            continue
-        named += 1
-        assert name in title and name in text[len(title):], (path, name)
-        # A name is written capitalised: the text does not use it as a common word.
-        assert len(re.findall(rf"(?<!\w){re.escape(name.lower())}(?!\w)", text)) < text.count(name), (path, name)
-    assert named >= 40  # most BBC titles name someone or something
+        articles.append((text.splitlines()[0], text))
+    rtqa = sorted(rtqa_dir.glob("*.md"))
+    for path in rtqa[:: max(1, len(rtqa) // 20)][:20]:
+        post = frontmatter.load(path)
+        articles.append((str(post.get("title") or ""), post.content))
+    found = [(title, main_name(title, text)) for title, text in articles if title]
+    named = [(title, name) for title, name in found if name is not None]
+    for title, (name, label) in named:
+        # The name is written in the title, possibly shorter: "Blair" for Tony Blair, "EU" for the European Union.
+        words = name.removeprefix("the ").split()
+        acronym = "".join(w[0] for w in words if w[0].isupper())
+        assert any(w in plain_title(title) for w in words) or acronym in plain_title(title), (title, name)
+        assert label.isupper()
+    assert len(named) >= len(found) // 2  # most news titles name someone or something
+    assert sum(label in SPEAKERS for _, (_, label) in named) >= len(named) // 3
 
 
 # -- login and settings ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ Styles and scripts are files in rag/web/static/.
 
 from __future__ import annotations
 
+import threading
 from importlib import resources
 
 import rag  # noqa: F401  (sets the offline environment before gradio is imported)
@@ -126,7 +127,8 @@ def _wire(demo, ui, handlers) -> None:
     view = ui.view_outputs()
     private = {"api_visibility": "private"}
     with demo:
-        demo.load(handlers.load, [ui.browser], view + [ui.browser, ui.header, ui.examples], **private)
+        demo.load(handlers.load, [ui.browser], view + [ui.browser, ui.header], **private)
+        demo.load(handlers.load_examples, None, [ui.examples], **private)
         ask_inputs = [ui.question, ui.session, ui.mode, ui.top_k]
         ask_outputs = view + [ui.question, ui.header]
         for trigger in (ui.question.submit, ui.send.click):
@@ -163,6 +165,7 @@ def build_app(settings=None, service=None):
     service = service or ChatService(settings)
     demo, ui = _layout(service, service.chats.secret("browser-state"))
     _wire(demo, ui, Handlers(service, ui, auth_on=bool(service.settings.auth)))
+    demo.service = service  # main() warms the example questions once the server is up
     return demo
 
 
@@ -204,4 +207,8 @@ def main(host: str | None = None, port: int | None = None) -> None:
         raise SystemExit(f"error: {err}") from None
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=settings.concurrency)
-    demo.launch(**options)
+    demo.launch(**options, prevent_thread_lock=True)
+    # The example questions need spaCy (1-3 s to load): found while the first reader opens the
+    # page, they are ready when the page asks, and the server starts no later.
+    threading.Thread(target=demo.service.examples.current, name="example-questions", daemon=True).start()
+    demo.block_thread()

@@ -201,8 +201,11 @@ class Handlers:
             self._open(s, params["c"])
         elif params.get("a"):
             self._open_link(s, params["a"], params.get("s", ""))
-        return self.view(s) | {self.ui.browser: browser, self.ui.header: self.header(),
-                               self.ui.examples: self.examples()}
+        return self.view(s) | {self.ui.browser: browser, self.ui.header: self.header()}
+
+    def load_examples(self) -> dict:
+        """A load event of its own: the first page after a start waits for spaCy here, not for its chat."""
+        return {self.ui.examples: self.examples()}
 
     def _open(self, s: Session, chat_id: str) -> None:
         saved = self.service.chats.get(chat_id)
