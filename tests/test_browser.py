@@ -274,6 +274,7 @@ def test_generative_answer_streams_sources_first_and_marks_unsupported_sentences
     page.click("#sc-send")
     page.locator("#sc-sources .sc-pending .sc-article").first.wait_for(state="visible")
     assert "Found" in page.locator("#sc-chat .sc-streaming .sc-status").inner_text()
+    assert not page.locator("#sc-chat button[aria-label='Like']").first.is_visible()  # nothing to rate yet
     shot(page, "sources-first")
     page.wait_for_function("() => !document.querySelector('#sc-chat .sc-streaming')"
                            " && document.querySelector('#sc-chat .sc-answer .sc-text')", timeout=30_000)
@@ -281,6 +282,7 @@ def test_generative_answer_streams_sources_first_and_marks_unsupported_sentences
     assert seen["sources"] < seen["text"]
 
     answer = page.locator(FINAL_ANSWERS).last
+    assert page.locator("#sc-chat button[aria-label='Like']").first.is_visible()
     supported = answer.locator(".sc-sentence")
     assert "Ali Mansouri signed the letter on behalf of Qatar on July 12" in supported.inner_text()
     assert supported.locator("a.sc-cite").count() == 1
