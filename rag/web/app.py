@@ -20,6 +20,7 @@ import rag  # noqa: F401  (sets the offline environment before gradio is importe
 from rag.web.panel import PANEL_PLACEHOLDER
 
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
+EXAMPLES_WARM_AFTER_S = 15
 
 
 def static_text(name: str) -> str:
@@ -208,7 +209,11 @@ def main(host: str | None = None, port: int | None = None) -> None:
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=settings.concurrency)
     demo.launch(**options, prevent_thread_lock=True)
-    # The example questions need spaCy (1-3 s to load): found while the first reader opens the
-    # page, they are ready when the page asks, and the server starts no later.
-    threading.Thread(target=demo.service.examples.current, name="example-questions", daemon=True).start()
+    # The example questions need spaCy's full pipeline (about 3 s of CPU to load, most of it
+    # holding the GIL). Found right at start-up, they slowed a first /chat answer asked at once
+    # (answer minus page time 3.4-5.6 s vs 1.9-3.9 s, 3 runs each, load average 9-12); a page
+    # opened in the first seconds finds them itself, in its own event.
+    warm = threading.Timer(EXAMPLES_WARM_AFTER_S, demo.service.examples.current)
+    warm.daemon = True
+    warm.start()
     demo.block_thread()
