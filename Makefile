@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
-PORT ?= 7860
+# The app listens where RAG_HOST / RAG_PORT say (environment or .env; default 127.0.0.1:7860).
+# `make run PORT=8000 HOST=0.0.0.0` overrides them; a PORT or HOST in the environment does not,
+# so an unrelated PORT variable (set by many hosting platforms) never moves the app.
+SERVE_ENV = $(if $(filter command line,$(origin HOST)),RAG_HOST=$(HOST)) $(if $(filter command line,$(origin PORT)),RAG_PORT=$(PORT))
 
 .PHONY: run test eval bench install install-dev clean
 
@@ -25,9 +27,10 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/rag ingest
-	RAG_HOST=$(HOST) RAG_PORT=$(PORT) $(BIN)/python app.py
+	$(SERVE_ENV) $(BIN)/python app.py
 
 test: install-dev
+	$(BIN)/cog --check README.md
 	$(BIN)/python -m pytest -q
 
 eval: install-dev

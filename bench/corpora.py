@@ -34,6 +34,14 @@ def answerable_questions(articles: Path) -> list[dict]:
     return [{"question": case.question, "answer": case.reference} for case, _ in cases]
 
 
+def bench_settings(**values):
+    """Settings for a measurement: the values given, defaults for the rest. A developer's ``.env``
+    is not read, so it cannot silently change what is measured (RAG_* variables still apply)."""
+    from rag.settings import Settings
+
+    return Settings(_env_file=None, **values)
+
+
 def peak_rss_mb() -> float:
     import resource
 

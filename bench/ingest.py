@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tarfile
@@ -32,12 +31,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import rag  # noqa: E402,F401  (offline environment first)
+from bench.corpora import bench_settings, peak_rss_mb  # noqa: E402
+from rag.evals.corpus import evenly_spread  # noqa: E402  (the evaluation suite's sample, not a copy)
 
 DEFAULT_TARBALL = REPO.parent / "shared" / "data" / "bbc-news.tar.gz"
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def unpack(tarball: Path, target: Path, limit: int | None) -> list[str]:
@@ -45,9 +42,8 @@ def unpack(tarball: Path, target: Path, limit: int | None) -> list[str]:
     with tarfile.open(tarball) as tar:
         members = sorted((m for m in tar.getmembers() if m.isfile() and m.name.endswith(".txt")),
                          key=lambda m: m.name)
-        if limit and limit < len(members):
-            step = len(members) / limit
-            members = [members[int(i * step)] for i in range(limit)]
+        if limit:
+            members = evenly_spread(members, limit)
         tar.extractall(target, members=members, filter="data")
     return [m.name for m in members]
 
@@ -65,8 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from rag.index.embedding import get_embedder
     from rag.index.ingest import sync
-    from rag.settings import Settings
-    from rag.index.store import Store
+    from rag.index.store import open_store
 
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
@@ -75,35 +70,35 @@ def main(argv: list[str] | None = None) -> int:
         names = unpack(args.data, tmp / "corpus", args.limit)
         unpack_s = time.perf_counter() - started
         sources = tmp / "corpus" / "bbc-news"
-        settings = Settings(_env_file=None, sources_dir=sources, store_dir=tmp / "store", chroma_url=None,
-                            embedding_backend="local")
+        settings = bench_settings(sources_dir=sources, store_dir=tmp / "store", chroma_url=None,
+                                  embedding_backend="local")
         embedder = get_embedder(settings)
         embedder.embed_texts(["warm-up: load the ONNX session before any clock starts"] * 4)
         rss_before = peak_rss_mb()
 
         # 1. The pipeline: files -> ready index, in a fresh store.
-        before = embedder.model.texts_embedded
+        before = embedder.texts_embedded
         started, cpu = time.perf_counter(), time.process_time()
         summary = sync(settings, progress=False, embedder=embedder)
         sync_s, sync_cpu = time.perf_counter() - started, time.process_time() - cpu
-        embedded = embedder.model.texts_embedded - before
+        embedded = embedder.texts_embedded - before
         assert embedded == summary.embedded_chunks, (embedded, summary.embedded_chunks)
         rss_after_sync = peak_rss_mb()
 
         # 2. The raw embedder on the very same chunk texts.
-        store = Store(settings, embedder.model_id, embedder.dimension)
-        texts = [text for _, _, text in store.catalog.ready_chunks()]
+        store = open_store(settings, embedder)
+        texts = [text for _, _, text in store.ready_chunks()]
         assert len(texts) == summary.embedded_chunks
         started, cpu = time.perf_counter(), time.process_time()
         embedder.embed_texts(texts)
         raw_s, raw_cpu = time.perf_counter() - started, time.process_time() - cpu
 
         # 3. Re-sync of the unchanged corpus, in process, then as a user runs it.
-        before = embedder.model.texts_embedded
+        before = embedder.texts_embedded
         started = time.perf_counter()
         again = sync(settings, progress=False, embedder=embedder)
         resync_s = time.perf_counter() - started
-        resync_embedded = embedder.model.texts_embedded - before
+        resync_embedded = embedder.texts_embedded - before
         cli_s = cli_embedded = None
         if not args.no_cli:
             env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}

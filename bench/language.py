@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import rag  # noqa: E402,F401
 from bench.corpora import DATA, unpacked  # noqa: E402
+from rag.evals.corpus import evenly_spread  # noqa: E402  (the evaluation suite's sample, not a copy)
 
 
 def rss_mb() -> float:
@@ -46,22 +47,15 @@ def peak_mb() -> float:
     return float("nan")
 
 
-def spread(files: list[Path], n: int) -> list[Path]:
-    if n >= len(files):
-        return files
-    step = len(files) / n
-    return [files[int(i * step)] for i in range(n)]
-
-
 def bbc_texts(n: int) -> list[str]:
-    files = spread(sorted(unpacked("bbc-news").rglob("*.txt")), n)
+    files = evenly_spread(sorted(unpacked("bbc-news").rglob("*.txt")), n)
     return [f.read_bytes().decode("utf-8", "replace") for f in files]
 
 
 def rtqa_texts(n: int) -> list[str]:
     import frontmatter
 
-    files = spread(sorted(unpacked("realtimeqa-2025").glob("*.md")), n)
+    files = evenly_spread(sorted(unpacked("realtimeqa-2025").glob("*.md")), n)
     return [frontmatter.loads(f.read_text(encoding="utf-8", errors="replace")).content for f in files]
 
 

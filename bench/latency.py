@@ -1,6 +1,7 @@
 """Latency and memory at scale: RealTime QA 2025 + Reuters-21578 pooled (~100k chunks).
 
-Measured side by side in one run over the same questions:
+Measured side by side in one run over the same questions (after WARM_UP other questions that
+load the ONNX session, the BM25 index and Chroma's segments, and are not measured):
   * plain Chroma: embed the query + one Chroma query (what a dense-only app does);
   * hybrid retrieval: the same + BM25 + fusion + catalog look-ups;
   * a full extractive ask: retrieval + sentence ranking + the answer record.
@@ -25,7 +26,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import rag  # noqa: E402,F401
-from bench.corpora import OUT, answerable_questions, peak_rss_mb, unpacked  # noqa: E402
+from bench.corpora import OUT, answerable_questions, bench_settings, peak_rss_mb, unpacked  # noqa: E402
+
+WARM_UP = 5
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -35,14 +38,13 @@ def percentile(values: list[float], p: float) -> float:
 
 def build_pooled_store():
     from rag.index.ingest import sync
-    from rag.settings import Settings
 
     rtqa = unpacked("realtimeqa-2025")
     reuters = unpacked("reuters21578")
     rtqa_store, pooled_store = OUT / "stores" / "rtqa", OUT / "stores" / "pooled"
-    settings = Settings(sources_dir=rtqa, store_dir=pooled_store)
+    settings = bench_settings(sources_dir=rtqa, store_dir=pooled_store)
     if not pooled_store.exists():
-        sync(Settings(sources_dir=rtqa, store_dir=rtqa_store), progress=True)
+        sync(bench_settings(sources_dir=rtqa, store_dir=rtqa_store), progress=True)
         shutil.copytree(rtqa_store, pooled_store)
     summary = sync(settings, paths=[reuters], progress=True)  # Reuters joins, ids outside the sources dir
     return settings, summary
@@ -57,18 +59,17 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.store:
-        from rag.settings import Settings
-
-        settings = Settings(sources_dir=args.sources or unpacked("realtimeqa-2025"), store_dir=args.store)
+        settings = bench_settings(sources_dir=args.sources or unpacked("realtimeqa-2025"), store_dir=args.store)
     else:
         settings, _ = build_pooled_store()
     from rag.pipeline import SourceChat
 
     chat = SourceChat(settings)
-    collection = chat.store.collection
-    chunks = collection.count()
-    questions = [q["question"] for q in answerable_questions(unpacked("realtimeqa-2025"))][: args.questions]
-    for q in questions[:5]:  # warm caches: ONNX session, BM25 load, Chroma segments
+    store = chat.store
+    chunks = store.vector_count()
+    asked = [q["question"] for q in answerable_questions(unpacked("realtimeqa-2025"))]
+    warm_up, questions = asked[:WARM_UP], asked[WARM_UP : WARM_UP + args.questions]
+    for q in warm_up:
         chat.ask(q, mode="extractive", top_k=args.k)
 
     def timed(call) -> float:
@@ -79,8 +80,7 @@ def main() -> None:
     plain, hybrid, ask = [], [], []
     for i, q in enumerate(questions):
         measures = [
-            (plain, lambda: collection.query(query_embeddings=[chat.embedder.embed_query(q)],
-                                             n_results=args.k, include=["distances"])),
+            (plain, lambda: store.dense_search(chat.embedder.embed_query(q), args.k)),
             (hybrid, lambda: chat.retriever.retrieve(q, k=args.k)),
             (ask, lambda: chat.ask(q, mode="extractive", top_k=args.k)),
         ]
@@ -89,7 +89,7 @@ def main() -> None:
             values.append(timed(call))
 
     print(f"\n{len(questions)} questions over {chunks} chunks "
-          f"({chat.store.catalog.article_count()} articles), k={args.k}\n")
+          f"({chat.article_count()} articles), k={args.k}; {WARM_UP} warm-up questions not measured\n")
     print("| path | p50 ms | p95 ms | mean ms |")
     print("|---|---|---|---|")
     for name, values in (("plain Chroma query", plain), ("hybrid retrieval", hybrid), ("extractive ask", ask)):

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import rag  # noqa: E402,F401
-from bench.corpora import OUT, answerable_questions, peak_rss_mb, unpacked  # noqa: E402
+from bench.corpora import OUT, answerable_questions, bench_settings, peak_rss_mb, unpacked  # noqa: E402
 
 METHODS = ("dense", "bm25", "hybrid")
 KS = (1, 5, 10)
@@ -36,14 +36,14 @@ def main() -> None:
     parser.add_argument("--store", type=Path, help="its index (default bench/out/stores/rtqa)")
     args = parser.parse_args()
 
-    from rag.index.ingest import sync
     from rag.answer.retrieve import Retriever
-    from rag.settings import Settings
+    from rag.index.embedding import get_embedder
+    from rag.index.ingest import sync
     from rag.index.store import open_store
 
     articles = unpacked("realtimeqa-2025")
     sources = args.sources or articles
-    settings = Settings(sources_dir=sources, store_dir=args.store or OUT / "stores" / "rtqa")
+    settings = bench_settings(sources_dir=sources, store_dir=args.store or OUT / "stores" / "rtqa")
     summary = sync(settings, progress=True)
     print(f"index: {summary.articles} articles, {summary.chunks} chunks "
           f"(embedded now: {summary.embedded_chunks})", file=sys.stderr)
@@ -51,8 +51,6 @@ def main() -> None:
     questions = answerable_questions(sources)
     if args.limit:
         questions = questions[: args.limit]
-    from rag.index.embedding import get_embedder
-
     embedder = get_embedder(settings)
     retriever = Retriever(open_store(settings, embedder), embedder, settings.rrf_k)
 

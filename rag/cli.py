@@ -6,8 +6,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 import rag  # noqa: F401  (sets the offline environment first)
+from rag.errors import MissingExtra, SourceChatError
+
+if TYPE_CHECKING:
+    from rag.answer.record import Answer
+
+
+class _Record(Protocol):
+    def to_json(self) -> dict: ...
 
 
 def _err(message: str) -> int:
@@ -15,29 +24,29 @@ def _err(message: str) -> int:
     return 1
 
 
-def cmd_ingest(args) -> int:
+def _print_json(record: _Record) -> None:
+    """One JSON object per line on stdout; the record's ``to_json()`` decides what is in it."""
+    print(json.dumps(record.to_json(), ensure_ascii=False), flush=True)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
     from rag.index.ingest import sync
     from rag.settings import get_settings
-    from rag.index.store import StoreError
 
-    settings = get_settings()
-    try:
-        summary = sync(settings, paths=[Path(p) for p in args.paths] or None, rebuild=args.rebuild,
-                       progress=not args.quiet)
-    except (StoreError, FileNotFoundError) as err:
-        return _err(str(err))
+    summary = sync(get_settings(), paths=[Path(p) for p in args.paths] or None, rebuild=args.rebuild,
+                   progress=not args.quiet)
     for item in summary.skipped:
         print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
     for item in summary.warnings:
         print(f"warning {item['path']}: {item['reason']}", file=sys.stderr)
     if args.json:
-        print(json.dumps(summary.to_json()))
+        _print_json(summary)
     else:
         print(summary.line())
     return 0
 
 
-def _render(answer, out) -> None:
+def _render(answer: Answer, out: TextIO) -> None:
     """A terminal rendering: answer, numbered quotes, unsupported sentences marked."""
     if answer.error:
         print(f"error: {answer.error}", file=sys.stderr)
@@ -58,23 +67,12 @@ def _render(answer, out) -> None:
         print(f"      \u201c{citation.quote}\u201d", file=out)
 
 
-def _chat_engine(args):
+def cmd_ask(args: argparse.Namespace) -> int:
     from rag.pipeline import SourceChat
 
-    return SourceChat()
-
-
-def cmd_ask(args) -> int:
-    from rag.answer.generative import LLMError
-    from rag.pipeline import NoIndexError
-    from rag.index.store import StoreError
-
-    try:
-        answer = _chat_engine(args).ask(args.question, mode=args.mode, top_k=args.top_k)
-    except (NoIndexError, StoreError, LLMError, ValueError) as err:
-        return _err(str(err))
+    answer = SourceChat().ask(args.question, mode=args.mode, top_k=args.top_k)
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        _print_json(answer)
         if answer.error:
             print(f"error: {answer.error}", file=sys.stderr)
     else:
@@ -82,16 +80,11 @@ def cmd_ask(args) -> int:
     return 1 if answer.error else 0
 
 
-def cmd_chat(args) -> int:
+def cmd_chat(args: argparse.Namespace) -> int:
     """A terminal conversation; reads one question per line when stdin is not a terminal."""
-    from rag.answer.generative import LLMError
-    from rag.pipeline import NoIndexError
-    from rag.index.store import StoreError
+    from rag.pipeline import SourceChat
 
-    try:
-        engine = _chat_engine(args)
-    except StoreError as err:
-        return _err(str(err))
+    engine = SourceChat()
     interactive = sys.stdin.isatty()
     history = []
     status = 0
@@ -114,14 +107,11 @@ def cmd_chat(args) -> int:
         if interactive and question == "/new":
             history = []
             continue
-        try:
-            answer = engine.ask(question, history=history, mode=args.mode, top_k=args.top_k)
-        except (NoIndexError, StoreError, LLMError, ValueError) as err:
-            return _err(str(err))
+        answer = engine.ask(question, history=history, mode=args.mode, top_k=args.top_k)
         if answer.error:
             status = 1
         if args.json:
-            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+            _print_json(answer)
         else:
             _render(answer, sys.stdout)
             print(flush=True)
@@ -129,19 +119,14 @@ def cmd_chat(args) -> int:
     return status
 
 
-def cmd_eval(args) -> int:
+def cmd_eval(args: argparse.Namespace) -> int:
     """Run the evaluation suite; exit 1 when the gate fails or a metric failed on a case."""
-    from rag.evals.corpus import CorpusError
-    from rag.evals.dataset import DatasetError
+    try:
+        import ragas  # noqa: F401  (ragas and its metric dependencies come with the eval extra)
+    except ImportError as err:
+        raise MissingExtra("eval", "rag eval") from err
     from rag.evals.report import summary_table, verdict_line
     from rag.evals.suite import EvalOptions, run_suite
-    from rag.pipeline import NoIndexError
-
-    try:
-        from rag.evals.scoring import ThresholdError
-    except ImportError as err:  # ragas and its extras come with the eval extra
-        return _err(f"rag eval needs the eval extra: pip install 'sourcechat[eval]' ({err})")
-    from rag.index.store import StoreError
 
     options = EvalOptions(dataset=args.dataset, mode=args.mode, out_dir=Path(args.out), limit=args.limit,
                           distractors=args.distractors, pool=args.pool, top_k=args.top_k, judge=not args.no_judge,
@@ -149,10 +134,7 @@ def cmd_eval(args) -> int:
     if args.data_dir:
         options.data_dir = Path(args.data_dir)
     log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-    try:
-        result = run_suite(options, log=log)
-    except (DatasetError, CorpusError, ThresholdError, NoIndexError, StoreError, FileNotFoundError, ValueError) as err:
-        return _err(str(err))
+    result = run_suite(options, log=log)
     print(summary_table(result))
     print(verdict_line(result))
     print(f"report: {result.report_path}\nresults: {result.json_path}")
@@ -231,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_serve(args) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from rag.web.app import main as serve
 
     serve(host=args.host, port=args.port)
@@ -239,9 +221,12 @@ def cmd_serve(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code. A SourceChatError is the user's message: exit 1."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except SourceChatError as err:
+        return _err(str(err))
     except KeyboardInterrupt:
         return 130
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from harness import REPO, settings_at
+
 SEEDS = REPO / "seeds"
 SEED_ID = "000_7d40094ea373a31e.txt"
 SEED_FILE = SEEDS / SEED_ID
@@ -25,30 +26,6 @@ def seed_sentence(fragment: str) -> str:
     return found[0]
 
 
-def make_settings(root: Path, **overrides):
-    """Settings on ``root`` that ignore the developer's environment for everything tests depend on."""
-    from rag.settings import Settings
-
-    values = {
-        "sources_dir": root / "sources",
-        "store_dir": root / "store",
-        "chroma_url": None,
-        "collection": "sourcechat",
-        "embedding_backend": "local",
-        "chunk_size": 200,
-        "chunk_overlap": 30,
-        "top_k": 6,
-        "answer_mode": None,
-        "openai_base_url": None,
-        "openai_api_key": None,
-        "llm_model": "fake-model",
-        "llm_timeout": 10.0,
-        "llm_retries": 0,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
-
-
 def build_store(root: Path, extra_files: dict[str, str] | None = None, **overrides):
     """Copy seeds/ (and ``extra_files``: relative path -> text) into ``root/sources`` and ingest."""
     from rag.index.ingest import sync
@@ -59,16 +36,16 @@ def build_store(root: Path, extra_files: dict[str, str] | None = None, **overrid
         path = sources / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    settings = make_settings(root, **overrides)
+    settings = settings_at(root, **overrides)
     summary = sync(settings, progress=False)
     assert not summary.skipped, summary.skipped
     return settings
 
 
-def assert_quotes_exact(answer, catalog) -> None:
+def assert_quotes_exact(answer, chat) -> None:
     """Every citation quotes its article exactly: quote == article.text[start:end]."""
     for citation in answer.citations:
-        article = catalog.article(citation.article_id)
+        article = chat.article(citation.article_id)
         assert article is not None, citation.article_id
         assert citation.quote == article.text[citation.start:citation.end], citation
         assert citation.quote.strip() == citation.quote and citation.quote

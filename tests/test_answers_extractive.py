@@ -83,7 +83,7 @@ def test_seed_questions_are_answered_with_the_sentence_that_says_it(chat, answer
     supporting = seed_sentence(fragment)
     assert any(c.quote == supporting and c.article_id == SEED_ID for c in answer.citations), (
         supporting, [c.quote for c in answer.citations])
-    assert_quotes_exact(answer, chat.store.catalog)
+    assert_quotes_exact(answer, chat)
     # Every citation is used by a sentence and every sentence cites a quote (support 1.0).
     used = {n for s in answer.sentences for n in s.citations}
     assert used == {c.n for c in answer.citations}
@@ -142,11 +142,11 @@ def test_an_empty_question_and_an_unknown_mode_are_refused_with_a_message(chat):
 
 def test_asking_an_empty_store_says_to_ingest_first(tmp_path):
     from rag.pipeline import NoIndexError, SourceChat
-    from seed_store import make_settings
+    from harness import settings_at
 
     (tmp_path / "sources").mkdir()
     with pytest.raises(NoIndexError, match="rag ingest"):
-        SourceChat(make_settings(tmp_path)).ask("Who signed the letter?", mode="extractive")
+        SourceChat(settings_at(tmp_path)).ask("Who signed the letter?", mode="extractive")
 
 
 def test_answer_json_has_the_documented_fields(answers):

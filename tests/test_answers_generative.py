@@ -10,13 +10,13 @@ in the ways endpoints do (slow, down, HTTP 500, empty body).
 from __future__ import annotations
 
 import re
-import socket
 import time
 
 import pytest
 
-from fake_openai import FakeOpenAI, Reply
-from seed_store import SEED_ID, assert_quotes_exact, build_store, make_settings, seed_sentence
+from fake_openai import FakeOpenAI, Reply, source_blocks, source_of
+from harness import free_port, settings_at
+from seed_store import SEED_ID, assert_quotes_exact, seed_sentence
 
 SIGNER_Q = "Who signed the letter backing China's human rights record on behalf of Qatar?"
 SIGNED = "Ali Mansouri had signed on July 12"
@@ -32,23 +32,6 @@ class Script:
         return self.handler(body)
 
 
-def source_blocks(body) -> dict[int, str]:
-    """The numbered sources in the request's system prompt: n -> block text."""
-    system = body["messages"][0]["content"]
-    marks = list(re.finditer(r"^\[(\d+)\] ", system, re.MULTILINE))
-    ends = [m.start() for m in marks[1:]] + [len(system)]
-    return {int(m.group(1)): system[m.start():end] for m, end in zip(marks, ends)}
-
-
-def source_of(body, fragment: str) -> int:
-    """The number of the source that holds ``fragment``, as a model reading the prompt would cite."""
-    fragment = fragment.replace("'", "\u2019")
-    for n, block in source_blocks(body).items():
-        if fragment in block or fragment.replace("\u2019", "'") in block:
-            return n
-    raise AssertionError(f"{fragment!r} is in none of the sources sent to the model")
-
-
 def user_question(body) -> str:
     return body["messages"][-1]["content"]
 
@@ -62,17 +45,10 @@ def fake():
 
 
 @pytest.fixture(scope="module")
-def store_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("generative")
-    build_store(root)
-    return root
-
-
-@pytest.fixture(scope="module")
-def chat(store_root, fake):
+def chat(seeded_root, fake):
     from rag.pipeline import SourceChat
 
-    return SourceChat(make_settings(store_root, openai_base_url=fake.base_url, openai_api_key="test-key"))
+    return SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="test-key"))
 
 
 @pytest.fixture
@@ -140,7 +116,7 @@ def test_seed_questions_are_answered_and_every_citation_is_checked(chat, fake, s
     quotes = [c.quote for c in answer.citations]
     for fragment in fragments:
         assert seed_sentence(fragment) in quotes, (fragment, quotes)
-    assert_quotes_exact(answer, chat.store.catalog)
+    assert_quotes_exact(answer, chat)
     assert all(s.citations and not s.unsupported for s in answer.sentences), answer.sentences
     # One request: the question as asked, with the retrieved chunks as numbered sources.
     assert len(fake.requests) == 1
@@ -148,7 +124,7 @@ def test_seed_questions_are_answered_and_every_citation_is_checked(chat, fake, s
     assert user_question(body) == question and body["stream"] is True
     blocks = source_blocks(body)
     assert len(blocks) == len(answer.sources)
-    texts = chat.store.catalog.chunks([s.chunk_id for s in answer.sources])
+    texts = chat.chunks([s.chunk_id for s in answer.sources])
     for n, source in enumerate(answer.sources, start=1):
         assert texts[source.chunk_id].text.strip() in blocks[n]
 
@@ -237,7 +213,7 @@ def test_a_true_sentence_without_a_marker_gets_a_citation(chat, script):
     assert first.citations and second.citations and not second.unsupported
     cited = {c.n: c.quote for c in answer.citations}
     assert any("President Coly Seck" in cited[n] for n in second.citations)
-    assert_quotes_exact(answer, chat.store.catalog)
+    assert_quotes_exact(answer, chat)
 
 
 # -- streaming ---------------------------------------------------------------------------------
@@ -262,17 +238,11 @@ def test_ask_stream_yields_sources_then_text_then_the_verified_answer(chat, scri
 # -- a failing endpoint -------------------------------------------------------------------------
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_a_model_slower_than_the_timeout_gives_a_readable_error_in_time(store_root, fake, script):
+def test_a_model_slower_than_the_timeout_gives_a_readable_error_in_time(seeded_root, fake, script):
     from rag.pipeline import SourceChat
 
     timeout = 1.5
-    chat = SourceChat(make_settings(store_root, openai_base_url=fake.base_url, openai_api_key="k",
+    chat = SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="k",
                                     llm_timeout=timeout, llm_retries=0))
     script.handler = lambda body: Reply("Ali Mansouri signed the letter on July 12 [1].", delay=timeout + 3)
     chat.llm  # the client (and the openai package) load before the clock starts
@@ -284,21 +254,21 @@ def test_a_model_slower_than_the_timeout_gives_a_readable_error_in_time(store_ro
     assert not answer.citations and answer.sources  # the sources were found; only the model failed
 
 
-def test_an_unreachable_endpoint_gives_a_readable_error(store_root):
+def test_an_unreachable_endpoint_gives_a_readable_error(seeded_root):
     from rag.pipeline import SourceChat
 
-    url = f"http://127.0.0.1:{closed_port()}/v1"
-    chat = SourceChat(make_settings(store_root, openai_base_url=url, openai_api_key="k", llm_timeout=5))
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    chat = SourceChat(settings_at(seeded_root, openai_base_url=url, openai_api_key="k", llm_timeout=5))
     started = time.monotonic()
     answer = chat.ask(SIGNER_Q, mode="generative")
     assert answer.error == f"cannot reach the language model at {url}"
     assert time.monotonic() - started < 5
 
 
-def test_an_http_500_gives_a_readable_error_after_the_configured_retries(store_root, fake, script):
+def test_an_http_500_gives_a_readable_error_after_the_configured_retries(seeded_root, fake, script):
     from rag.pipeline import SourceChat
 
-    chat = SourceChat(make_settings(store_root, openai_base_url=fake.base_url, openai_api_key="k", llm_retries=1))
+    chat = SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="k", llm_retries=1))
     script.handler = lambda body: Reply("internal error", status=500)
     answer = chat.ask(SIGNER_Q, mode="generative")
     assert answer.error == f"the language model at {fake.base_url} failed (HTTP 500)"
@@ -315,9 +285,9 @@ def test_an_empty_reply_is_an_error_not_an_empty_answer(chat, script, reply):
     assert answer.answer == "" and not answer.citations
 
 
-def test_generative_mode_without_a_configured_model_says_how_to_configure_one(store_root):
+def test_generative_mode_without_a_configured_model_says_how_to_configure_one(seeded_root):
     from rag.pipeline import SourceChat
 
-    chat = SourceChat(make_settings(store_root))
+    chat = SourceChat(settings_at(seeded_root))
     answer = chat.ask(SIGNER_Q, mode="generative")
     assert answer.error and "OPENAI_BASE_URL" in answer.error

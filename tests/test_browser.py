@@ -18,15 +18,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from app_server import HOSTILE_NAME, REPO, SEED_ARTICLE, app_env, running_app
+from app_server import HOSTILE_NAME, SEED_ARTICLE, running_app
 from fake_openai import FakeOpenAI, Reply
+from harness import run_rag
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -506,9 +505,7 @@ def test_feedback_is_stored_and_exported_as_an_eval_case(page, app, shot):
     assert not note.is_visible()
     shot(page, "thanks")
 
-    env = app_env(app.sources, app.store, 0)
-    result = subprocess.run([str(Path(sys.executable).with_name("rag")), "feedback", "export"], env=env, cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
+    result = run_rag(["feedback", "export"], RAG_SOURCES_DIR=str(app.sources), RAG_STORE_DIR=str(app.store))
     assert result.returncode == 0, result.stderr
     cases = [json.loads(line) for line in result.stdout.splitlines()]
     [case] = [c for c in cases if c["feedback"]["note"] == "It should say when he signed."]

@@ -8,7 +8,8 @@ import pytest
 
 from rag.answer.record import Answer, AnswerSentence, Citation, Source
 from rag.chats import ChatStore, SavedTurn, answer_from_dict, answer_to_dict, title_from
-from rag.evals.dataset import REFUSAL_REFERENCE, parse_case
+from rag.answer.compose import REFUSAL_TEXT
+from rag.evals.dataset import parse_case
 from rag.evals.feedback import case_from_feedback
 
 SEED = "000_7d40094ea373a31e.txt"
@@ -151,7 +152,7 @@ def test_exported_feedback_is_an_eval_case_waiting_for_its_reference(chats):
     assert follow_up["feedback"]["note"] == "wrong date"
 
     assert liked_refusal["kind"] == "refusal"
-    assert parse_case(liked_refusal, "export:3").reference == REFUSAL_REFERENCE  # complete as it is
+    assert parse_case(liked_refusal, "export:3").reference == REFUSAL_TEXT  # complete as it is
 
     assert wrong_refusal["kind"] == "answerable" and wrong_refusal["feedback"]["refused"] is True
     assert "find the reference articles" in wrong_refusal["todo"]

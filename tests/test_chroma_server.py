@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import free_port
 from rag.index.chunking import chunk_article
 from rag.index.ingest import sync
 from rag.index.sources import article_id, read_article
@@ -21,12 +21,6 @@ from rag.index.store import Store, StoreError
 pytestmark = pytest.mark.slow
 
 LIMIT = 20 * 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ChromaServer:
@@ -106,9 +100,9 @@ def test_ingest_into_a_chroma_server(tmp_path, chroma_server, make_settings, emb
     assert hit[0][0] == first
 
     # Incremental, in-process: unchanged costs nothing; an edit replaces that article's chunks.
-    before = embedder.model.texts_embedded
+    before = embedder.texts_embedded
     again = sync(settings, progress=False, embedder=embedder)
-    assert (again.unchanged, again.embedded_chunks, embedder.model.texts_embedded - before) == (5, 0, 0)
+    assert (again.unchanged, again.embedded_chunks, embedder.texts_embedded - before) == (5, 0, 0)
     files[3].write_text("A different story\n\nThe whole text of this article was replaced today.\n")
     changed = sync(settings, progress=False, embedder=embedder)
     assert (changed.updated, changed.unchanged) == (1, 4)
@@ -121,16 +115,25 @@ def test_ingest_into_a_chroma_server(tmp_path, chroma_server, make_settings, emb
     assert not store.collection.get(where={"article_id": article_id(files[4], sources)}, include=[])["ids"]
 
 
-def test_wiped_server_is_refilled_from_the_catalog(tmp_path, make_settings, embedder, seeds_dir):
+def seeds_synced_into_a_server_then_stopped(tmp_path, make_settings, embedder, seeds_dir):
+    """(sync summary, a Store opened while the server ran) after syncing seeds/ into a
+    Chroma server that is then stopped; the catalog and BM25 stay in the store folder."""
     sources = tmp_path / "sources"
     shutil.copytree(seeds_dir, sources)
-    first = ChromaServer(tmp_path / "server-a", tmp_path / "a.log").start()
+    server = ChromaServer(tmp_path / "server-a", tmp_path / "a.log").start()
     try:
-        settings = make_settings(sources_dir=sources, chroma_url=first.url)
+        settings = make_settings(sources_dir=sources, chroma_url=server.url)
         summary = sync(settings, progress=False, embedder=embedder)
-        assert summary.added == 1 and summary.embedded_chunks > 0
+        store = Store(settings, embedder.model_id, embedder.dimension)
     finally:
-        first.stop()
+        server.stop()
+    assert summary.added == 1 and summary.embedded_chunks > 0
+    return summary, store
+
+
+def test_wiped_server_is_refilled_from_the_catalog(tmp_path, make_settings, embedder, seeds_dir):
+    summary, _ = seeds_synced_into_a_server_then_stopped(tmp_path, make_settings, embedder, seeds_dir)
+    sources = tmp_path / "sources"
 
     # The same store folder (catalog, BM25) now meets an empty server: the vectors come back.
     second = ChromaServer(tmp_path / "server-b", tmp_path / "b.log").start()
@@ -174,3 +177,12 @@ def test_questions_are_answered_from_a_chroma_server(tmp_path, chroma_server, ma
 
     refused = json.loads(run_rag(["ask", "--json", "What is the capital of France?"], settings).stdout)
     assert refused["refused"] and refused["sources"]
+
+
+def test_a_rebuild_that_cannot_drop_the_vectors_keeps_the_catalog(tmp_path, make_settings, embedder, seeds_dir):
+    """``--rebuild`` clears the catalog only after Chroma dropped the collection: a server that goes
+    away in between leaves the index as it was, not a catalog wiped over vectors still stored."""
+    summary, store = seeds_synced_into_a_server_then_stopped(tmp_path, make_settings, embedder, seeds_dir)
+    with pytest.raises(StoreError, match="could not drop the vectors in Chroma.*nothing was removed"):
+        store.reset()
+    assert (store.article_count(), store.chunk_count()) == (summary.articles, summary.chunks) != (0, 0)

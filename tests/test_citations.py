@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import pytest
 
-from seed_store import SEED_ID, build_store, seed_sentence
+from harness import settings_at
+from seed_store import SEED_ID, seed_sentence
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory):
+def seed(seeded_root):
     """The seed article's chunks as retrieval hits, and a scorer on the real embedder."""
     from rag.answer.citations import SupportScorer
     from rag.pipeline import SourceChat
     from rag.answer.retrieve import Hit
 
-    chat = SourceChat(build_store(tmp_path_factory.mktemp("citations")))
+    chat = SourceChat(settings_at(seeded_root))
     catalog = chat.store.catalog
     article = catalog.article(SEED_ID)
     chunks = sorted(catalog.chunks(catalog.chunk_ids_of([SEED_ID])).values(), key=lambda c: c.start)

@@ -3,46 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from seed_store import REPO, SEED_FILE, SEED_ID, build_store
+from harness import free_port, run_rag, settings_at
+from seed_store import SEED_FILE, SEED_ID
 
 SIGNER_Q = "Who signed the letter backing China's human rights record on behalf of Qatar?"
 
 
-def rag_command() -> list[str]:
-    script = Path(sys.executable).with_name("rag")
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "rag.cli"]
-
-
-def run_rag(args: list[str], root: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
-    environment.update(RAG_SOURCES_DIR=str(root / "sources"), RAG_STORE_DIR=str(root / "store"), **env)
-    return subprocess.run(rag_command() + args, env=environment, cwd=REPO, input=stdin,
-                          capture_output=True, text=True, timeout=120)
-
-
 @pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cli")
-    build_store(root)
-    return root
+def seeded(seeded_root):
+    """The settings of the shared store built from seeds/."""
+    return settings_at(seeded_root)
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_ask_json_prints_one_object_with_the_answer_citations_and_sources(root):
-    result = run_rag(["ask", SIGNER_Q, "--json"], root)
+def test_ask_json_prints_one_object_with_the_answer_citations_and_sources(seeded):
+    result = run_rag(["ask", SIGNER_Q, "--json"], seeded)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
@@ -64,8 +41,8 @@ def test_ask_json_prints_one_object_with_the_answer_citations_and_sources(root):
         assert source["title"].startswith("Qatar withdraws support for China")
 
 
-def test_ask_prints_the_answer_and_its_quotes_for_a_reader(root):
-    result = run_rag(["ask", "How much was the trade between China and Qatar last year?"], root)
+def test_ask_prints_the_answer_and_its_quotes_for_a_reader(seeded):
+    result = run_rag(["ask", "How much was the trade between China and Qatar last year?"], seeded)
     assert result.returncode == 0, result.stderr
     assert "$13 billion" in result.stdout
     assert "[1] Qatar withdraws support for China" in result.stdout and f"({SEED_ID}, chars " in result.stdout
@@ -74,22 +51,22 @@ def test_ask_prints_the_answer_and_its_quotes_for_a_reader(root):
 
 def test_ask_without_a_store_fails_with_a_message(tmp_path):
     (tmp_path / "sources").mkdir()
-    result = run_rag(["ask", SIGNER_Q, "--json"], tmp_path)
+    result = run_rag(["ask", SIGNER_Q, "--json"], settings_at(tmp_path))
     assert result.returncode != 0
     assert result.stdout == ""
     assert "no articles are indexed" in result.stderr and "rag ingest" in result.stderr
 
 
-def test_ask_with_the_language_model_down_fails_with_a_message(root):
-    url = f"http://127.0.0.1:{closed_port()}/v1"
-    result = run_rag(["ask", SIGNER_Q, "--mode", "generative"], root, OPENAI_BASE_URL=url, RAG_LLM_RETRIES="0")
+def test_ask_with_the_language_model_down_fails_with_a_message(seeded):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    result = run_rag(["ask", SIGNER_Q, "--mode", "generative"], seeded, OPENAI_BASE_URL=url, RAG_LLM_RETRIES="0")
     assert result.returncode != 0
     assert f"cannot reach the language model at {url}" in result.stderr
     assert result.stdout == ""  # no half answer
 
 
-def test_chat_json_reads_questions_from_stdin_and_keeps_the_conversation(root):
-    result = run_rag(["chat", "--json"], root, stdin=f"{SIGNER_Q}\n\nWhen did he write to the UN officer?\n")
+def test_chat_json_reads_questions_from_stdin_and_keeps_the_conversation(seeded):
+    result = run_rag(["chat", "--json"], seeded, stdin=f"{SIGNER_Q}\n\nWhen did he write to the UN officer?\n")
     assert result.returncode == 0, result.stderr
     turns = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert len(turns) == 2  # the blank line is not a question

@@ -7,8 +7,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
 from rag.index.embedding import LOCAL_DIMENSION, LOCAL_MODEL_ID
 
 SUMMARY_KEYS = {"added", "updated", "removed", "unchanged", "embedded_chunks", "skipped"}
@@ -95,13 +93,14 @@ def test_missing_sources_folder_is_a_clear_error(tmp_path, make_settings, run_ra
 
 
 _BUILD_WITH_OTHER_MODEL = """
-import sys
-from rag.index.embedding import Embedder, get_embedder
+from rag.index.embedding import LocalEmbedder
 from rag.index.ingest import sync
 from rag.settings import get_settings
-settings = get_settings()
-real = get_embedder(settings)
-print(sync(settings, progress=False, embedder=Embedder(real.model, "other-model", real.dimension)).embedded_chunks)
+
+class OtherModel(LocalEmbedder):
+    model_id = "other-model"
+
+print(sync(get_settings(), progress=False, embedder=OtherModel()).embedded_chunks)
 """
 
 

@@ -11,8 +11,9 @@ import re
 
 import pytest
 
-from fake_openai import FakeOpenAI, Reply
-from seed_store import assert_quotes_exact, build_store, make_settings, seed_sentence
+from fake_openai import FakeOpenAI, Reply, source_of
+from harness import settings_at
+from seed_store import assert_quotes_exact, seed_sentence
 
 SIGNER_Q = "Who signed the letter backing China's human rights record on behalf of Qatar?"
 WROTE_Q = "When did he write to the UN officer?"
@@ -21,17 +22,10 @@ WROTE = "wrote to the UN officer on July 18"
 
 
 @pytest.fixture(scope="module")
-def store_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("conversation")
-    build_store(root)
-    return root
-
-
-@pytest.fixture(scope="module")
-def chat(store_root):
+def chat(seeded_root):
     from rag.pipeline import SourceChat
 
-    return SourceChat(make_settings(store_root))
+    return SourceChat(settings_at(seeded_root))
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +44,7 @@ def test_extractive_follow_up_resolves_he_to_the_person_in_the_last_answer(chat,
     assert "Ali Mansouri" in answer.standalone_question and "UN officer" in answer.standalone_question
     assert not answer.refused and "July 18" in answer.answer
     assert seed_sentence(WROTE) in [c.quote for c in answer.citations]
-    assert_quotes_exact(answer, chat.store.catalog)
+    assert_quotes_exact(answer, chat)
 
 
 @pytest.mark.parametrize("first,follow_up,expected,fragment", [
@@ -112,16 +106,6 @@ def is_condense(body) -> bool:
     return len(body["messages"]) == 1 and "Rewrite the last question" in body["messages"][0]["content"]
 
 
-def source_of(body, fragment: str) -> int:
-    system = body["messages"][0]["content"]
-    marks = list(re.finditer(r"^\[(\d+)\] ", system, re.MULTILINE))
-    ends = [m.start() for m in marks[1:]] + [len(system)]
-    for mark, end in zip(marks, ends):
-        if fragment in system[mark.start():end]:
-            return int(mark.group(1))
-    raise AssertionError(f"{fragment!r} not in the sources sent")
-
-
 def model(condense_reply):
     """Replies like a model following the prompts: a rewrite, or an answer citing its source."""
     def reply(body):
@@ -143,12 +127,12 @@ def fake():
 
 
 @pytest.fixture
-def generative(store_root, fake):
+def generative(seeded_root, fake):
     from rag.pipeline import SourceChat
 
     fake.requests.clear()
     fake.holder["reply"] = model(WROTE_STANDALONE)
-    return SourceChat(make_settings(store_root, openai_base_url=fake.base_url, openai_api_key="k"))
+    return SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="k"))
 
 
 def test_generative_follow_up_is_condensed_by_the_model_and_retrieved_as_rewritten(generative, fake):
@@ -197,13 +181,13 @@ def test_a_fresh_question_in_a_generative_conversation_costs_no_rewrite_call(gen
     assert answer.standalone_question == question and "$13 billion" in answer.answer
 
 
-def test_a_follow_up_to_a_model_that_times_out_waits_one_timeout_not_two(store_root, fake, first_turn):
+def test_a_follow_up_to_a_model_that_times_out_waits_one_timeout_not_two(seeded_root, fake, first_turn):
     import time
 
     from rag.pipeline import SourceChat
 
     timeout = 2.0
-    chat = SourceChat(make_settings(store_root, openai_base_url=fake.base_url, openai_api_key="k",
+    chat = SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="k",
                                     llm_timeout=timeout, llm_retries=0))
     fake.requests.clear()
     fake.holder["reply"] = lambda body: Reply(WROTE_STANDALONE, delay=timeout + 3)

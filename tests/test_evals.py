@@ -149,7 +149,7 @@ def test_offline_gate_with_bbc_distractors(eval_out, shared_data_dir):
 
 def _wrong_span(chat: SourceChat, citation):
     """Another body sentence of the cited article: far from the one that answers."""
-    text = chat.store.catalog.article(citation.article_id).text
+    text = chat.article(citation.article_id).text
     spans = [(s, e) for s, e in sentence_spans(text) if len(text[s:e].split()) > 6]
     far = max(spans, key=lambda span: abs(span[0] - citation.start))
     return text, far

@@ -20,7 +20,7 @@ import pytest
 
 from rag.index.bm25 import BM25Index
 from rag.index.chunking import Chunk, chunk_article
-from rag.index.embedding import LOCAL_DIMENSION, LOCAL_MODEL_ID, Embedder
+from rag.index.embedding import LOCAL_DIMENSION, LOCAL_MODEL_ID
 from rag.index.ingest import sync
 from rag.index.sources import article_id, is_utf8, read_article
 from rag.index.store import EmbeddingMismatch, Store
@@ -90,11 +90,28 @@ def copy_files(files: list[Path], corpus_root: Path, target: Path) -> list[Path]
     return out
 
 
+class OtherModel:
+    """Stands in for another embedding model: the real vectors under another name (or size)."""
+
+    def __init__(self, embedder, model_id: str, dimension: int):
+        self.embedder, self.model_id, self.dimension = embedder, model_id, dimension
+
+    @property
+    def texts_embedded(self) -> int:
+        return self.embedder.texts_embedded
+
+    def embed_texts(self, texts):
+        return self.embedder.embed_texts(texts)
+
+    def embed_query(self, text):
+        return self.embedder.embed_query(text)
+
+
 def run_sync(settings, embedder, **kwargs):
     """sync() plus how many texts the embedder really embedded during it."""
-    before = embedder.model.texts_embedded
+    before = embedder.texts_embedded
     summary = sync(settings, progress=False, embedder=embedder, **kwargs)
-    return summary, embedder.model.texts_embedded - before
+    return summary, embedder.texts_embedded - before
 
 
 # -- one shared, read-only index of BBC articles + the seed ----------------------------------------
@@ -153,14 +170,14 @@ def test_resync_of_unchanged_sources_embeds_nothing(bbc_index, embedder):
 
 def test_opening_with_another_embedding_model_is_refused_and_keeps_the_index(bbc_index, embedder):
     settings, store = bbc_index["settings"], bbc_index["store"]
-    other_model = Embedder(embedder.model, "other-model", LOCAL_DIMENSION)
+    other_model = OtherModel(embedder, "other-model", LOCAL_DIMENSION)
     with pytest.raises(EmbeddingMismatch) as info:
         Store(settings, other_model.model_id, other_model.dimension).collection
     message = str(info.value)
     assert "--rebuild" in message
     assert LOCAL_MODEL_ID in message and "other-model" in message
 
-    other_dimension = Embedder(embedder.model, LOCAL_MODEL_ID, 768)
+    other_dimension = OtherModel(embedder, LOCAL_MODEL_ID, 768)
     with pytest.raises(EmbeddingMismatch, match="--rebuild") as info:
         sync(settings, progress=False, embedder=other_dimension)
     assert "768" in str(info.value) and "384" in str(info.value)
@@ -290,7 +307,7 @@ def test_rebuild_switches_embedding_model(tmp_path, make_settings, embedder, see
     shutil.copytree(seeds_dir, sources)
     settings = make_settings(sources_dir=sources)
     run_sync(settings, embedder)
-    other = Embedder(embedder.model, "other-model", LOCAL_DIMENSION)
+    other = OtherModel(embedder, "other-model", LOCAL_DIMENSION)
     with pytest.raises(EmbeddingMismatch):
         sync(settings, progress=False, embedder=other)
     summary = sync(settings, progress=False, embedder=other, rebuild=True)

@@ -6,7 +6,6 @@ fusion keeps it. Metadata filters (article ids, publication dates) hold in every
 from __future__ import annotations
 
 import re
-import shutil
 from collections import Counter
 
 import pytest
@@ -54,28 +53,22 @@ Drivers no longer need to take the coast road into town.
 }
 
 
-def spread(items: list, n: int) -> list:
-    step = len(items) / n
-    return [items[int(i * step)] for i in range(n)]
-
-
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory, bbc_dir):
+def corpus(tmp_path_factory, bbc_sample):
     """A store of the seed, BBC articles spread over every topic, and the dated stories."""
     from rag.pipeline import SourceChat
 
     root = tmp_path_factory.mktemp("retrieval")
     extra = dict(DATED)
-    for path in spread(sorted(bbc_dir.rglob("*.txt")), BBC_SAMPLE):
+    for path in bbc_sample(BBC_SAMPLE):
         try:
             extra[f"bbc/{path.parent.name}/{path.name}"] = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue  # the one non-UTF-8 file is another test's subject
     chat = SourceChat(build_store(root, extra))
-    texts = {a["article_id"]: chat.store.catalog.article(a["article_id"]).text
-             for a in chat.store.catalog.list_articles()}
+    texts = {a["article_id"]: chat.article(a["article_id"]).text for a in chat.list_articles()}
     assert len(texts) >= BBC_SAMPLE
-    return {"retriever": chat.retriever, "texts": texts, "catalog": chat.store.catalog}
+    return {"retriever": chat.retriever, "texts": texts}
 
 
 def rare_surnames(texts: dict[str, str]) -> list[tuple[str, str]]:

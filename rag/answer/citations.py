@@ -1,28 +1,21 @@
-"""Citations: sentence spans of the retrieved chunks, support scoring, [n] parsing, verification.
+"""Citations: sentence spans of the retrieved chunks, the verifier's support scoring, [n] parsing.
 
-Support scoring (how well a source sentence supports a claim), in [0, 1]:
+A claim's support by a sentence is ``support_score`` (rag/answer/support.py: 0.6 lexical +
+0.4 semantic, times 0.3 when a number of the claim is missing, times 0.5 when a name is),
+with two rules on top:
 
-    support = 0.6 * lexical + 0.4 * semantic           (then the number gate)
+* contradiction: when the sentence that shares most of the claim's words (lexical coverage,
+  by a margin of 0.1) disagrees on a number, the claim is contradicted even if another
+  sentence happens to contain that number: "signed on July 18" is not supported by "had
+  signed on July 12" nor by "wrote ... on July 18", and "wrote to the UN officer on July 12"
+  not by "had signed on July 12". Words, not the embedding, pick that sentence: a long
+  sentence carrying several facts embeds far from a claim about one of them.
+* pairs: when no single sentence passes, two neighbouring sentences together may (a claim
+  joining two facts); then both are cited. The name penalty applies to the pair as a whole.
 
-* lexical: the share of the claim's content terms (stemmed, stop words out; capitalised
-  names weigh double) found in the span. A term found only in the article's headline
-  counts half: "it withdrew" in an article headlined "Qatar withdraws ..." is about Qatar;
-  so does a term sharing a 4+ letter root with a span term ("signed" / "signatories").
-* semantic: MiniLM cosine of claim and span, mapped from [0.25, 0.75] to [0, 1].
-* number gate: every number and month in the claim (dates, amounts, counts) must occur in
-  the span; a mismatch multiplies the score by 0.3. And when the sentence that shares most
-  of the claim's words (lexical coverage, by a margin of 0.1) disagrees on a number, the
-  claim is contradicted even if another sentence happens to contain that number: "signed on
-  July 18" is not supported by "had signed on July 12" nor by "wrote ... on July 18", and
-  "wrote to the UN officer on July 12" not by "had signed on July 12". Words, not the
-  embedding, pick that sentence: a long sentence carrying several facts embeds far from a
-  claim about one of them.
-* name gate: a capitalised name in the claim that is in neither the span nor the headline
-  ("Germany also signed") multiplies the score by 0.5 (for a pair of sentences, in neither).
-
-A claim is supported when support >= SUPPORT_THRESHOLD (0.6). When no single sentence
-passes, two neighbouring sentences together may (a claim joining two facts); then both are cited.
-The threshold was set on true and false claims about the seed article and checked in tests.
+A claim is supported when support >= SUPPORT_THRESHOLD (0.6) and no number is missing or
+contradicted. The threshold was set on true and false claims about the seed article and
+checked in tests.
 """
 
 from __future__ import annotations
@@ -30,15 +23,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rag.answer.support import TermWeights, blend, claim_terms, lexical_coverage, semantic_scores, support_score
 from rag.text import names, numbers, sentence_spans, terms
 
+if TYPE_CHECKING:
+    from rag.answer.retrieve import Hit
+    from rag.index.embedding import Embedder
+
 SUPPORT_THRESHOLD = 0.6
-LEXICAL_WEIGHT, SEMANTIC_WEIGHT = 0.6, 0.4
-NUMBER_MISMATCH_FACTOR = 0.3
-MISSING_NAME_FACTOR = 0.5
 # How many more of the claim's words the contradicting sentence must share than the best one.
 CONTRADICTION_MARGIN = 0.1
 PAIR_MAX_DISTANCE = 2
@@ -86,7 +82,7 @@ def _article_sentences(article_id: str, text_hash: str, text: str) -> tuple[tupl
     return tuple(sentence_spans(text))
 
 
-def spans_for_hits(hits) -> list[SentenceSpan]:
+def spans_for_hits(hits: list[Hit]) -> list[SentenceSpan]:
     """Every whole sentence that overlaps a retrieved chunk, once, in retrieval order."""
     seen: set[tuple[str, int]] = set()
     out: list[SentenceSpan] = []
@@ -100,51 +96,18 @@ def spans_for_hits(hits) -> list[SentenceSpan]:
     return out
 
 
-# -- lexical and semantic parts --------------------------------------------------------------
-
-
-def claim_terms(text: str) -> dict[str, float]:
-    """Content terms of a claim or question with their weights (names double, numbers out)."""
-    name_stems = set(terms(" ".join(names(text))))
-    weights: dict[str, float] = {}
-    for term in terms(text):
-        if term.replace(".", "").isdigit():
-            continue
-        weights[term] = 2.0 if term in name_stems else 1.0
-    return weights
-
-
-def lexical_coverage(weights: dict[str, float], span_terms: set[str], title_terms: set[str] = frozenset()) -> float:
-    total = sum(weights.values())
-    if not total:
-        return 0.0
-    got = 0.0
-    for term, weight in weights.items():
-        if term in span_terms:
-            got += weight
-        elif term in title_terms or _shares_root(term, span_terms):
-            got += weight / 2
-    return got / total
-
-
-def _shares_root(term: str, span_terms: set[str]) -> bool:
-    """'sign' and 'signatori': the stemmer keeps them apart, a reader would not."""
-    if len(term) < 4:
-        return False
-    return any(len(other) >= 4 and (other.startswith(term) or term.startswith(other)) for other in span_terms)
-
-
-def semantic_score(cosine: float) -> float:
-    return float(np.clip((cosine - 0.25) / 0.5, 0.0, 1.0))
+# -- support of a claim ------------------------------------------------------------------------
 
 
 class SupportScorer:
-    def __init__(self, embedder, titles: dict[str, str] | None = None):
+    """Scores claims against sentence spans; ``titles`` (article id -> headline) lend their terms."""
+
+    def __init__(self, embedder: Embedder, titles: dict[str, str] | None = None):
         self.embedder = embedder
         self.titles = titles or {}  # article id -> headline
         self._title_terms = {aid: set(terms(t)) for aid, t in self.titles.items()}
 
-    def best_support(self, claim: str, spans: list[SentenceSpan], claim_vector=None) -> Support | None:
+    def best_support(self, claim: str, spans: list[SentenceSpan], claim_vector: np.ndarray | None = None) -> Support | None:
         """The span (or adjacent pair of spans) that best supports ``claim``."""
         if not spans:
             return None
@@ -157,22 +120,18 @@ class SupportScorer:
         order = sorted(range(len(spans)), key=lambda i: -lexical[i])[:SEMANTIC_SHORTLIST]
         if claim_vector is None:
             claim_vector = self.embedder.embed_query(claim)
-        vectors = self.embedder.embed_texts([spans[i].text for i in order])
-        cosines = vectors @ np.asarray(claim_vector)
+        semantics = semantic_scores(self.embedder, [spans[i].text for i in order], claim_vector)
         scored: list[Support] = []
-        raw: dict[int, float] = {}
-        for i, cosine in zip(order, cosines):
-            semantic = semantic_score(float(cosine))
+        unpenalised: dict[int, float] = {}
+        for i, semantic in zip(order, semantics):
             missing = claim_numbers - numbers(spans[i].text)
-            score = raw[i] = LEXICAL_WEIGHT * lexical[i] + SEMANTIC_WEIGHT * semantic
-            if missing:
-                score *= NUMBER_MISMATCH_FACTOR
-            if claim_names - span_terms[i] - self._title_terms.get(spans[i].article_id, set()):
-                score *= MISSING_NAME_FACTOR
+            names_missing = bool(claim_names - span_terms[i] - self._title_terms.get(spans[i].article_id, set()))
+            unpenalised[i] = blend(lexical[i], semantic)
+            score = support_score(lexical[i], semantic, bool(missing), names_missing)
             scored.append(Support([spans[i]], score, lexical[i], semantic, missing))
         scored.sort(key=lambda s: -s.score)
         best = scored[0]
-        closest = max(order, key=lambda i: (lexical[i], raw[i]))
+        closest = max(order, key=lambda i: (lexical[i], unpenalised[i]))
         if (numbers(spans[closest].text) and claim_numbers - numbers(spans[closest].text)
                 and lexical[index_of(spans, best.spans[0])] < lexical[closest] - CONTRADICTION_MARGIN):
             best.contradicted = True
@@ -182,7 +141,8 @@ class SupportScorer:
         pair = self._pair_support(weights, claim_numbers, claim_names, scored[:4], span_terms, spans)
         return pair if pair is not None and pair.supported else best
 
-    def _pair_support(self, weights, claim_numbers, claim_names, candidates, span_terms, spans) -> Support | None:
+    def _pair_support(self, weights: TermWeights, claim_numbers: set[str], claim_names: set[str],
+                      candidates: list[Support], span_terms: list[set[str]], spans: list[SentenceSpan]) -> Support | None:
         """Two sentences of one article that together carry the claim's terms and numbers."""
         index = {id(s): i for i, s in enumerate(spans)}
         best = None
@@ -198,13 +158,10 @@ class SupportScorer:
                 lexical = lexical_coverage(weights, union, self._title_terms.get(sa.article_id, set()))
                 semantic = max(candidates[a].semantic, candidates[b].semantic)
                 missing = claim_numbers - numbers(sa.text) - numbers(sb.text)
-                score = LEXICAL_WEIGHT * lexical + SEMANTIC_WEIGHT * semantic
-                if missing:
-                    score *= NUMBER_MISMATCH_FACTOR
-                # The same name gate as for one sentence: two true sentences plus an invented
+                # The same name penalty as for one sentence: two true sentences plus an invented
                 # place ("... in New York") must not add up to support.
-                if claim_names - union - self._title_terms.get(sa.article_id, set()):
-                    score *= MISSING_NAME_FACTOR
+                names_missing = bool(claim_names - union - self._title_terms.get(sa.article_id, set()))
+                score = support_score(lexical, semantic, bool(missing), names_missing)
                 pair = sorted([sa, sb], key=lambda s: s.position)
                 if best is None or score > best.score:
                     best = Support(pair, score, lexical, semantic, missing)

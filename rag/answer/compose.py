@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from rag.answer.record import Answer, AnswerSentence, Citation, Source
 from rag.answer.citations import SentenceSpan, with_markers
+
+if TYPE_CHECKING:
+    from rag.answer.retrieve import Hit
 
 REFUSAL_TEXT = "The sources don't say."
 _CLOSED = re.compile(r"[.!?…:;][”\"’')\]]*$")
 
 
-def sources_from_hits(hits) -> list[Source]:
+def sources_from_hits(hits: list[Hit]) -> list[Source]:
     return [
         Source(
             article_id=h.article.id, source=h.article.source, title=h.article.title, score=h.score,
@@ -25,7 +29,7 @@ def sources_from_hits(hits) -> list[Source]:
 class AnswerBuilder:
     """Collects sentences with the spans they rest on; numbers each distinct span once."""
 
-    def __init__(self, question: str, mode: str, hits, standalone_question: str = ""):
+    def __init__(self, question: str, mode: str, hits: list[Hit], standalone_question: str = ""):
         self.question = question
         self.mode = mode
         self.hits = hits
@@ -66,7 +70,7 @@ class AnswerBuilder:
         )
 
 
-def refusal(question: str, mode: str, hits, standalone_question: str = "", reason: str | None = None) -> Answer:
+def refusal(question: str, mode: str, hits: list[Hit], standalone_question: str = "", reason: str | None = None) -> Answer:
     """An honest "the sources don't say", with the closest sources so the reader can look."""
     text = REFUSAL_TEXT if not reason else f"{REFUSAL_TEXT} ({reason[0].upper()}{reason[1:]}.)"
     return Answer(

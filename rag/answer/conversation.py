@@ -1,18 +1,37 @@
-"""Conversation history and follow-up rewriting.
+"""Conversation history and follow-up rewriting (``rewrite``).
 
 A follow-up such as "When did he withdraw it?" is rewritten into a question that stands on
-its own before retrieval. In generative mode the model rewrites it (one short, non-streamed
-call, made only when the question looks like a follow-up); in extractive mode, and whenever
-the model fails, a deterministic rewrite resolves "he/she" to the person named in the last
-answer and carries the last question along as context for "it/they/that".
+its own before retrieval. With a chat model (generative mode) the model rewrites it (one
+short, non-streamed call, made only when the question looks like a follow-up); without one,
+and whenever the model fails, a deterministic rewrite resolves "he/she" to the person named
+in the last answer and carries the last question along as context for "it/they/that".
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol, Sequence, Union
 
+from rag.answer.generative import ChatModel, LLMError
+from rag.prompts import render
 from rag.text import names, terms
+
+
+class AnsweredTurn(Protocol):
+    """An earlier turn as an ``Answer`` gives it (the Python API, the CLI, the evals)."""
+
+    question: str
+    answer: str
+
+
+# A turn of the conversation so far, as each caller has it: an Answer, a (question, answer)
+# pair, or a chat message {"role", "content"} (Gradio).
+HistoryItem = Union[AnsweredTurn, tuple[str, str], Mapping[str, Any]]
+History = Sequence[HistoryItem]
+
+# A condensed question longer than this is the model answering or rambling, not rewriting.
+MAX_CONDENSED_CHARS = 400
 
 _PRONOUN = re.compile(
     r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|then|the same)\b",
@@ -41,7 +60,35 @@ class Turn:
     standalone: str = ""
 
 
-def turns_from_history(history) -> list[Turn]:
+@dataclass
+class Rewrite:
+    """A question ready for retrieval."""
+
+    question: str  # the standalone question
+    context_terms: set[str] = field(default_factory=set)  # terms of earlier turns the question leans on
+    model_error: LLMError | None = None  # the model could not be reached for the rewrite
+
+
+def rewrite(question: str, history: History | None, model: ChatModel | None = None) -> Rewrite:
+    """The question as it stands on its own; ``model`` (when given) condenses follow-ups."""
+    turns = turns_from_history(history)
+    standalone, context = rewrite_deterministic(question, turns)
+    if model is None or not turns or not is_follow_up(question):
+        return Rewrite(standalone, context)
+    prompt = render("condense", history=history_text(turns), question=question)
+    try:
+        condensed = model.complete([{"role": "user", "content": prompt}], max_tokens=80)
+    except LLMError as err:
+        # Keep the rule-based rewrite. A model that answered with an error may still answer the
+        # question; one that timed out or cannot be reached is not asked a second time, so a
+        # reader waits one timeout for the error, not two.
+        return Rewrite(standalone, context, err if err.unreachable else None)
+    if condensed and len(condensed) < MAX_CONDENSED_CHARS:
+        return Rewrite(condensed.strip().strip('"'), context)
+    return Rewrite(standalone, context)
+
+
+def turns_from_history(history: History | None) -> list[Turn]:
     """Accepts Answers, (question, answer) pairs, or chat messages [{"role", "content"}]."""
     turns: list[Turn] = []
     pending: str | None = None
@@ -58,7 +105,7 @@ def turns_from_history(history) -> list[Turn]:
     return turns
 
 
-def _content_text(content) -> str:
+def _content_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # Gradio 6 message content parts

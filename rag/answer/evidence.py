@@ -1,9 +1,9 @@
 """Evidence: the retrieved sentences ranked by how well they answer the question, and the
 refusal gate shared by both answerers.
 
-relevance = 0.6 * lexical + 0.4 * semantic + 0.1 * answer-type bonus
+relevance = 0.6 * lexical + 0.4 * semantic + 0.1 * answer-type bonus   (x 0.85 for a headline)
 
-* lexical and semantic are the parts of support scoring (rag/answer/citations.py) with the
+* lexical and semantic are the parts of support scoring (rag/answer/support.py) with the
   question in place of a claim, each question term weighted by its rarity among the
   candidate sentences (a term in every sentence cannot tell them apart);
 * the answer-type bonus rewards a sentence holding the kind of thing asked for: a date for
@@ -23,11 +23,19 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Collection
 
-from rag.answer.citations import SentenceSpan, claim_terms, lexical_coverage, semantic_score, spans_for_hits
+from rag.answer.citations import SentenceSpan, spans_for_hits
+from rag.answer.support import TermWeights, blend, claim_terms, lexical_coverage, semantic_scores
 from rag.text import names, numbers, terms
 
+if TYPE_CHECKING:
+    from rag.answer.retrieve import Hit
+    from rag.index.embedding import Embedder
+    from rag.index.sources import Article
+
 RELEVANCE_THRESHOLD = 0.4
+NOTHING_MATCHES = "nothing in the sources matches the question"
 TYPE_BONUS = 0.1
 HEADLINE_FACTOR = 0.85  # a headline restates the story; prefer a body sentence saying the same
 SHORTLIST = 10  # sentences embedded per question (latency: ~10 ms each on 2 cores)
@@ -72,7 +80,7 @@ class Evidence:
         return self.ranked[0] if self.ranked else None
 
 
-def pool_idf_weights(weights: dict[str, float], span_terms: list[set[str]]) -> dict[str, float]:
+def pool_idf_weights(weights: TermWeights, span_terms: list[set[str]]) -> TermWeights:
     """Scale each question term by how rare it is among the candidate sentences.
 
     "Qatar" in a question about an article on Qatar is in most sentences and tells them
@@ -116,74 +124,116 @@ def _article_facts(article_id: str, text_hash: str, title: str, text: str) -> tu
     return frozenset(terms(text)) | frozenset(terms(title)), frozenset(numbers(text) | numbers(title))
 
 
-def gather_evidence(question: str, hits, embedder, context_terms: set[str] = frozenset()) -> Evidence:
+@dataclass
+class Asked:
+    """What a question asks about, less what earlier turns of the conversation supply."""
+
+    weights: TermWeights  # content terms, names double (support.claim_terms)
+    names: set[str]  # stemmed names ("franc", "unit", "state")
+    numbers: set[str]  # numbers and months ("2018", "jul")
+
+    @classmethod
+    def of(cls, question: str, context_terms: Collection[str] = frozenset()) -> Asked:
+        weights = claim_terms(question)
+        for term in context_terms:
+            weights.pop(term, None)
+        names_ = set(terms(" ".join(names(question)))) - set(context_terms)
+        numbers_ = numbers(question) - {n for t in context_terms for n in numbers(t)}
+        return cls(weights, names_, numbers_)
+
+
+def gather_evidence(question: str, hits: list[Hit], embedder: Embedder,
+                    context_terms: Collection[str] = frozenset()) -> Evidence:
     """Rank every sentence of the retrieved chunks against ``question``.
 
     ``context_terms`` (from earlier turns of a conversation) count as present in every
     article, so "When did he withdraw it?" is not refused for lacking its subject.
     """
     if not hits:
-        return Evidence(question, [], "nothing in the sources matches the question")
+        return Evidence(question, [], NOTHING_MATCHES)
+    asked = Asked.of(question, context_terms)
     articles = {h.article.id: h.article for h in hits}
-    weights = claim_terms(question)
-    for term in context_terms:
-        weights.pop(term, None)
-    question_names = set(terms(" ".join(names(question)))) - set(context_terms)
-    facts = {aid: _article_facts(a.id, a.hash, a.title, a.text) for aid, a in articles.items()}
-    article_terms = {aid: terms_ for aid, (terms_, _) in facts.items()}
-    # An article that lacks a name or a number the question asks about cannot answer it:
-    # "Who won the 2018 World Cup?" is not answered by a 2005 story about the World Cup.
-    question_numbers = numbers(question) - {n for t in context_terms for n in numbers(t)}
-    article_numbers = {aid: numbers_ for aid, (_, numbers_) in facts.items()}
-    usable = {aid for aid, t in article_terms.items()
-              if question_names <= t and question_numbers <= article_numbers[aid]}
-    if not usable and not any(question_names <= t for t in article_terms.values()):
-        absent = question_names - set().union(*article_terms.values())
-        phrases = _name_phrases(question)
-        shown = [p for p in phrases if set(terms(p)) & absent] or phrases
-        return Evidence(question, [], f"the sources do not mention {', '.join(shown)}")
-    if not usable:
-        missing = sorted(question_numbers - set().union(*article_numbers.values())) or sorted(question_numbers)
-        return Evidence(question, [], f"the sources do not mention {', '.join(missing)}")
-
-    title_terms = {aid: set(terms(a.title)) for aid, a in articles.items()}
+    usable, absent = _articles_that_can_answer(question, asked, articles)
+    if absent:
+        return Evidence(question, [], absent)
     spans = [s for s in spans_for_hits(hits) if s.article_id in usable and not is_boilerplate(s.text)]
     if not spans:
-        return Evidence(question, [], "nothing in the sources matches the question")
-    span_terms = [set(terms(s.text)) for s in spans]
-    weights = pool_idf_weights(weights, span_terms)
-    lexical = [lexical_coverage(weights, st, title_terms[s.article_id]) for s, st in zip(spans, span_terms)]
-    # Dense retrieval rank breaks lexical ties, so the shortlist keeps paraphrases too.
-    chunk_rank = {h.chunk.id: r for r, h in enumerate(hits)}
-    order = sorted(range(len(spans)), key=lambda i: (-lexical[i], chunk_rank.get(spans[i].chunk_id, 99)))[:SHORTLIST]
-    vectors = embedder.embed_texts([spans[i].text for i in order])
-    cosines = vectors @ embedder.embed_query(question)
-    # What the question asks about beyond its names ("population" in "the population of
-    # Qatar"): a sentence sharing none of it talks about the names but does not answer.
-    asked = [t for t in weights if t not in question_names]
-    reason_question = is_reason_question(question)
-    ranked = []
-    for i, cosine in zip(order, cosines):
-        span = spans[i]
-        semantic = semantic_score(float(cosine))
-        if asked and lexical_coverage({t: 1.0 for t in asked}, span_terms[i]) == 0 and not (
-                reason_question and _REASON.search(span.text) and semantic >= PARAPHRASE_SEMANTIC):
-            continue
-        # Most of the names the question asks about must be in the sentence itself (or the
-        # headline): "trade between China and Saudi Arabia" is not answered by the China-Qatar
-        # figure just because Saudi Arabia appears elsewhere in the article. Half may be
-        # missing: "Ablikim Yusuf" is "Yusuf" in the next sentence, "UN" is "United Nations".
-        if question_names and len(question_names - span_terms[i] - title_terms[span.article_id]) > len(question_names) / 2:
-            continue
-        relevance = 0.6 * lexical[i] + 0.4 * semantic + answer_type_bonus(question, span.text)
-        if span.position == 0 and span.text.strip() == articles[span.article_id].title.strip():
-            relevance *= HEADLINE_FACTOR
-        ranked.append(RankedSpan(span, relevance, lexical[i], semantic))
-    ranked.sort(key=lambda r: -r.relevance)
+        return Evidence(question, [], NOTHING_MATCHES)
+    ranked = _rank(question, asked, spans, hits, embedder)
     reason = None
     if not ranked or ranked[0].relevance < RELEVANCE_THRESHOLD:
         reason = "no sentence in the sources answers the question"
     return Evidence(question, ranked, reason)
+
+
+def _articles_that_can_answer(question: str, asked: Asked, articles: dict[str, Article]) -> tuple[set[str], str | None]:
+    """The articles holding every name and number the question asks about, or why there are none.
+
+    "Who won the 2018 World Cup?" is not answered by a 2005 story about the World Cup.
+    """
+    facts = {aid: _article_facts(a.id, a.hash, a.title, a.text) for aid, a in articles.items()}
+    usable = {aid for aid, (terms_, numbers_) in facts.items() if asked.names <= terms_ and asked.numbers <= numbers_}
+    if usable:
+        return usable, None
+    all_terms = set().union(*(terms_ for terms_, _ in facts.values()))
+    if not any(asked.names <= terms_ for terms_, _ in facts.values()):
+        absent = asked.names - all_terms
+        phrases = _name_phrases(question)
+        shown = [p for p in phrases if set(terms(p)) & absent] or phrases
+        return usable, f"the sources do not mention {', '.join(shown)}"
+    all_numbers = set().union(*(numbers_ for _, numbers_ in facts.values()))
+    missing = sorted(asked.numbers - all_numbers) or sorted(asked.numbers)
+    return usable, f"the sources do not mention {', '.join(missing)}"
+
+
+def _rank(question: str, asked: Asked, spans: list[SentenceSpan], hits: list[Hit], embedder: Embedder) -> list[RankedSpan]:
+    """The shortlisted sentences that answer what is asked, best first."""
+    titles = {h.article.id: h.article.title for h in hits}
+    title_terms = {aid: set(terms(title)) for aid, title in titles.items()}
+    span_terms = [set(terms(s.text)) for s in spans]
+    weights = pool_idf_weights(asked.weights, span_terms)
+    lexical = [lexical_coverage(weights, st, title_terms[s.article_id]) for s, st in zip(spans, span_terms)]
+    # Dense retrieval rank breaks lexical ties, so the shortlist keeps paraphrases too.
+    chunk_rank = {h.chunk.id: r for r, h in enumerate(hits)}
+    order = sorted(range(len(spans)), key=lambda i: (-lexical[i], chunk_rank.get(spans[i].chunk_id, 99)))[:SHORTLIST]
+    semantics = semantic_scores(embedder, [spans[i].text for i in order], embedder.embed_query(question))
+    # What the question asks about beyond its names ("population" in "the population of
+    # Qatar"): a sentence sharing none of it talks about the names but does not answer.
+    topic = {t: 1.0 for t in weights if t not in asked.names}
+    reason_question = is_reason_question(question)
+    ranked = []
+    for i, semantic in zip(order, semantics):
+        span = spans[i]
+        if not _speaks_to(topic, span_terms[i], span.text, semantic, reason_question):
+            continue
+        if not _holds_most_names(asked.names, span_terms[i] | title_terms[span.article_id]):
+            continue
+        is_headline = span.position == 0 and span.text.strip() == titles[span.article_id].strip()
+        ranked.append(RankedSpan(span, relevance(question, span.text, lexical[i], semantic, is_headline),
+                                 lexical[i], semantic))
+    ranked.sort(key=lambda r: -r.relevance)
+    return ranked
+
+
+def _speaks_to(topic: TermWeights, span_terms: set[str], text: str, semantic: float, reason_question: bool) -> bool:
+    """The sentence shares a term of what is asked beyond the names, or, for a why-question, gives
+    a reason in words close to the question's (see PARAPHRASE_SEMANTIC)."""
+    if not topic or lexical_coverage(topic, span_terms) > 0:
+        return True
+    return reason_question and bool(_REASON.search(text)) and semantic >= PARAPHRASE_SEMANTIC
+
+
+def _holds_most_names(asked_names: set[str], found: set[str]) -> bool:
+    """Most of the names the question asks about are in the sentence itself (or the headline):
+    "trade between China and Saudi Arabia" is not answered by the China-Qatar figure just
+    because Saudi Arabia appears elsewhere in the article. Half may be missing: "Ablikim Yusuf"
+    is "Yusuf" in the next sentence, "UN" is "United Nations"."""
+    return not asked_names or len(asked_names - found) <= len(asked_names) / 2
+
+
+def relevance(question: str, sentence: str, lexical: float, semantic: float, is_headline: bool) -> float:
+    score = blend(lexical, semantic) + answer_type_bonus(question, sentence)
+    return score * HEADLINE_FACTOR if is_headline else score
 
 
 def _name_phrases(question: str) -> list[str]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from rag.answer.compose import AnswerBuilder, refusal
 from rag.answer.evidence import Evidence, near_duplicate
 from rag.answer.record import Answer
+from rag.answer.retrieve import Hit
 
 MAX_SENTENCES = 3
 # A second or third sentence must be nearly as relevant as the best one to be worth reading.
 KEEP_RATIO = 0.85
 
 
-def answer_extractive(question: str, hits, evidence: Evidence, standalone_question: str = "") -> Answer:
+def answer_extractive(question: str, hits: list[Hit], evidence: Evidence, standalone_question: str = "") -> Answer:
     if evidence.refusal_reason:
         return refusal(question, "extractive", hits, standalone_question, evidence.refusal_reason)
     best = evidence.ranked[0]

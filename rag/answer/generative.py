@@ -11,19 +11,27 @@ endpoint raises LLMError with a message meant for the reader.
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator, Protocol
 
+from rag.answer.citations import SUPPORT_THRESHOLD, SupportScorer, parse_markers, spans_for_hits, split_answer_sentences
 from rag.answer.compose import REFUSAL_TEXT, AnswerBuilder, refusal
 from rag.answer.record import Answer
-from rag.answer.citations import SUPPORT_THRESHOLD, SupportScorer, parse_markers, spans_for_hits, split_answer_sentences
+from rag.errors import SourceChatError
 from rag.prompts import render
+
+if TYPE_CHECKING:
+    from rag.answer.retrieve import Hit
+    from rag.index.embedding import Embedder
+    from rag.settings import Settings
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
 
 MAX_SENTENCES = 4
 # A citation the model did not give is added only when the support is clearly there.
 UNCITED_MARGIN = 0.1
 
 
-class LLMError(RuntimeError):
+class LLMError(SourceChatError):
     """The language model could not answer; the message is shown to the reader as is.
 
     ``unreachable``: it timed out or could not be connected to, so asking again at once is
@@ -35,10 +43,20 @@ class LLMError(RuntimeError):
         self.unreachable = unreachable
 
 
+class ChatModel(Protocol):
+    """What the answer layer needs from a language model. Both methods raise only LLMError."""
+
+    def complete(self, messages: list[Message], max_tokens: int = 200) -> str:
+        """The whole reply, stripped."""
+
+    def stream(self, messages: list[Message], max_tokens: int = 400) -> Iterator[str]:
+        """The reply as text deltas; an empty reply is an LLMError, not ""."""
+
+
 class LLM:
     """A chat model behind any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp)."""
 
-    def __init__(self, settings):
+    def __init__(self, settings: Settings):
         import httpx
         from openai import OpenAI
 
@@ -68,7 +86,7 @@ class LLM:
             return LLMError(f"the language model at {self.where} failed (HTTP {err.status_code})")
         return LLMError(f"the language model failed: {err}")
 
-    def complete(self, messages: list[dict], max_tokens: int = 200) -> str:
+    def complete(self, messages: list[Message], max_tokens: int = 200) -> str:
         try:
             reply = self.client.chat.completions.create(
                 model=self.model, messages=messages, max_tokens=max_tokens, temperature=0
@@ -79,7 +97,7 @@ class LLM:
             raise LLMError(f"the language model at {self.where} sent an empty reply")
         return (reply.choices[0].message.content or "").strip()
 
-    def stream(self, messages: list[dict], max_tokens: int = 400) -> Iterator[str]:
+    def stream(self, messages: list[Message], max_tokens: int = 400) -> Iterator[str]:
         """Text deltas. The whole stream is bounded too, not only the wait for each piece."""
         deadline = time.monotonic() + self.timeout * 3
         written = False
@@ -103,7 +121,7 @@ class LLM:
             raise LLMError(f"the language model at {self.where} sent an empty reply")
 
 
-def format_sources(hits) -> str:
+def format_sources(hits: list[Hit]) -> str:
     blocks = []
     for n, hit in enumerate(hits, start=1):
         dated = f" ({hit.article.meta['published'][:10]})" if hit.article.meta.get("published") else ""
@@ -111,7 +129,7 @@ def format_sources(hits) -> str:
     return "\n\n".join(blocks)
 
 
-def answer_messages(question: str, hits) -> list[dict]:
+def answer_messages(question: str, hits: list[Hit]) -> list[Message]:
     system = render("answer", sources=format_sources(hits), max_sentences=MAX_SENTENCES)
     return [{"role": "system", "content": system}, {"role": "user", "content": question}]
 
@@ -121,7 +139,7 @@ def is_refusal_text(text: str) -> bool:
     return plain in {REFUSAL_TEXT.lower().rstrip("."), "the sources do not say", "i don't know", "i do not know"}
 
 
-def verify_answer(question: str, text: str, hits, embedder, standalone_question: str = "") -> Answer:
+def verify_answer(question: str, text: str, hits: list[Hit], embedder: Embedder, standalone_question: str = "") -> Answer:
     """Turn the model's text into an Answer whose every citation is a checked sentence span."""
     if is_refusal_text(text):
         return refusal(question, "generative", hits, standalone_question, "the model found no answer in the sources")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rag.errors import UsageError
 from rag.index.chunking import Chunk
+from rag.index.embedding import Embedder
 from rag.index.sources import Article
 from rag.index.store import Store, published_day
 
@@ -28,9 +30,9 @@ class Filters:
         for name in ("published_from", "published_to"):
             value = getattr(self, name)
             if value and published_day(value) is None:
-                raise ValueError(f"{name} must be an ISO date like 2019-07-18, not {value!r}")
+                raise UsageError(f"{name} must be an ISO date like 2019-07-18, not {value!r}")
         if isinstance(self.article_ids, str):
-            raise ValueError("article_ids must be a list of article ids, not one string")
+            raise UsageError("article_ids must be a list of article ids, not one string")
 
     def is_empty(self) -> bool:
         return not (self.article_ids or self.published_from or self.published_to)
@@ -43,7 +45,7 @@ class Hit:
     score: float  # fused score
     dense: float | None = None  # cosine similarity, when dense search found it
     lexical: float | None = None  # BM25 score, when BM25 found it
-    ranks: dict = field(default_factory=dict)
+    ranks: dict[str, int | None] = field(default_factory=dict)  # rank in each list, 1-based
 
 
 def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
@@ -55,7 +57,7 @@ def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, 
 
 
 class Retriever:
-    def __init__(self, store: Store, embedder, rrf_k: int = 60):
+    def __init__(self, store: Store, embedder: Embedder, rrf_k: int = 60):
         self.store = store
         self.embedder = embedder
         self.rrf_k = rrf_k
@@ -97,7 +99,7 @@ class Retriever:
     def retrieve(self, query: str, k: int = 6, filters: Filters | None = None, method: str = "hybrid") -> list[Hit]:
         """The ``k`` best chunks for ``query``; ``method`` is hybrid, dense or bm25."""
         if method not in METHODS:
-            raise ValueError(f"unknown retrieval method {method!r}; use one of {', '.join(METHODS)}")
+            raise UsageError(f"unknown retrieval method {method!r}; use one of {', '.join(METHODS)}")
         pool = max(k * 4, 20)  # fuse from deeper lists than we return
         dense = self.dense(query, pool, filters) if method in ("hybrid", "dense") else []
         lexical = self.lexical(query, pool, filters) if method in ("hybrid", "bm25") else []

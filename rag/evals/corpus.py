@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from rag.errors import SourceChatError
+
 REPO = Path(__file__).resolve().parents[2]
 SEEDS_DIR = REPO / "seeds"
 DATASETS_DIR = REPO / "evals" / "datasets"
@@ -27,7 +29,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 BBC_TARBALL = "bbc-news.tar.gz"
 
 
-class CorpusError(RuntimeError):
+class CorpusError(SourceChatError):
     pass
 
 

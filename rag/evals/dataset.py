@@ -21,11 +21,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from rag.answer.compose import REFUSAL_TEXT
+from rag.errors import SourceChatError
+
 KINDS = ("answerable", "refusal", "follow_up")
-REFUSAL_REFERENCE = "The sources don't say."
 
 
-class DatasetError(ValueError):
+class DatasetError(SourceChatError, ValueError):
     pass
 
 
@@ -69,7 +71,7 @@ def parse_case(data: dict, where: str) -> Case:
         id=data["id"],
         kind=kind,
         question=data["question"].strip(),
-        reference=str(data.get("reference") or (REFUSAL_REFERENCE if kind == "refusal" else "")).strip(),
+        reference=str(data.get("reference") or (REFUSAL_TEXT if kind == "refusal" else "")).strip(),
         answer_contains=_strings(data.get("answer_contains"), where, "answer_contains"),
         reference_article_ids=_strings(data.get("reference_article_ids"), where, "reference_article_ids"),
         reference_quotes=_strings(data.get("reference_quotes"), where, "reference_quotes"),

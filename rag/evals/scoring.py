@@ -24,6 +24,7 @@ from typing import Callable
 
 from langchain_core.callbacks import BaseCallbackHandler
 
+from rag.errors import SourceChatError
 from rag.evals.runner import CaseRun
 
 
@@ -289,7 +290,7 @@ def summarise(scores: Scores) -> list[MetricSummary]:
 # -- thresholds and the gate -------------------------------------------------------------
 
 
-class ThresholdError(ValueError):
+class ThresholdError(SourceChatError, ValueError):
     pass
 
 

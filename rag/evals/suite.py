@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Callable
 
 from rag.evals import corpus as corpora
-from rag.evals.dataset import Case, load_cases
+from rag.errors import UsageError
+from rag.evals.dataset import Case, DatasetError, load_cases
 
 NAMED_DATASETS = ("seeds", "realtimeqa-2025")
 
@@ -70,7 +71,7 @@ def resolve_dataset(options: EvalOptions) -> tuple[str, list[Case] | None, Path 
         if not path.is_file() and (corpora.DATASETS_DIR / f"{options.dataset}.jsonl").is_file():
             path = corpora.DATASETS_DIR / f"{options.dataset}.jsonl"
     if not path.is_file():
-        raise FileNotFoundError(
+        raise DatasetError(
             f"dataset {options.dataset!r} not found: use {' or '.join(NAMED_DATASETS)}, a name in "
             f"{corpora.DATASETS_DIR}, or a path to a JSONL file"
         )
@@ -93,9 +94,9 @@ def run_suite(options: EvalOptions, settings=None, chat_factory: Callable | None
     base = settings or get_settings()
     mode = options.mode or base.default_mode
     if mode not in ("extractive", "generative"):
-        raise ValueError(f"unknown answer mode {mode!r}; use extractive or generative")
+        raise UsageError(f"unknown answer mode {mode!r}; use extractive or generative")
     if options.limit is not None and options.limit < 1:
-        raise ValueError("--limit must be 1 or more")
+        raise UsageError("--limit must be 1 or more")
     name, cases, _ = resolve_dataset(options)
     out_dir = Path(options.out_dir)
 
@@ -103,7 +104,7 @@ def run_suite(options: EvalOptions, settings=None, chat_factory: Callable | None
         from rag.evals.realtimeqa import realtimeqa
 
         if options.distractors:
-            raise ValueError("--distractors is for golden datasets; realtimeqa-2025 takes --pool")
+            raise UsageError("--distractors is for golden datasets; realtimeqa-2025 takes --pool")
         cases, corpus = realtimeqa(out_dir, options.data_dir, options.limit, options.pool)
         scoring_profile = "realtimeqa"
     else:
@@ -120,7 +121,7 @@ def run_suite(options: EvalOptions, settings=None, chat_factory: Callable | None
 
     chat = (chat_factory or _source_chat)(settings)
     if mode == "generative" and not settings.llm_configured:
-        raise ValueError("generative mode needs a language model: set OPENAI_BASE_URL or OPENAI_API_KEY")
+        raise UsageError("generative mode needs a language model: set OPENAI_BASE_URL or OPENAI_API_KEY")
     log(f"[{corpus.name}] asking {len(cases)} cases ({mode})")
     started = time.perf_counter()
     runs = run_cases(chat, cases, mode, options.top_k, log)

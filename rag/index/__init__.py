@@ -6,8 +6,9 @@ Reading order follows the data: ``sources`` -> ``chunking`` -> ``embedding`` -> 
 """
 
 from rag.index.chunking import Chunk
+from rag.index.embedding import Embedder, get_embedder
 from rag.index.ingest import SyncSummary, sync
 from rag.index.sources import Article
 from rag.index.store import Store, open_store
 
-__all__ = ["Article", "Chunk", "Store", "SyncSummary", "open_store", "sync"]
+__all__ = ["Article", "Chunk", "Embedder", "Store", "SyncSummary", "get_embedder", "open_store", "sync"]

