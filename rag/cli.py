@@ -1,4 +1,4 @@
-"""``rag``: ingest | ask | chat | eval | serve. Heavy imports happen inside each command."""
+"""``rag``: ingest | ask | chat | eval | feedback export | serve. Heavy imports happen inside each command."""
 
 from __future__ import annotations
 
@@ -156,6 +156,30 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def cmd_feedback_export(args) -> int:
+    """Readers' ratings from the web app as eval cases (JSONL): to stdout, or to --out."""
+    from rag.chats import FILE_NAME, ChatStore
+    from rag.evals.feedback import case_from_feedback
+    from rag.settings import get_settings
+
+    path = get_settings().store_dir / FILE_NAME
+    items = ChatStore(path).feedback() if path.is_file() else []
+    lines = [json.dumps(case_from_feedback(item), ensure_ascii=False) for item in items]
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    else:
+        for line in lines:
+            print(line)
+    liked = sum(1 for item in items if item.rating == "up")
+    where = f" to {args.out}" if args.out else ""
+    print(f"exported {len(items)} case{'s' if len(items) != 1 else ''}{where} ({liked} liked, "
+          f"{len(items) - liked} disliked); write each 'reference' before adding them to a dataset",
+          file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Chat with a folder of news articles, with verified citations.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -201,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rewrite this profile's minimums and measured figures from this run (committed code only)")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("feedback", help="readers' ratings from the web app")
+    actions = p.add_subparsers(dest="action", required=True)
+    p = actions.add_parser("export", help="write the ratings as eval cases (the golden dataset's JSONL format)")
+    p.add_argument("--out", default=None, help="file to write (default: stdout)")
+    p.set_defaults(func=cmd_feedback_export)
 
     p = sub.add_parser("serve", help="start the web app")
     p.add_argument("--host", default=None)
