@@ -167,8 +167,11 @@ def _qualified_nouns(a: language.Analysis, context: set[str]) -> tuple[tuple[str
     for t in a.tokens:
         if t.pos != "NOUN" or t.ent_type:
             continue
+        # a qualifier qualified by a proper name belongs to a name ("the Kestrel Harbour bridge"):
+        # "bridge cost" is then the tagger reading the verb "cost" as a noun, not a kind of cost
         qualifiers = [a.tokens[c] for c in a._children[t.i]
-                      if a.tokens[c].dep == "compound" and a.tokens[c].pos == "NOUN" and not a.tokens[c].ent_type]
+                      if a.tokens[c].dep == "compound" and a.tokens[c].pos == "NOUN" and not a.tokens[c].ent_type
+                      and not any(a.tokens[g].pos == "PROPN" for g in a._children[c])]
         head = match_terms(t.text)
         terms = frozenset(x for q in qualifiers for x in match_terms(q.text)) - context
         if head and terms and head[0] not in context:
