@@ -21,6 +21,7 @@ from rag.answer.retrieve import Filters, Hit, Retriever
 from rag.errors import SourceChatError, UsageError
 from rag.index.chunking import Chunk
 from rag.index.embedding import Embedder
+from rag.index.health import Health, check_store
 from rag.index.sources import Article
 from rag.index.store import Store
 from rag.settings import Settings
@@ -65,6 +66,14 @@ class SourceChat:
 
     def chunks(self, chunk_ids: Iterable[str]) -> dict[str, Chunk]:
         return self.store.chunks(list(chunk_ids))
+
+    def health(self, thorough: bool = False) -> Health:
+        """The store's checks (rag/index/health.py): derived data repaired, problems named."""
+        return check_store(self.store, thorough)
+
+    def generation(self) -> tuple[str, int]:
+        """Changes whenever the indexed articles change, in this process or another."""
+        return self.store.generation()
 
     @property
     def llm(self) -> ChatModel:

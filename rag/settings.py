@@ -45,6 +45,20 @@ class Settings(BaseSettings):
     chunk_size: int = Field(200, ge=32, le=8000, description="Tokens per chunk.")
     chunk_overlap: int = Field(30, ge=0, le=4000, description="Tokens shared by neighbouring chunks.")
     max_file_mb: float = Field(20.0, gt=0, le=1024, description="Larger source files are skipped with a reason.")
+    # A news article makes 1-30 passages (RealTime QA 2025's longest, 100k characters, ~120);
+    # 500 is ~400 KB of text and about half a minute of embedding on 2 cores. An 8 MB text
+    # without full stops made 9,400 and held the ingest lock for 11 minutes.
+    max_chunks_per_file: int = Field(
+        500, ge=1, le=1_000_000, description="A file that would make more passages is skipped with a reason."
+    )
+    # Parsing and chunking an 8 MB one-paragraph HTML file took 8 s with the 2 cores at load 15.
+    parse_timeout_s: float = Field(
+        60.0, gt=0, le=3600, description="Seconds one file may take to parse and chunk before it is skipped."
+    )
+    # Parsing that 8 MB file peaked near 300 MB above the parser's baseline.
+    parse_memory_mb: int = Field(
+        1024, ge=64, le=65536, description="Memory (MB) one file may take to parse before it is skipped."
+    )
     # Peak memory grows with the batch (activations of batch x 256 x 256 attention): batch 8
     # embeds as fast as 32 on 2 cores and peaks near 0.7 GB instead of 1.8 GB.
     embed_batch_size: int = Field(8, ge=1, le=512, description="Texts per call of the local embedding model.")
