@@ -94,6 +94,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """A terminal conversation; reads one question per line when stdin is not a terminal."""
+    from rag.errors import UsageError
+
     engine = _open_chat()
     interactive = sys.stdin.isatty()
     history = []
@@ -117,7 +119,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if interactive and question == "/new":
             history = []
             continue
-        answer = engine.ask(question, history=history, mode=args.mode, top_k=args.top_k)
+        try:
+            answer = engine.ask(question, history=history, mode=args.mode, top_k=args.top_k)
+        except UsageError as err:  # this question cannot be asked (too long ...): the next one can
+            print(f"error: {err}", file=sys.stderr)
+            status = 1
+            continue
         if answer.error:
             status = 1
         if args.json:
