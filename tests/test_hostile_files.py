@@ -220,3 +220,44 @@ def test_a_parser_that_dies_costs_only_its_file(sentences, bbc_files):
         assert parsed.article.hash == file_hash(good) and parsed.chunks
     finally:
         parser.close()
+
+
+# -- binary, nested, bombs, control characters, bad encodings --------------------------------------
+
+
+def test_binary_nested_bombs_and_bad_encodings_get_reasons_and_the_folder_is_indexed(
+    tmp_path, make_settings, run_rag, bbc_sample
+):
+    sources = tmp_path / "sources"
+    bbc = copy_bbc(bbc_sample(2), sources)
+    (sources / "deep.html").write_text(hostile.deep_html(100_000))
+    # 300 MB of page content in 300 KB of PDF; 200 MB of zeros in a 200 KB zip named .html.
+    (sources / "bomb.pdf").write_bytes(hostile.pdf_with_stream(b"BT /F1 12 Tf 72 720 Td (Hi) Tj ET\n" + b" " * (300 * MB)))
+    (sources / "archive.html").write_bytes(hostile.zip_bomb(200 * MB))
+    (sources / "random.pdf").write_bytes(os.urandom(50_000))
+    (sources / "nul.txt").write_bytes(b"Title\n\n" + b"\x00\x01binary" * 1000)
+    (sources / "controls.md").write_text("# Controls\n\n" + "text \x07\x08 more. " * 10)
+    (sources / "latin1.txt").write_bytes("Café prices\n\nThe café charges £5 for a cup of tea in the old town.\n"
+                                         .encode("latin-1"))
+    settings = make_settings(sources_dir=sources)
+
+    result = run_rag(["ingest", "--json", "--quiet"], settings)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    summary = last_json(result.stdout)
+    assert summary["added"] == 3 and summary["articles"] == 3  # the two BBC files and the Latin-1 one
+    skipped = reasons(summary)
+    assert skipped["archive.html"] == "binary file (contains NUL bytes), not text"
+    assert skipped["nul.txt"] == "binary file (contains NUL bytes), not text"
+    assert skipped["controls.md"] == "binary file (mostly control characters), not text"
+    assert skipped["deep.html"] == "no text found in file"
+    assert skipped["random.pdf"].startswith("unreadable PDF: ")
+    assert "Limit reached while decompressing" in skipped["bomb.pdf"]
+    assert set(skipped) == {"archive.html", "nul.txt", "controls.md", "deep.html", "random.pdf", "bomb.pdf"}
+    assert {"path": "latin1.txt", "reason": "not valid UTF-8; decoded as Windows-1252"} in summary["warnings"]
+
+    answer = json.loads(run_rag(["ask", "--json", "How much does the café charge for a cup of tea?"], settings).stdout)
+    assert answer["citations"] and answer["citations"][0]["article_id"] == "latin1.txt"
+    assert "£5" in answer["citations"][0]["quote"]
+    answer = json.loads(run_rag(["ask", "--json", title_question(bbc[1])], settings).stdout)
+    assert not answer["refused"] and answer["citations"][0]["article_id"] == "bbc1.txt"
