@@ -12,11 +12,13 @@ import contextlib
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from harness import settings_at
+from harness import REPO, free_port, rag_env, settings_at
 from rag.index.catalog import Catalog
 from rag.index.ingest import sync
 from rag.index.sources import read_article
@@ -102,6 +104,18 @@ def test_truncated_catalog_names_the_file_and_rebuild_repairs_it(store_copy, run
     assert not (moved / "chroma").exists()  # only the damaged part was moved
     same_answer(run_rag, store_copy, sound_store)
     assert run_rag(["doctor"], store_copy).returncode == 0
+
+
+def test_the_app_with_a_truncated_catalog_stops_with_one_line_naming_the_file(store_copy):
+    catalog = store_copy.store_dir / "catalog.sqlite3"
+    truncate(catalog)
+    env = rag_env(store_copy, RAG_HOST="127.0.0.1", RAG_PORT=str(free_port()))
+    app = subprocess.run([sys.executable, str(REPO / "app.py")], env=env, cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert app.returncode == 1
+    assert "Traceback" not in app.stderr, app.stderr
+    assert f"error: the index file {catalog} is damaged" in app.stderr
+    assert "Repair: `rag ingest --rebuild`" in app.stderr
 
 
 def test_truncated_chroma_sqlite_names_the_file_and_rebuild_repairs_it(store_copy, run_rag, sound_store):
