@@ -1,0 +1,145 @@
+"""Replaying labelled claims as model answers through the generative answerer's verifier.
+
+Each claim of ``evals/datasets/claims.jsonl`` is treated as one answer sentence a model wrote:
+its question's sources are the chunks hybrid retrieval finds for the claim in a store of the
+benchmark's own articles (top k, the chunk that holds the evidence always among them), and the
+sentence cites the source block that holds its evidence, as a model reading the prompt would.
+The verifier then keeps or flags it. A true claim flagged and a false claim kept are the two
+errors; ``Confusion`` counts them per kind. The labels come from the dataset, never from the
+verifier, so the figures measure it.
+
+``replay_claim`` goes through ``verify_answer`` with whatever chat model the caller gives (the
+eval uses the scripted OpenAI-compatible server, so the answer travels the real client and
+stream); the store and the retrieval are the real ones.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from rag.evals.claims import FALSE_KINDS, TRUE_KINDS, Claim, evidence_spans, materialise_articles
+from rag.evals.corpus import SHARED_DATA, EvalCorpus, corpus_dirs, prune
+
+if TYPE_CHECKING:
+    from rag.answer.record import Answer
+    from rag.answer.retrieve import Hit
+    from rag.pipeline import SourceChat
+
+CORPUS_NAME = "claims"
+
+
+def claims_corpus(out_dir: Path, claims: Iterable[Claim], data_dir: Path = SHARED_DATA) -> EvalCorpus:
+    """The benchmark's articles, written from the shared tarballs to the eval's own folder."""
+    sources, store = corpus_dirs(out_dir, CORPUS_NAME)
+    written = materialise_articles(sorted({c.article_id for c in claims}), sources, data_dir)
+    prune(sources, set(written.values()))
+    return EvalCorpus(CORPUS_NAME, sources, store, [f"{len(written)} articles of the claims benchmark"])
+
+
+def claim_hits(chat: SourceChat, claim: Claim, top_k: int = 6) -> tuple[list[Hit], list[int]]:
+    """The sources a model would have seen for the claim and the block numbers it would cite.
+
+    Retrieval with the claim as query; when the chunk holding the evidence is not among the
+    top ``top_k``, it takes the last place (a model can only cite what it was shown). The cited
+    blocks are the fewest chunks that hold every evidence sentence whole.
+    """
+    from rag.answer.retrieve import Filters, Hit
+
+    article = chat.article(claim.article_id)
+    if article is None:
+        raise LookupError(f"claim {claim.id}: article {claim.article_id} is not in the store")
+    spans = evidence_spans(claim, article.text)
+    hits = chat.retriever.retrieve(claim.claim, top_k)
+    own = chat.retriever.retrieve(" ".join(claim.evidence), 50, Filters(article_ids=[claim.article_id]))
+    holding = [h for h in own if h.chunk.start <= spans[0][0] and spans[-1][1] <= h.chunk.end]
+    needed = holding[:1] or [next(h for h in own if h.chunk.start <= s and e <= h.chunk.end) for s, e in spans]
+    for hit in needed:
+        if all(h.chunk.id != hit.chunk.id for h in hits):
+            keep = [h for h in hits if h.chunk.id in {n.chunk.id for n in needed}]
+            others = [h for h in hits if h not in keep]
+            hits = keep + others[: top_k - len(keep) - 1] + [Hit(chunk=hit.chunk, article=hit.article, score=0.0)]
+    ids = [h.chunk.id for h in hits]
+    return hits, [ids.index(n.chunk.id) + 1 for n in needed]
+
+
+def answer_text(claim: Claim, blocks: list[int]) -> str:
+    """The claim as a model writes it: the sentence with its markers before the full stop."""
+    from rag.answer.citations import with_markers
+
+    return with_markers(claim.claim, blocks)
+
+
+@dataclass
+class Verdict:
+    claim: Claim
+    flagged: bool
+    reason: str | None  # the verifier's words, when it flagged the sentence
+    cited_evidence: bool  # the sentence kept its citation to (one of) the evidence sentence(s)
+    answer: Answer
+
+    def to_json(self) -> dict:
+        return {"id": self.claim.id, "split": self.claim.split, "label": self.claim.label, "kind": self.claim.kind,
+                "claim": self.claim.claim, "flagged": self.flagged, "reason": self.reason,
+                "cited_evidence": self.cited_evidence, "evidence": list(self.claim.evidence)}
+
+
+def replay_claim(chat: SourceChat, claim: Claim, verify: Callable[[str, str, list[Hit]], Answer],
+                 top_k: int = 6) -> Verdict:
+    """Verify the claim as a one-sentence model answer; ``verify(question, text, hits)`` is the
+    answerer's verification step (with the chat model of the caller's choice)."""
+    hits, blocks = claim_hits(chat, claim, top_k)
+    answer = verify(claim.claim, answer_text(claim, blocks), hits)
+    sentence = answer.sentences[0] if answer.sentences else None
+    flagged = answer.refused or sentence is None or sentence.unsupported
+    quotes = {c.n: c.quote for c in answer.citations}
+    cited = sentence is not None and any(quotes.get(n) in claim.evidence for n in sentence.citations)
+    reason = getattr(sentence, "reason", None) if sentence is not None else None
+    return Verdict(claim, flagged, reason, cited, answer)
+
+
+@dataclass
+class Confusion:
+    """Per kind: how many claims, how many the verifier got right (true kept, false flagged)."""
+
+    total: Counter = field(default_factory=Counter)
+    right: Counter = field(default_factory=Counter)
+
+    def add(self, verdict: Verdict) -> None:
+        kind = verdict.claim.kind
+        self.total[kind] += 1
+        self.right[kind] += int(verdict.flagged != verdict.claim.supported)
+
+    def rate(self, kinds: Iterable[str]) -> float:
+        kinds = list(kinds)
+        total = sum(self.total[k] for k in kinds)
+        return sum(self.right[k] for k in kinds) / total if total else float("nan")
+
+    @property
+    def true_kept(self) -> float:
+        return self.rate(TRUE_KINDS)
+
+    @property
+    def false_flagged(self) -> float:
+        return self.rate(FALSE_KINDS)
+
+    def lines(self) -> list[str]:
+        out = [f"{'kind':<14} {'right':>5} / {'all':>3}   rate"]
+        for kind in (*TRUE_KINDS, *FALSE_KINDS):
+            if self.total[kind]:
+                verb = "kept" if kind in TRUE_KINDS else "flagged"
+                out.append(f"{kind:<14} {self.right[kind]:>5} / {self.total[kind]:>3}   {self.rate([kind]):.3f} {verb}")
+        out.append(f"{'true kept':<14} {sum(self.right[k] for k in TRUE_KINDS):>5} / "
+                   f"{sum(self.total[k] for k in TRUE_KINDS):>3}   {self.true_kept:.3f}")
+        out.append(f"{'false flagged':<14} {sum(self.right[k] for k in FALSE_KINDS):>5} / "
+                   f"{sum(self.total[k] for k in FALSE_KINDS):>3}   {self.false_flagged:.3f}")
+        return out
+
+
+def confusion(verdicts: Iterable[Verdict]) -> Confusion:
+    table = Confusion()
+    for verdict in verdicts:
+        table.add(verdict)
+    return table
