@@ -61,7 +61,8 @@ def _render(answer: Answer, out: TextIO) -> None:
     print(answer.answer, file=out)
     for sentence in answer.sentences:
         if sentence.unsupported:
-            print(f"  ! not supported by the sources: {sentence.text}", file=out)
+            why = f" ({sentence.reason})" if sentence.reason else ""
+            print(f"  ! not supported by the sources: {sentence.text}{why}", file=out)
     for citation in answer.citations:
         print(f"  [{citation.n}] {citation.title} ({citation.source}, chars {citation.start}-{citation.end}):", file=out)
         print(f"      \u201c{citation.quote}\u201d", file=out)
