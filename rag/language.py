@@ -175,7 +175,7 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
                 "suspend", "cease", "revoke"})),
     (frozenset({"win"}), frozenset({"lose"})),
     (frozenset({"accept", "approve", "agree", "endorse", "back", "support", "grant", "allow", "permit", "uphold",
-                "confirm", "admit", "acknowledge"}),
+                "confirm", "admit", "acknowledge", "adopt", "pass"}),
      frozenset({"reject", "refuse", "decline", "oppose", "veto", "deny", "block", "ban", "forbid", "prohibit",
                 "overturn", "dismiss", "dispute"})),
     (frozenset({"buy", "acquire", "purchase"}), frozenset({"sell"})),

@@ -366,7 +366,7 @@ class ClaimChecker:
         if additions and self.embedder is not None:
             additions = self._said_otherwise(additions, source)
         problems = (_number_problems(text, source) + _name_problems(text, source) + _clause_problems(text, source)
-                    + _possessive_problems(text, source) + additions)
+                    + _word_polarity_problems(text, source) + _possessive_problems(text, source) + additions)
         unique: dict[str, Problem] = {}
         for problem in problems:
             unique.setdefault(problem.reason, problem)
@@ -593,13 +593,27 @@ def _has_definite_noun_subject(source: _Source) -> bool:
 
 
 def _negated(text: _Text, clause: Clause) -> bool:
-    """The clause's polarity, also under a noun of a negative verb: "his failure to deliver",
-    "their refusal to pay" negate as "failed to deliver" and "refused to pay" do."""
-    governor = text.a.tokens[text.a.tokens[clause.verb_token].head]
+    """The clause's polarity, also where the layer leaves it unmarked (its known gaps):
+
+    * under a noun of a negative verb: "his failure to deliver", "their refusal to pay" negate as
+      "failed to deliver" and "refused to pay" do;
+    * under "without": "left without paying" does not pay;
+    * a verb joined by "or"/"nor" to a negated one: "did not sign or support" does not support;
+    * a subject under "neither ... nor": "Neither Qatar nor Oman signed" signs nothing.
+    """
+    a = text.a
+    verb = a.tokens[clause.verb_token]
+    governor = a.tokens[verb.head]
     lemma = _key(governor.lemma or governor.text)
-    by_noun = governor.pos == "NOUN" and any(lemma[:4] == verb[:4] and len(lemma) > len(verb) - 2
-                                             for verb in language.NEGATING_VERBS)
-    return clause.negated != by_noun
+    by_noun = governor.pos == "NOUN" and any(lemma[:4] == v[:4] and len(lemma) > len(v) - 2
+                                             for v in language.NEGATING_VERBS)
+    without = verb.dep == "pcomp" and governor.lower == "without"
+    carried = (clause.dep == "conj" and clause.parent is not None and a.clauses[clause.parent].negated
+               and not clause.negated
+               and any(a.tokens[c].lower in ("or", "nor") for c in text.children[verb.head] + text.children[verb.i]
+                       if a.tokens[c].dep == "cc"))
+    neither = any(a.tokens[d].lower == "neither" for s in clause.subjects for d in text.children[s.head])
+    return clause.negated != (by_noun or without or carried or neither)
 
 
 def _verb_words(clause: Clause) -> set[str]:
@@ -683,6 +697,12 @@ def _clause_problems(claim: _Text, source: _Source) -> list[Problem]:
                     problems.append(Problem(
                         "opposite", f'the source says {word}, not {claim.a.text[c.start:c.end]}: '
                                     f'"{text.snippet(*_clause_span(text, s))}"'))
+            elif (_negated(claim, c) and set(c.negations) - {"no", "nothing", "none"}
+                  and _key(c.verb.split()[0]) in _verb_lemmas(source) and not any(_negated(t, s) for t, s in source.clauses)):
+                # "would not return" against "vowing to return": the verb is there, in a clause
+                # the parse does not line up with the claim's, and nothing in the span is negated
+                start, end = _clause_span(claim, c)
+                problems.append(Problem("negation", f'the source does not say "{claim.snippet(start, end)}"'))
             continue
         _, text, s, same, conflicts = aligned
         snippet = text.snippet(*_clause_span(text, s))
@@ -695,6 +715,43 @@ def _clause_problems(claim: _Text, source: _Source) -> list[Problem]:
                              f'"{snippet}"'))
         if _negated(claim, c) != _negated(text, s) and not conflicts:
             problems.append(Problem("negation", f'the source says the opposite: "{snippet}"'))
+    return problems
+
+
+# Prefixes that turn an adjective into its opposite ("unlikely", "illegal", "inactive", "dishonest").
+_NEGATIVE_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non")
+
+
+def _verb_lemmas(source: _Source) -> set[str]:
+    return {_key(t.lemma or t.text) for x in source.texts for t in x.a.tokens if t.pos == "VERB"}
+
+
+def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """Polarity carried by a word rather than a clause:
+
+    * a noun the span denies with "no" ("has no plans to close") that the claim states ("plans
+      to close", "plans"), when the claim itself negates nothing;
+    * an adjective against its prefixed opposite ("likely" / "unlikely", "legal" / "illegal").
+    """
+    problems = []
+    claim_negates = any(_negated(claim, c) for c in claim.a.clauses) or any(
+        t.lower in language.NEGATION_WORDS for t in claim.a.tokens)
+    claim_lemmas = {_key(t.lemma or t.text) for t in claim.a.tokens if t.pos in ("NOUN", "VERB")}
+    for text in source.texts:
+        a = text.a
+        for t in a.tokens:
+            if t.lower == "no" and t.dep == "det" and not claim_negates:
+                noun = a.tokens[t.head]
+                if _key(noun.lemma or noun.text) in claim_lemmas:
+                    problems.append(Problem("negation", f'the source says "no {noun.text}"'))
+    claim_adjectives = {_key(t.lemma or t.text): t.text for t in claim.a.tokens if t.pos == "ADJ"}
+    source_adjectives = {_key(t.lemma or t.text): t.text for x in source.texts for t in x.a.tokens if t.pos == "ADJ"}
+    for mine, written in claim_adjectives.items():
+        if mine in source_adjectives:
+            continue
+        for theirs, shown in source_adjectives.items():
+            if any(theirs == p + mine or mine == p + theirs for p in _NEGATIVE_PREFIXES) and len(min(mine, theirs)) >= 4:
+                problems.append(Problem("opposite", f'the source says "{shown}", not "{written}"'))
     return problems
 
 
