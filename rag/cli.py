@@ -126,6 +126,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         import ragas  # noqa: F401  (ragas and its metric dependencies come with the eval extra)
     except ImportError as err:
         raise MissingExtra("eval", "rag eval") from err
+    if args.dataset == "claims":
+        return _eval_claims(args)
     from rag.evals.report import summary_table, verdict_line
     from rag.evals.suite import EvalOptions, run_suite
 
@@ -140,6 +142,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(verdict_line(result))
     print(f"report: {result.report_path}\nresults: {result.json_path}")
     return 0 if result.passed else 1
+
+
+def _eval_claims(args: argparse.Namespace) -> int:
+    """The verifier against the labelled claims' held-out split; exit 1 when its gate fails."""
+    from rag.evals.corpus import SHARED_DATA
+    from rag.evals.replay import run_claims
+
+    log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    run = run_claims(Path(args.out), data_dir=Path(args.data_dir) if args.data_dir else SHARED_DATA, log=log)
+    print("\n".join(run.table.lines()))
+    print("\n".join(line.line() for line in run.gate_lines))
+    print(f"claims gate {'passed' if run.passed else 'FAILED'} ({len(run.verdicts)} claims, {run.seconds:.0f} s)")
+    return 0 if run.passed else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_ask if name == "ask" else cmd_chat)
 
     p = sub.add_parser("eval", help="score the answers on a golden dataset (ragas)")
-    p.add_argument("--dataset", default="seeds", help="seeds, realtimeqa-2025, or a path to a JSONL file")
+    p.add_argument("--dataset", default="seeds", help="seeds, realtimeqa-2025, claims (the verifier on labelled claims), or a path to a JSONL file")
     p.add_argument("--mode", choices=["extractive", "generative"], default=None,
                    help="default: generative when an LLM is configured, else extractive")
     p.add_argument("--out", default="evals/out", help="output folder: reports, the eval's own stores, caches")

@@ -143,3 +143,90 @@ def confusion(verdicts: Iterable[Verdict]) -> Confusion:
     for verdict in verdicts:
         table.add(verdict)
     return table
+
+
+# -- the gate ------------------------------------------------------------------------------------
+
+GATE_PROFILE = "claims.verifier"
+
+
+@dataclass(frozen=True)
+class GateLine:
+    name: str  # a kind, "true_kept" or "false_flagged"
+    minimum: float
+    value: float
+    ok: bool
+
+    def line(self) -> str:
+        return f"{'ok  ' if self.ok else 'FAIL'} {self.name:<14} {self.value:.3f} (minimum {self.minimum:.2f})"
+
+
+def gate(table: Confusion, minimums: dict[str, float]) -> list[GateLine]:
+    """Each minimum of ``[claims.verifier]`` against the table: a kind's rate (true kinds kept,
+    false kinds flagged), ``true_kept`` and ``false_flagged`` overall. A kind with no claims
+    fails: a gate that measured nothing has not held."""
+    lines = []
+    for name, minimum in minimums.items():
+        if name == "true_kept":
+            value = table.true_kept
+        elif name == "false_flagged":
+            value = table.false_flagged
+        elif name in TRUE_KINDS or name in FALSE_KINDS:
+            value = table.rate([name])
+        else:
+            raise ValueError(f"[{GATE_PROFILE}] {name}: not a kind of the claims benchmark, true_kept or false_flagged")
+        lines.append(GateLine(name, minimum, value, value == value and value >= minimum))
+    return lines
+
+
+def load_gate(path: Path | None = None) -> dict[str, float]:
+    from rag.evals.corpus import THRESHOLDS_FILE
+    from rag.evals.scoring import load_thresholds
+
+    minimums = load_thresholds(path or THRESHOLDS_FILE, GATE_PROFILE)
+    if not minimums:
+        raise ValueError(f"{path or THRESHOLDS_FILE} has no [{GATE_PROFILE}] section")
+    return minimums
+
+
+# -- one run -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ClaimsRun:
+    verdicts: list[Verdict]
+    table: Confusion
+    gate_lines: list[GateLine]
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return all(line.ok for line in self.gate_lines)
+
+
+def run_claims(out_dir: Path, settings=None, split: str = "test", data_dir: Path = SHARED_DATA,
+               log: Callable[[str], None] = print) -> ClaimsRun:
+    """Replay the claims of ``split`` ("dev", "test" or "all") through ``verify_answer`` over a
+    store of the benchmark's articles under ``out_dir``; gated by ``[claims.verifier]`` when the
+    split is "test" (the held-out figures are the ones reported)."""
+    import time
+
+    from rag.answer.generative import verify_answer
+    from rag.evals.claims import CLAIMS_FILE, load_claims
+    from rag.evals.corpus import sync_corpus
+    from rag.pipeline import SourceChat
+    from rag.settings import get_settings
+
+    claims = load_claims(CLAIMS_FILE)
+    corpus = claims_corpus(Path(out_dir), claims, data_dir)
+    chosen_settings = corpus.settings(settings or get_settings())
+    sync_corpus(corpus, chosen_settings, log, progress=False)
+    chat = SourceChat(chosen_settings)
+    chosen = [c for c in claims if split in ("all", c.split)]
+    log(f"[{CORPUS_NAME}] replaying {len(chosen)} claims ({split})")
+    started = time.perf_counter()
+    verdicts = [replay_claim(chat, c, lambda q, text, hits: verify_answer(q, text, hits, chat.embedder))
+                for c in chosen]
+    table = confusion(verdicts)
+    lines = gate(table, load_gate()) if split == "test" else []
+    return ClaimsRun(verdicts, table, lines, time.perf_counter() - started)
