@@ -95,7 +95,8 @@ class Settings(BaseSettings):
     # -- the web app -------------------------------------------------------------------------
     host: str = Field("127.0.0.1", min_length=1, description="Address the web app listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
-    auth: str | None = Field(None, description="`user:password` to require a login.")
+    auth: str | None = Field(None, description="`user:password` to require a login; `user1:pw1,user2:pw2` "
+                                               "for several readers, each with their own saved conversations.")
     max_upload_mb: float = Field(10.0, gt=0, le=1024, description="Largest file a reader may upload.")
     concurrency: int = Field(8, ge=1, le=256, description="Readers answered at once.")
 

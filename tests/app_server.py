@@ -1,6 +1,6 @@
 """Start the real web app (``python app.py``) for tests, on a free port, over a temporary corpus.
 
-``running_app(folder, seeds_dir, **env)`` copies seeds/ plus a hostile article into
+``running_app(folder, seeds_dir, **env)`` copies seeds/ plus a hostile and a dated article into
 ``folder/sources``, runs ``rag ingest`` and then ``app.py`` in a subprocess with only the
 ``RAG_*``/``OPENAI_*`` variables given here, waits until the page answers, and stops the
 process afterwards. The server's output goes to ``folder/app.log`` and is shown when it fails.
@@ -9,9 +9,7 @@ process afterwards. The server's output goes to ``folder/app.log`` and is shown 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from harness import REPO, free_port, rag_command, rag_env
 
 # An article whose text is markup: it must always be shown as text, never run.
 HOSTILE_NAME = "harbour-festival.txt"
@@ -34,32 +32,31 @@ A second prank sign, <img src=x onerror=alert(2)>, was taken down by festival st
 The mayor of Port Elwin, Petra Lindqvist, said the festival would return next summer.
 """
 SEED_ARTICLE = "000_7d40094ea373a31e.txt"
+# An article with a date and an address, as a Markdown file with front matter gives them.
+DATED_NAME = "ferry.md"
+DATED_ARTICLE = """---
+title: Night ferry returns to the Sound of Arle
+url: https://news.example/2024/ferry
+published: 2024-05-14
+---
 
+The night ferry across the Sound of Arle will run again from June 3, the operator Arle Lines said on Tuesday.
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+The crossing takes 95 minutes and a single ticket costs 38 euros.
+"""
 
 
 def make_corpus(sources: Path, seeds_dir: Path) -> Path:
     shutil.copytree(seeds_dir, sources)
     (sources / HOSTILE_NAME).write_text(HOSTILE_ARTICLE, encoding="utf-8")
+    (sources / DATED_NAME).write_text(DATED_ARTICLE, encoding="utf-8")
     return sources
 
 
 def app_env(sources: Path, store: Path, port: int, **extra: str) -> dict[str, str]:
     """The parent's environment without any RAG_* / OPENAI_* setting, plus this app's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
-    env.update({
-        "RAG_SOURCES_DIR": str(sources),
-        "RAG_STORE_DIR": str(store),
-        "RAG_HOST": "127.0.0.1",
-        "RAG_PORT": str(port),
-        "PYTHONUNBUFFERED": "1",
-    })
-    env.update(extra)
-    return env
+    return rag_env(RAG_SOURCES_DIR=str(sources), RAG_STORE_DIR=str(store), RAG_HOST="127.0.0.1",
+                   RAG_PORT=str(port), PYTHONUNBUFFERED="1", **extra)
 
 
 @dataclass
@@ -95,8 +92,7 @@ def running_app(folder: Path, seeds_dir: Path, startup_timeout: float = 120, **e
     store = folder / "store"
     port = free_port()
     env = app_env(sources, store, port, **extra_env)
-    rag_cli = Path(sys.executable).with_name("rag")
-    ingest = subprocess.run([str(rag_cli), "ingest", "--quiet"], env=env, cwd=REPO,
+    ingest = subprocess.run(rag_command() + ["ingest", "--quiet"], env=env, cwd=REPO,
                             capture_output=True, text=True, timeout=180)
     assert ingest.returncode == 0, ingest.stderr
     log = folder / "app.log"

@@ -19,6 +19,7 @@ LAYERS = [
     ("index", 1, ["rag.index"]),
     ("answer", 2, ["rag.answer"]),
     ("pipeline", 3, ["rag.pipeline"]),
+    ("chats", 3, ["rag.chats"]),  # saved conversations hold Answers; the web app and the CLI read them
     ("web", 4, ["rag.web"]),
     ("evals", 4, ["rag.evals"]),  # the same rank as web, and neither imports the other
     ("cli", 5, ["rag.cli"]),

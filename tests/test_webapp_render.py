@@ -1,17 +1,22 @@
-"""The web app's pieces without a browser: answer and panel HTML, uploads, login, settings."""
+"""The web app's pieces without a browser: answer and panel HTML, readers, examples, uploads,
+login, settings."""
 
 from __future__ import annotations
 
 import re
+import shutil
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from rag.answer.record import Answer, AnswerSentence, Citation, Source
-from rag.web.render import ChatTurn, answer_html, answer_markdown, panel_html, passage_html, passage_window, safe_url
-from rag.web.uploads import accept_uploads, check_upload, safe_name, save_upload
 from rag.web.app import parse_auth
+from rag.web.examples import MainName, main_name, plain_title
+from rag.web.panel import ArticleInfo, SpanLink, group_by_article, panel_html, passage_html, passage_window
+from rag.web.render import ChatTurn, answer_html, answer_markdown, header_html, safe_url
+from rag.web.uploads import accept_uploads, check_upload, safe_name, save_upload
 
 SEED = "000_7d40094ea373a31e.txt"
 HOSTILE_TEXT = ("Prank at the pier\n\nA banner read <script>alert(1)</script> by the water.\n\n"
@@ -78,8 +83,16 @@ def test_answer_links_each_marker_to_its_panel_entry(seed_text):
     # The marker sits before the full stop, as in the plain-text answer.
     assert re.search(r"signed it <a [^>]+>\[1\]</a>\.", markup)
     panel = Elements(panel_html([ChatTurn(answer, {SEED: seed_text})]))
-    assert panel.text_of("details", id="cite-0-1")
-    assert panel.text_of("mark", **{"class": "sc-quote"}) == [quote]
+    assert panel.text_of("div", id="cite-0-1")
+    # Highlighted in the passage under the card, and in the whole-article reader.
+    assert panel.text_of("mark", **{"class": "sc-quote"}) == [quote, quote]
+    assert [a.get("data-cites") for t, a, _ in panel.found if t == "mark"] == [None, "0-1"]
+    # The preview on hover reads the quote, title and date from the passage's element.
+    cited = next(a for t, a, _ in panel.found if a.get("id") == "cite-0-1")
+    assert (cited["data-quote"], cited["data-title"], cited["data-date"]) == (quote, "Title", "2019-08-21")
+    # No plain tooltip on the marker: the styled preview replaces it.
+    link = next(a for t, a, _ in Elements(markup).found if t == "a")
+    assert "title" not in link and link["aria-label"] == "Citation 1: Title"
 
 
 def test_article_markup_in_answers_quotes_and_titles_is_escaped():
@@ -140,6 +153,12 @@ def test_refusal_is_shown_as_a_refusal_with_the_closest_sources(seed_text):
     panel = Elements(panel_html([ChatTurn(answer, {SEED: seed_text, "other.txt": "Harbour festival news"})]))
     assert panel.text_of("h4", **{"class": "sc-h"}) == ["Closest sources"]
     assert panel.text_of("blockquote", **{"class": "sc-passage"})[0] == seed_text[0:300].strip()
+    # One card per article, its two passages under it, folded away.
+    cards = [a["data-article"] for t, a, _ in panel.found if t == "article" and "sc-article" in a["class"]]
+    assert cards == [SEED, "other.txt"]
+    summaries = panel.text_of("summary")
+    assert summaries[0].startswith("2 retrieved passages“Qatar withdraws support for China")  # + a preview
+    assert summaries[1] == "1 retrieved passage“Harbour fe”"
 
 
 def test_a_failed_model_shows_its_error_above_the_labelled_fallback(seed_text):
@@ -196,10 +215,110 @@ def test_only_the_newest_turn_is_shown_and_a_pending_turn_lists_its_sources(seed
     assert sections == [("turn-0", "sc-turn"), ("turn-1", "sc-turn sc-current")]
     assert "understood as: When did Ali Mansouri write?" in "".join(
         Elements(panel_html(turns)).text_of("p", **{"class": "sc-for"}))
-    pending = Elements(panel_html(turns, ("third?", "third?", [source(SEED, 0, 50)], {SEED: seed_text})))
+    third = Answer("third?", "", False, "extractive", sources=[source(SEED, 0, 50)])
+    pending = Elements(panel_html(turns, ChatTurn(third, {SEED: seed_text})))
     sections = [(a["id"], a["class"]) for tag, a, _ in pending.found if tag == "section"]
     assert sections[-1] == ("turn-2", "sc-turn sc-current sc-pending")
-    assert pending.text_of("details", id="src-2-1")
+    assert pending.text_of("div", id="src-2-1")
+
+
+def test_sources_are_grouped_one_card_per_article_with_cited_passages_first(seed_text):
+    other_text = "Harbour festival\n\nThe harbour festival drew 48,000 visitors on Saturday.\n"
+    first = citation(1, SEED, seed_text, "Ali Mansouri had signed on July 12")
+    second = citation(2, SEED, seed_text, "Ambassador Ali Mansouri wrote to the UN officer on July 18")
+    second.chunk_id = f"{SEED}@1"
+    sources = [Source("other.txt", "other.txt", "Harbour festival", 0.04, "other.txt@0", 0, len(other_text)),
+               Source(SEED, SEED, "Qatar withdraws", 0.03, first.chunk_id, 0, 900),
+               Source(SEED, SEED, "Qatar withdraws", 0.02, second.chunk_id, 800, 1700),
+               Source(SEED, SEED, "Qatar withdraws", 0.01, f"{SEED}@2", 1600, 2400)]
+    answer = Answer(question="q", answer="a", refused=False, mode="extractive", citations=[first, second],
+                    sources=sources, sentences=[AnswerSentence("a.", [1, 2], 0.9)])
+    assert [(g.info.article_id, [c.n for c in g.citations], [i for i, _ in g.retrieved])
+            for g in group_by_article(answer)] == [(SEED, [1, 2], [4]), ("other.txt", [], [1])]
+
+    panel = Elements(panel_html([ChatTurn(answer, {SEED: seed_text, "other.txt": other_text})]))
+    cards = [(a["data-article"], a["class"]) for t, a, _ in panel.found if t == "article" and "sc-article" in a["class"]]
+    # The cited article first although the other one ranked higher.
+    assert cards == [(SEED, "sc-card sc-article sc-has-cited"), ("other.txt", "sc-card sc-article sc-only-retrieved")]
+    assert panel.text_of("h4", **{"class": "sc-h"}) == ["Sources: 2 articles"]
+    assert panel.text_of("summary") == ["1 more retrieved passage (not cited)", "1 retrieved passage"
+                                        "“Harbour festival The harbour festival drew 48,000 visitors on Saturday.”"]
+    ids = [a["id"] for t, a, _ in panel.found if a.get("id", "").startswith(("cite-", "src-"))]
+    assert ids == ["cite-0-1", "cite-0-2", "src-0-4", "src-0-1"]
+    # Each cited passage links to its sentence and opens the whole article at it.
+    links = [a["href"] for t, a, _ in panel.found if t == "a" and a.get("class") == "sc-span-link"]
+    assert links == [f"?a={SEED}&s={first.start}-{first.end}", f"?a={SEED}&s={second.start}-{second.end}"]
+    assert [(a["data-reader"], a["data-focus"]) for t, a, _ in panel.found if a.get("class") == "sc-read"][:2] == [
+        ("reader-0", "0-1"), ("reader-0", "0-2")]
+
+
+def test_a_reader_shows_the_whole_article_with_every_sentence_the_conversation_cited(seed_text):
+    signed = citation(1, SEED, seed_text, "Ali Mansouri had signed on July 12")
+    wrote = citation(2, SEED, seed_text, "Ambassador Ali Mansouri wrote to the UN officer on July 18")
+    first = Answer("Who signed?", "a", False, "extractive", citations=[signed],
+                   sources=[source(SEED, 0, 900)], sentences=[AnswerSentence("a.", [1], 0.9)])
+    second = Answer("When?", "b", False, "extractive", citations=[replace(signed, n=1), wrote],
+                    sources=[source(SEED, 0, 900)], sentences=[AnswerSentence("b.", [1, 2], 0.9)])
+    panel = Elements(panel_html([ChatTurn(first, {SEED: seed_text}), ChatTurn(second, {SEED: seed_text})]))
+    readers = [(a["id"], a["data-article"]) for t, a, _ in panel.found if t == "article" and a.get("class") == "sc-reader"]
+    assert readers == [("reader-0", SEED)]  # one reader per article, however often it was cited
+    reader_text = "".join(panel.text_of("div", **{"class": "sc-reader-text"}))
+    assert reader_text == seed_text  # the whole article, exactly
+    marks = [(a["data-cites"], "".join(t)) for tag, a, t in panel.found if tag == "mark" and "data-cites" in a]
+    assert marks == [("0-1 1-1", signed.quote), ("1-2", wrote.quote)]  # the same sentence cited twice: one mark
+    assert panel.text_of("span", **{"class": "sc-reader-pos", "aria-live": "polite"}) == ["2 cited sentences"]
+
+
+def test_a_reopened_conversation_says_which_articles_changed_since_and_still_shows_its_quotes(seed_text):
+    signed = citation(1, SEED, seed_text, "Ali Mansouri had signed on July 12")
+    answer = Answer("Who signed?", "a", False, "extractive", citations=[signed],
+                    sources=[source(SEED, 0, 900), source(SEED, 900, 1500)], sentences=[AnswerSentence("a.", [1], 0.9)])
+    moved = "An editor's note added later.\n\n" + seed_text
+    panel = Elements(panel_html([ChatTurn(answer, {SEED: moved}, changed={SEED})]))
+    assert panel.text_of("span", **{"class": "sc-changed-flag"}) == ["article changed since"]
+    cited = panel.text_of("div", id="cite-0-1")
+    assert "".join(cited) and panel.text_of("p", **{"class": "sc-changed"})[0] == (
+        "The article changed since; the sentence is still in it.")
+    assert [t for tag, a, t in panel.found if tag == "mark"][0] == [signed.quote]  # found at its new place
+    # The retrieved passage's offsets mean nothing in the new text: it is not shown as if they did.
+    assert "cannot be shown as it was" in "".join(panel.text_of("p", **{"class": "sc-changed"}))
+
+    gone = seed_text.replace(signed.quote, "someone signed")
+    panel = Elements(panel_html([ChatTurn(answer, {SEED: gone}, changed={SEED})]))
+    notes = panel.text_of("p", **{"class": "sc-changed"})
+    assert "The article changed since: this sentence is no longer in it." in notes
+    assert f"No longer in the article: “{signed.quote}”" in notes  # said in the reader too
+    assert panel.text_of("mark", **{"class": "sc-quote"}) == [signed.quote]  # the quote as it was, on its own
+
+    removed = Elements(panel_html([ChatTurn(answer, {}, changed={SEED})]))
+    assert "This article is no longer in the index; the quote is as it was." in removed.text_of(
+        "p", **{"class": "sc-changed"})
+
+
+def test_a_span_link_opens_the_article_at_that_sentence(seed_text):
+    quote = "Ali Mansouri had signed on July 12"
+    start = seed_text.index(quote)
+    info = ArticleInfo(SEED, "Qatar withdraws", SEED, "https://n.example/a", "2019-08-21")
+    panel = Elements(panel_html([], link=SpanLink(info, seed_text, start, start + len(quote))))
+    [reader] = [a for t, a, _ in panel.found if t == "article"]
+    assert (reader["id"], reader["data-focus"], "hidden" in reader) == ("reader-link", "link", False)
+    assert [(a["data-cites"], "".join(t)) for tag, a, t in panel.found if tag == "mark"] == [("link", quote)]
+    assert "".join(panel.text_of("div", **{"class": "sc-reader-text"})) == seed_text
+
+    outside = Elements(panel_html([], link=SpanLink(info, seed_text, 10, 10 ** 6)))
+    assert not outside.text_of("mark")
+    assert outside.text_of("p", **{"class": "sc-changed"}) == [
+        f"Characters 10–1000000 are not in this article (it has {len(seed_text)})."]
+    missing = Elements(panel_html([], link=SpanLink(ArticleInfo("gone.txt", "gone.txt", "gone.txt"), None, 0, 5)))
+    assert missing.text_of("p", **{"class": "sc-missing"}) == ["This article is no longer in the index."]
+
+
+def test_the_header_names_the_folder_never_its_path():
+    markup = header_html(300, "sources")
+    assert "300 articles" in "".join(Elements(markup).text_of("strong", **{"class": "sc-count"}))
+    assert Elements(markup).text_of("code") == ["sources"]
+    assert "1 article<" in header_html(1, "news")
+    assert "No articles" in header_html(0, "news")
 
 
 def test_only_http_links_are_clickable():
@@ -269,7 +388,7 @@ def test_uploads_of_the_wrong_type_size_or_empty_are_refused_with_the_reason(tmp
 
 def test_uploaded_files_are_ingested_and_answerable(make_settings, seeds_dir, tmp_path):
     from rag.index.ingest import sync
-    from rag.web.app import ChatService
+    from rag.web.service import ChatService
 
     # Uploads go under the sources folder: give this test its own copy of it.
     sources = tmp_path / "sources"
@@ -304,16 +423,127 @@ def test_uploaded_files_are_ingested_and_answerable(make_settings, seeds_dir, tm
     assert sorted(p.name for p in (sources / "uploads").iterdir()) == ["lighthouse.md"]
 
 
+def test_a_saved_conversation_reopens_against_the_re_ingested_article(make_settings, seeds_dir, tmp_path):
+    from rag.index.ingest import sync
+    from rag.web.service import ChatService
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    seed_file = sources / SEED
+    seed_file.write_bytes((seeds_dir / SEED).read_bytes())
+    settings = make_settings(sources_dir=sources)
+    sync(settings, progress=False)
+    service = ChatService(settings)
+    turn = list(service.answer_stream("Who signed the letter backing China's human rights record on behalf of Qatar?",
+                                      [], "extractive", None))[-1]
+    [cited] = turn.answer.citations
+    chat_id = service.save_turn(None, "browser:me", turn)
+
+    [reopened] = service.reopen(service.chats.get(chat_id))
+    assert reopened.changed == set() and reopened.texts[SEED] == service.chat.article(SEED).text
+
+    original = seed_file.read_text(encoding="utf-8")
+    seed_file.write_text(original.replace("\n\n", "\n\nA paragraph added by an editor.\n\n", 1), encoding="utf-8")
+    sync(settings, progress=False, store=service.store, embedder=service.embedder)
+    [reopened] = service.reopen(service.chats.get(chat_id))
+    assert reopened.changed == {SEED}
+    assert reopened.answer.citations == [cited]  # the quote and its offsets as they were given
+    panel = Elements(panel_html([reopened]))
+    assert "The article changed since; the sentence is still in it." in panel.text_of("p", **{"class": "sc-changed"})
+    assert cited.quote in panel.text_of("mark", **{"class": "sc-quote"})
+
+    seed_file.write_text(original.replace(cited.quote, "The ambassador signed it"), encoding="utf-8")
+    sync(settings, progress=False, store=service.store, embedder=service.embedder)
+    [reopened] = service.reopen(service.chats.get(chat_id))
+    panel = Elements(panel_html([reopened]))
+    assert "The article changed since: this sentence is no longer in it." in panel.text_of(
+        "p", **{"class": "sc-changed"})
+    assert panel.text_of("mark", **{"class": "sc-quote"}) == [cited.quote]
+
+
+@pytest.mark.language
+def test_example_questions_come_from_the_articles_and_follow_uploads(make_settings, seeds_dir, tmp_path,
+                                                                     language_model):
+    from rag.index.ingest import sync
+    from rag.web.service import ChatService
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / SEED).write_bytes((seeds_dir / SEED).read_bytes())
+    settings = make_settings(sources_dir=sources)
+    sync(settings, progress=False)
+    service = ChatService(settings)
+    assert service.folder_name == "sources"
+    assert service.examples.current() == [
+        "What is the story behind “Qatar withdraws support for China over Beijing’s crackdown on Uighur minority”?"]
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "lighthouse.md").write_text(
+        "# Mara Lindqvist reopens the Kestrel Bay lighthouse\n\nMara Lindqvist, who chairs the harbour trust, "
+        "reopened the lighthouse on March 3. Lindqvist said the restoration cost 2.4 million euros.\n")
+    service.add_files([("lighthouse.md", incoming / "lighthouse.md")])
+    assert service.examples.current() == [
+        "What is the story behind “Qatar withdraws support for China over Beijing’s crackdown on Uighur minority”?",
+        "What did Mara Lindqvist say?"]
+
+
+@pytest.mark.language
+def test_the_main_name_is_the_title_s_name_the_opening_mentions_most(language_model):
+    title = "Raul Ruiz tells residents how to fight the agenda | The Week"
+    text = ("Rep. Raul Ruiz spoke to residents of Indio on Monday. Ruiz said the city would fight back, "
+            "and Ruiz urged them to call The Week.")
+    assert main_name(title, text) == MainName("Raul Ruiz", "PERSON", speaks=True)
+    assert plain_title(title) == "Raul Ruiz tells residents how to fight the agenda"  # no site name
+    assert main_name("Rain expected again tomorrow", "Rain fell all day. More is expected.") is None
+    # Written in full, with "the" as the article writes it; it says nothing here, so no "What did ... say?".
+    assert main_name("EU ministers to mull jet fuel tax", "The European Union's finance ministers will meet. "
+                     "The EU wants a tax.") == MainName("the European Union", "ORG", speaks=False)
+    # "He said" counts for the person "he" stands for.
+    assert main_name("Lindqvist opens the bridge", "Mara Lindqvist opened the bridge on Monday. "
+                     "\"It took ten years,\" she said.").speaks
+
+
+@pytest.mark.language
+def test_main_names_of_real_articles_are_names_of_their_title(bbc_sample, rtqa_dir, language_model):
+    import frontmatter
+
+    articles = []
+    for path in bbc_sample(30):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        articles.append((text.splitlines()[0], text))
+    rtqa = sorted(rtqa_dir.glob("*.md"))
+    for path in rtqa[:: max(1, len(rtqa) // 20)][:20]:
+        post = frontmatter.load(path)
+        articles.append((str(post.get("title") or ""), post.content))
+    found = [(title, main_name(title, text)) for title, text in articles if title]
+    named = [(title, name) for title, name in found if name is not None]
+    for title, name in named:
+        # The name is written in the title, possibly shorter: "Blair" for Tony Blair, "EU" for the European Union.
+        words = name.text.removeprefix("the ").split()
+        acronym = "".join(w[0] for w in words if w[0].isupper())
+        assert any(w in plain_title(title) for w in words) or acronym in plain_title(title), (title, name)
+        assert name.label.isupper()
+    assert len(named) >= len(found) // 2  # most news titles name someone or something
+    # Some of them are quoted (6 of 39 at the commit that added this test), and only those get "What did ... say?".
+    assert any(name.speaks for _, name in named)
+
+
 # -- login and settings ------------------------------------------------------------------------
 
 
-def test_rag_auth_is_user_colon_password():
+def test_rag_auth_is_user_colon_password_for_one_or_several_readers():
     assert parse_auth(None) is None
     assert parse_auth("") is None
-    assert parse_auth("reader:pa:ss") == ("reader", "pa:ss")
-    for bad in ("reader", "reader:", ":secret"):
+    assert parse_auth("reader:pa:ss") == [("reader", "pa:ss")]
+    assert parse_auth("alice:one, bob:two") == [("alice", "one"), ("bob", "two")]
+    for bad in ("reader", "reader:", ":secret", "alice:one,", "alice:one,bob"):
         with pytest.raises(ValueError, match="user:password"):
             parse_auth(bad)
+    with pytest.raises(ValueError, match="same user twice"):
+        parse_auth("alice:one,alice:two")
 
 
 def test_generative_mode_is_disabled_with_a_reason_when_no_model_is_configured(make_settings, seeds_dir):
@@ -337,3 +567,24 @@ def test_generative_mode_is_disabled_with_a_reason_when_no_model_is_configured(m
     by_id = {block.elem_id: block for block in demo.blocks.values() if getattr(block, "elem_id", None)}
     assert by_id["sc-mode"].interactive is True
     assert by_id["sc-mode"].value == "generative"
+
+
+def test_the_wheel_ships_the_styles_and_scripts(tmp_path, repo_dir):
+    """A non-editable install reads static/ from the package: the wheel must hold every file."""
+    import subprocess
+    import sys
+    import zipfile
+
+    source = tmp_path / "src"  # what the wheel is built from, as tests/test_packaging.py does
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(repo_dir / name, source / name)
+    for name in ("rag", "prompts"):
+        shutil.copytree(repo_dir / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                            str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-3000:]
+    [wheel] = (tmp_path / "dist").glob("*.whl")
+    shipped = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("rag/web/static/")}
+    expected = {f"rag/web/static/{p.name}" for p in (repo_dir / "rag" / "web" / "static").iterdir()}
+    assert shipped == expected and {"rag/web/static/app.css", "rag/web/static/app.js"} <= shipped

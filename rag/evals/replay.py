@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from rag.evals.claims import FALSE_KINDS, TRUE_KINDS, Claim, evidence_spans, materialise_articles
-from rag.evals.corpus import SHARED_DATA, EvalCorpus, corpus_dirs, prune
+from rag.evals.claims import FALSE_KINDS, TRUE_KINDS, Claim, evidence_spans
+from rag.evals.corpus import SHARED_DATA, EvalCorpus, golden_corpus
 
 if TYPE_CHECKING:
     from rag.answer.record import Answer
@@ -31,12 +31,12 @@ if TYPE_CHECKING:
 CORPUS_NAME = "claims"
 
 
-def claims_corpus(out_dir: Path, claims: Iterable[Claim], data_dir: Path = SHARED_DATA) -> EvalCorpus:
+def claims_corpus(out_dir: Path, claims: Iterable[Claim], settings, data_dir: Path = SHARED_DATA) -> EvalCorpus:
     """The benchmark's articles, written from the shared tarballs to the eval's own folder."""
-    sources, store = corpus_dirs(out_dir, CORPUS_NAME)
-    written = materialise_articles(sorted({c.article_id for c in claims}), sources, data_dir)
-    prune(sources, set(written.values()))
-    return EvalCorpus(CORPUS_NAME, sources, store, [f"{len(written)} articles of the claims benchmark"])
+    ids = sorted({c.article_id for c in claims})
+    corpus = golden_corpus(out_dir, CORPUS_NAME, ids, settings, data_dir=data_dir)
+    corpus.notes = [f"{len(ids)} articles of the claims benchmark"]
+    return corpus
 
 
 def claim_hits(chat: SourceChat, claim: Claim, top_k: int = 6) -> tuple[list[Hit], list[int]]:
@@ -181,7 +181,7 @@ def gate(table: Confusion, minimums: dict[str, float]) -> list[GateLine]:
 
 def load_gate(path: Path | None = None) -> dict[str, float]:
     from rag.evals.corpus import THRESHOLDS_FILE
-    from rag.evals.scoring import load_thresholds
+    from rag.evals.thresholds import load_thresholds
 
     minimums = load_thresholds(path or THRESHOLDS_FILE, GATE_PROFILE)
     if not minimums:
@@ -218,8 +218,9 @@ def run_claims(out_dir: Path, settings=None, split: str = "test", data_dir: Path
     from rag.settings import get_settings
 
     claims = load_claims(CLAIMS_FILE)
-    corpus = claims_corpus(Path(out_dir), claims, data_dir)
-    chosen_settings = corpus.settings(settings or get_settings())
+    base = settings or get_settings()
+    corpus = claims_corpus(Path(out_dir), claims, base, data_dir)
+    chosen_settings = corpus.settings(base)
     sync_corpus(corpus, chosen_settings, log, progress=False)
     chat = SourceChat(chosen_settings)
     chosen = [c for c in claims if split in ("all", c.split)]

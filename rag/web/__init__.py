@@ -1,1 +1,3 @@
-"""The browser app: Gradio layout and handlers (``app``), HTML rendering (``render``), uploads."""
+"""The browser app: layout and wiring (``app``), event handlers (``handlers``), what the app
+does without Gradio (``service``), HTML for the chat (``render``) and the sources panel
+(``panel``), example questions (``examples``), uploads; styles and scripts in ``static/``."""

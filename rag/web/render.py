@@ -1,13 +1,15 @@
-"""HTML for the browser app: answers with clickable [n] citations, and the sources panel.
+"""HTML for the chat column: answers with clickable [n] citations, the header, the list of
+conversations, notices; and the plain-text answer the /chat API returns.
 
-Pure functions of an ``Answer`` and the article texts it quotes, so they can be tested
-without a browser. Every piece of text that came from an article, a question or a model is
-passed through ``html.escape`` here and nowhere else is raw text put into HTML; the Chatbot's
-own sanitizer is a second line of defence, not the first.
+Pure functions of an ``Answer`` (and the article texts it quotes), testable without a browser.
+Every piece of text that came from an article, a question, a title or a model goes through
+``esc`` here or in ``panel``, and nowhere else is raw text put into HTML; the Chatbot's own
+sanitizer is a second line of defence, not the first.
 
-Ids tie the two halves together: citation ``n`` of turn ``k`` is ``<a href="#cite-k-n">`` in
-the chat and ``<details id="cite-k-n">`` in the panel; retrieved passages are ``src-k-i``.
-A small script (``CLICK_JS``) opens the panel entry when a marker is clicked.
+Ids tie the chat to the sources panel (rag.web.panel): citation ``n`` of turn ``k`` is
+``<a href="#cite-k-n">`` here and the passage ``id="cite-k-n"`` there; retrieved passages are
+``src-k-i``. The script in static/app.js opens them, shows the hover preview and, on a phone,
+the passage inline under the answer.
 """
 
 from __future__ import annotations
@@ -15,24 +17,22 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlparse
 
-from rag.answer.citations import SUPPORT_THRESHOLD
-from rag.answer.record import Answer, Citation, Source
+from rag.answer.record import Answer, Citation
 
 # The same closing punctuation rule as rag.answer.citations.with_markers: "signed on July 12 [1]."
 _CLOSING = re.compile(r"([.!?]+[”\"’')]*)$")
-# About a screenful of context around a quote in the panel.
-PASSAGE_BUDGET = 700
-QUOTE_PREVIEW = 90
 
 
 @dataclass
 class ChatTurn:
     """One answered question as the app shows it.
 
-    ``texts`` keeps each quoted article's text as it was when the answer was given, so the
-    passage can still be shown with the right offsets after the article is re-ingested.
+    ``texts`` holds the text of each article the answer quotes or retrieved: as it was when the
+    answer was given, or, for a conversation reopened later, as it is now; ``changed`` names the
+    articles whose text is no longer the one the answer quoted (re-ingested or removed since).
     ``llm_error`` is set when the generative answer failed and ``answer`` is the extractive
     fallback shown in its place.
     """
@@ -40,6 +40,7 @@ class ChatTurn:
     answer: Answer
     texts: dict[str, str] = field(default_factory=dict)
     llm_error: str | None = None
+    changed: set[str] = field(default_factory=set)
 
 
 def esc(text) -> str:
@@ -61,16 +62,22 @@ def quoted(text: str) -> str:
     return text if text[:1] in "“\"‘'" else f"“{text}”"
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 # -- the chat message --------------------------------------------------------------------------
 
 
 def _cite_link(turn: int, citation: Citation) -> str:
-    tip = f"[{citation.n}] {citation.title}: {quoted(_clip(citation.quote, 200))}"
-    return (f'<a class="sc-cite" href="#cite-{turn}-{citation.n}" title="{esc(tip)}">'
+    # No title attribute: the styled preview (app.js) replaces the browser's plain tooltip;
+    # the label tells a screen reader what the number is.
+    label = f"Citation {citation.n}: {citation.title}"
+    return (f'<a class="sc-cite" href="#cite-{turn}-{citation.n}" aria-label="{esc(label)}">'
             f"[{citation.n}]</a>")
 
 
@@ -108,11 +115,9 @@ def _footer(answer: Answer, fallback: bool) -> str:
     bits = ["extractive answer (quoted from the sources)" if answer.mode == "extractive"
             else "generative answer (checked against the sources)"]
     if answer.citations:
-        bits.append(f"{len(answer.citations)} citation{'s' if len(answer.citations) != 1 else ''}"
-                    " · click a number to see the passage")
+        bits.append(f"{plural(len(answer.citations), 'citation')} · click a number to see the passage")
     if answer.unsupported_count:
-        count = answer.unsupported_count
-        bits.append(f"{count} sentence{'s' if count != 1 else ''} not supported by the sources")
+        bits.append(f"{plural(answer.unsupported_count, 'sentence')} not supported by the sources")
     if fallback:
         bits[0] = "extractive fallback (quoted from the sources)"
     return f'<p class="sc-footer">{esc(" · ".join(bits))}</p>'
@@ -125,7 +130,7 @@ def _refusal_body(answer: Answer, turn: int) -> str:
         if source.article_id in seen:
             continue
         seen.add(source.article_id)
-        closest.append(f'<a class="sc-src" href="#src-{turn}-{i}">{esc(_clip(source.title, 80))}</a>')
+        closest.append(f'<a class="sc-src" href="#src-{turn}-{i}">{esc(clip(source.title, 80))}</a>')
         if len(closest) == 3:
             break
     text = f'<p class="sc-text"><span class="sc-badge">Not in the sources</span> {esc(answer.answer)}</p>'
@@ -156,6 +161,19 @@ def answer_html(turn_index: int, turn: ChatTurn) -> str:
     return f'<div class="{" ".join(classes)}" id="answer-{turn_index}">{"".join(parts)}</div>'
 
 
+def question_html(question: str) -> str:
+    return f'<div class="sc-question">{esc(question)}</div>'
+
+
+def messages(turns: list[ChatTurn]) -> list[dict]:
+    """The Chatbot's value: each turn's question and answer."""
+    out = []
+    for k, turn in enumerate(turns):
+        out.append({"role": "user", "content": question_html(turn.answer.question)})
+        out.append({"role": "assistant", "content": answer_html(k, turn)})
+    return out
+
+
 def progress_html(status: str, text: str = "") -> str:
     """The message while an answer streams in: a status line, then the text so far."""
     streamed = f'<p class="sc-text">{esc(text)}<span class="sc-caret"></span></p>' if text else ""
@@ -167,165 +185,64 @@ def notice_html(message: str, kind: str = "error") -> str:
     return f'<div class="sc-answer sc-notice sc-{esc(kind)}"><p>{esc(message)}</p></div>'
 
 
-def sources_status(sources: list[Source]) -> str:
+def sources_status(sources) -> str:
     articles = len({s.article_id for s in sources})
     if not sources:
         return "No passages found. Writing the answer…"
-    return (f"Found {len(sources)} passage{'s' if len(sources) != 1 else ''} in {articles} "
-            f"article{'s' if articles != 1 else ''}. Writing the answer…")
+    return f"Found {plural(len(sources), 'passage')} in {plural(articles, 'article')}. Writing the answer…"
 
 
-# -- the sources panel -------------------------------------------------------------------------
+# -- the page around the chat ------------------------------------------------------------------
 
 
-def passage_window(text: str, start: int, end: int, budget: int = PASSAGE_BUDGET) -> tuple[int, int]:
-    """(a, b) around text[start:end]: whole paragraphs (lines) while they fit ``budget``, else words."""
-    lines = [m.span() for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
-    first = next((i for i, (s, e) in enumerate(lines) if e > start), None)
-    if first is None:
-        return start, end
-    last = next((i for i in range(first, len(lines)) if lines[i][1] >= end), len(lines) - 1)
-    a, b = min(lines[first][0], start), max(lines[last][1], end)
-    if b - a > budget:
-        # One very long paragraph: cut at word boundaries, keeping the quote whole.
-        room = max(0, (budget - (end - start)) // 2)
-        if start - a > room:
-            cut = text.find(" ", start - room, start)
-            a = cut + 1 if cut >= 0 else start
-        if b - end > room:
-            cut = text.rfind(" ", end, end + room)
-            b = cut if cut >= 0 else end
-        return a, b
-    # Neighbouring paragraphs, one on each side in turn, while the window stays within budget.
-    grown = True
-    while grown:
-        grown = False
-        if first > 0 and b - lines[first - 1][0] <= budget:
-            first -= 1
-            a, grown = lines[first][0], True
-        if last + 1 < len(lines) and lines[last + 1][1] - a <= budget:
-            last += 1
-            b, grown = lines[last][1], True
-    return a, b
-
-
-def passage_html(text: str, start: int, end: int, highlight: bool = True) -> str:
-    """The passage around text[start:end], escaped, with the span in <mark> when ``highlight``."""
-    a, b = passage_window(text, start, end)
-    # "…" only where the window cuts into a paragraph; a whole paragraph needs no mark.
-    before = ("…" if a > 0 and text[a - 1] != "\n" else "") + text[a:start]
-    after = text[end:b] + ("…" if b < len(text) and text[b] != "\n" else "")
-    middle = esc(text[start:end])
-    if highlight:
-        middle = f'<mark class="sc-quote">{middle}</mark>'
-    return f'<blockquote class="sc-passage">{esc(before)}{middle}{esc(after)}</blockquote>'
-
-
-def _meta_line(source: str, published: str | None, url: str | None, extra: str = "") -> str:
-    bits = [f'<span class="sc-file">{esc(source)}</span>']
-    if published:
-        bits.append(f'<span class="sc-date">{esc(published[:10])}</span>')
-    link = safe_url(url)
-    if link:
-        bits.append(f'<a class="sc-url" href="{esc(link)}" target="_blank" rel="noopener noreferrer nofollow">'
-                    f"{esc(_clip(link, 60))}</a>")
-    elif url:
-        bits.append(f'<span class="sc-url">{esc(url)}</span>')
-    if extra:
-        bits.append(f"<span>{esc(extra)}</span>")
-    return f'<div class="sc-meta">{" · ".join(bits)}</div>'
-
-
-def support_label(support: float) -> str:
-    """Plain words for the support score shown on a citation card."""
-    if support >= 0.999:
-        return "quoted word for word"
-    return f"checked: supports the sentence (score {support:.2f}, {SUPPORT_THRESHOLD:.2f} needed)"
-
-
-def _citation_card(turn_index: int, citation: Citation, text: str | None) -> str:
-    if text is not None and text[citation.start : citation.end] == citation.quote:
-        passage = passage_html(text, citation.start, citation.end)
+def header_html(count: int, folder_name: str) -> str:
+    """The title line. ``folder_name`` is the sources folder's own name: never a server path."""
+    folder = f"<code>{esc(folder_name)}</code>"
+    if count:
+        what = f'Ask about the <strong class="sc-count">{plural(count, "article")}</strong> in {folder}. '
     else:
-        # The article is gone from the catalog: the quote itself is all there is to show.
-        passage = f'<blockquote class="sc-passage"><mark class="sc-quote">{esc(citation.quote)}</mark></blockquote>'
+        what = (f'<strong class="sc-count">No articles</strong> are indexed yet: add files under '
+                f"“Add articles”, or put them in {folder} and run “rag ingest”. ")
     return (
-        f'<details class="sc-card sc-citation" id="cite-{turn_index}-{citation.n}">'
-        f'<summary><span class="sc-n">[{citation.n}]</span> <span class="sc-title">{esc(citation.title)}</span>'
-        f'<span class="sc-preview">{esc(quoted(_clip(citation.quote, QUOTE_PREVIEW)))}</span></summary>'
-        f"{_meta_line(citation.source, citation.published, citation.url, support_label(citation.support))}"
-        f"{passage}</details>"
+        f'<div class="sc-header"><h1>sourcechat</h1><p>{what}'
+        "Every answer quotes the sentences it rests on: hover or click a number such as [1] to see "
+        "the passage. When the articles don't say, the app says so.</p></div>"
     )
 
 
-def _source_card(turn_index: int, i: int, source: Source, text: str | None) -> str:
-    if text is not None:
-        passage = text[source.start : source.end].strip()
-        preview = f'<span class="sc-preview">{esc(quoted(_clip(" ".join(passage.split()), QUOTE_PREVIEW)))}</span>'
-        body = f'<blockquote class="sc-passage">{esc(passage)}</blockquote>'
-    else:
-        preview = ""
-        body = '<p class="sc-missing">This article is no longer in the index.</p>'
-    return (
-        f'<details class="sc-card sc-source" id="src-{turn_index}-{i}">'
-        f'<summary><span class="sc-title">{esc(source.title)}</span>{preview}</summary>'
-        f"{_meta_line(source.source, source.published, source.url)}{body}</details>"
-    )
+def _when(stamp: str) -> str:
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return ""
+    return f"{moment.day} {moment:%b %Y, %H:%M}"
 
 
-def _sources_for(question: str, standalone: str = "") -> str:
-    line = f'<p class="sc-for">Sources for: <q>{esc(_clip(question, 140))}</q>'
-    if standalone and standalone != question:
-        line += f'<br><span class="sc-understood">understood as: <q>{esc(_clip(standalone, 200))}</q></span>'
-    return line + "</p>"
-
-
-def _turn_section(turn_index: int, turn: ChatTurn, current: bool) -> str:
-    answer = turn.answer
-    parts = [_sources_for(answer.question, answer.standalone_question)]
-    if answer.citations:
-        parts.append('<h4 class="sc-h">Cited passages</h4>')
-        parts += [_citation_card(turn_index, c, turn.texts.get(c.article_id)) for c in answer.citations]
-    cited_chunks = {c.chunk_id for c in answer.citations}
-    others = [(i, s) for i, s in enumerate(answer.sources, start=1) if s.chunk_id not in cited_chunks]
-    if others:
-        heading = "Closest sources" if answer.refused else "Other retrieved passages"
-        parts.append(f'<h4 class="sc-h">{heading}</h4>')
-        parts += [_source_card(turn_index, i, s, turn.texts.get(s.article_id)) for i, s in others]
-    if not answer.citations and not others:
-        parts.append('<p class="sc-empty">No passages were retrieved for this question.</p>')
-    state = " sc-current" if current else ""
-    return f'<section class="sc-turn{state}" id="turn-{turn_index}">{"".join(parts)}</section>'
-
-
-PANEL_TITLE = '<h3 class="sc-panel-title">Sources</h3>'
-PANEL_PLACEHOLDER = (
-    f'<div class="sc-panel sc-panel-empty">{PANEL_TITLE}<p>Sources appear here.</p>'
-    "<p>Click a number such as [1] in an answer to open the passage it quotes, "
-    "with the quoted sentence highlighted.</p></div>"
-)
-
-
-def panel_html(turns: list[ChatTurn], pending: tuple[str, str, list[Source], dict[str, str]] | None = None) -> str:
-    """Every turn's sources (only the newest shown; a click on an older [n] switches turns).
-
-    ``pending`` is (question, standalone question, sources, article texts) for the question
-    being answered: its sources are shown before the answer text arrives.
-    """
-    if not turns and pending is None:
-        return PANEL_PLACEHOLDER
-    sections = [_turn_section(k, t, current=(pending is None and k == len(turns) - 1))
-                for k, t in enumerate(turns)]
-    if pending is not None:
-        question, standalone, sources, texts = pending
-        k = len(turns)
-        cards = [_source_card(k, i, s, texts.get(s.article_id)) for i, s in enumerate(sources, start=1)]
-        sections.append(
-            f'<section class="sc-turn sc-current sc-pending" id="turn-{k}">'
-            f"{_sources_for(question, standalone)}"
-            f'<h4 class="sc-h">Retrieved passages</h4>{"".join(cards)}</section>'
+def conversation_list_html(chats, current: str | None) -> str:
+    """The sidebar list: one button per saved conversation, the open one marked."""
+    if not chats:
+        return '<p class="sc-chats-empty">Your conversations are saved here.</p>'
+    items = []
+    for chat in chats:
+        state = ' aria-current="true"' if chat.id == current else ""
+        shared = ' <span class="sc-shared" title="Shared">shared</span>' if chat.shared else ""
+        items.append(
+            f'<li><button type="button" class="sc-chat-item" data-chat="{esc(chat.id)}"{state}>'
+            f'<span class="sc-chat-title">{esc(chat.title)}</span>'
+            f'<span class="sc-chat-date">{esc(_when(chat.updated))}{shared}</span></button></li>'
         )
-    return f'<div class="sc-panel">{PANEL_TITLE}{"".join(sections)}</div>'
+    return f'<ul class="sc-chats" aria-label="Saved conversations">{"".join(items)}</ul>'
+
+
+def read_only_html(title: str) -> str:
+    return (f'<div class="sc-read-only" role="status"><strong>Read-only:</strong> “{esc(title)}”, a conversation '
+            "shared with you. Ask your own questions in a new chat.</div>")
+
+
+def upload_status_html(lines: list[tuple[str, str]]) -> str:
+    marks = {"added": "✓", "same": "=", "rejected": "✗", "info": ""}
+    items = "".join(f'<li class="sc-up-{kind}">{marks.get(kind, "")} {esc(text)}</li>' for kind, text in lines)
+    return f'<ul class="sc-upload-status">{items}</ul>'
 
 
 # -- plain text for API clients ----------------------------------------------------------------
@@ -357,73 +274,3 @@ def answer_markdown(answer: Answer, llm_error: str | None = None) -> str:
                 seen.add(s.article_id)
                 lines.append(f"- {s.title} ({s.source})")
     return "\n".join(lines)
-
-
-# -- what runs in the browser ------------------------------------------------------------------
-
-# A delegated listener (the chat re-renders its messages; the panel is replaced every turn):
-# a click on [n] shows that turn's sources, opens citation n and scrolls it into view.
-CLICK_JS = """
-() => {
-  const open = (id) => {
-    const card = document.getElementById(id);
-    if (!card) return false;
-    const turn = card.closest('.sc-turn');
-    document.querySelectorAll('.sc-turn').forEach((t) => t.classList.toggle('sc-current', t === turn));
-    if (turn) turn.querySelectorAll('details.sc-card').forEach((d) => { if (d !== card) d.open = false; });
-    document.querySelectorAll('.sc-active').forEach((x) => x.classList.remove('sc-active'));
-    card.open = true;
-    card.classList.add('sc-active');
-    card.scrollIntoView({block: 'nearest'});
-    return true;
-  };
-  document.addEventListener('click', (event) => {
-    const link = event.target.closest && event.target.closest('a[href^="#cite-"], a[href^="#src-"]');
-    if (!link) return;
-    event.preventDefault();
-    event.stopPropagation();
-    open(link.getAttribute('href').slice(1));
-  }, true);
-}
-"""
-
-CSS = """
-#sc-sources { max-height: 78vh; overflow-y: auto; }
-.sc-answer p { margin: 0.2em 0; }
-.sc-cite { font-weight: 700; }
-.sc-cite, .sc-src { text-decoration: none; color: var(--color-accent, #2563eb);
-  cursor: pointer; padding: 0 1px; }
-.sc-cite:hover, .sc-src:hover { text-decoration: underline; }
-.sc-unsupported { background: rgba(234, 88, 12, 0.12); border-bottom: 2px dotted #ea580c; }
-.sc-flag { font-size: 0.8em; color: #c2410c; font-weight: 600; white-space: nowrap; }
-.sc-badge { display: inline-block; font-size: 0.8em; font-weight: 700; padding: 0 6px; margin-right: 4px;
-  border-radius: 4px; background: #fde68a; color: #78350f; }
-.sc-closest { font-size: 0.9em; }
-.sc-footer { font-size: 0.78em; opacity: 0.7; margin-top: 0.4em !important; }
-.sc-status { font-size: 0.85em; opacity: 0.75; font-style: italic; }
-.sc-caret::after { content: '▍'; opacity: 0.6; }
-.sc-error { color: #b91c1c; font-size: 0.92em; }
-.sc-fallback-label { font-size: 0.85em; font-weight: 600; opacity: 0.8; }
-.sc-panel-empty { opacity: 0.7; font-size: 0.95em; }
-.sc-turn { display: none; }
-.sc-turn.sc-current { display: block; }
-.sc-for { font-size: 0.85em; opacity: 0.75; margin: 0 0 0.4em 0; }
-.sc-h { font-size: 0.85em; font-weight: 700; opacity: 0.7; margin: 0.8em 0 0.3em 0; }
-.sc-card { border: 1px solid var(--border-color-primary, #ddd); border-radius: 8px; padding: 6px 10px; margin: 6px 0; }
-.sc-card > summary { cursor: pointer; }
-.sc-card.sc-active { border-color: var(--color-accent, #2563eb); box-shadow: 0 0 0 2px rgba(37, 99, 235, 0.25); }
-.sc-n { font-weight: 700; color: var(--color-accent, #2563eb); }
-.sc-title { font-weight: 600; font-size: 0.95em; }
-.sc-preview { display: block; font-size: 0.85em; opacity: 0.75; font-style: italic; margin-left: 1.2em; }
-.sc-card[open] .sc-preview { display: none; }
-.sc-meta { font-size: 0.8em; opacity: 0.75; margin: 4px 0; word-break: break-all; }
-.sc-passage { white-space: pre-wrap; font-size: 0.9em; line-height: 1.45; margin: 6px 0 2px 0;
-  padding-left: 10px; border-left: 3px solid var(--border-color-primary, #ddd); }
-.sc-quote { background: #fef08a; color: #1f2937; padding: 1px 0; border-radius: 2px; }
-.sc-header h1 { margin: 0 0 0.2em 0; font-size: 1.6em; }
-.sc-header p { margin: 0; opacity: 0.8; }
-.sc-panel-title { margin: 0 0 0.4em 0; }
-.sc-upload-status { list-style: none; padding-left: 0; margin: 0.4em 0; }
-.sc-up-rejected { color: #b91c1c; }
-.sc-up-added { color: #15803d; }
-"""

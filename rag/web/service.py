@@ -1,0 +1,141 @@
+"""What the app does, without Gradio: answer (with a fallback), keep conversations, add files.
+
+``ChatService`` owns one ``SourceChat`` (built here from an embedder and a store, so uploads are
+indexed with the very same ones), the conversation store and the example questions. The web
+handlers (rag.web.handlers) call these methods and turn the results into components' values.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from rag.answer.record import Answer, AnswerEvent, SourcesEvent, TextEvent
+from rag.chats import ChatStore, SavedChat, SavedTurn
+from rag.settings import Settings
+from rag.web.examples import ExampleQuestions
+from rag.web.render import ChatTurn, answer_markdown
+
+
+class ChatService:
+    def __init__(self, settings: Settings | None = None):
+        from rag.index.embedding import get_embedder
+        from rag.index.store import open_store
+        from rag.pipeline import SourceChat
+        from rag.settings import get_settings
+
+        self.settings = settings or get_settings()
+        self.embedder = get_embedder(self.settings)
+        self.store = open_store(self.settings, self.embedder)
+        self.chat = SourceChat(self.settings, embedder=self.embedder, store=self.store)
+        self.chats = ChatStore.in_folder(self.settings.store_dir)
+        self.examples = ExampleQuestions(self.chat)
+        self._ingest_lock = threading.Lock()  # one sync at a time; answering goes on meanwhile
+
+    # -- the index -----------------------------------------------------------------------------
+    @property
+    def folder_name(self) -> str:
+        """The sources folder's own name: the header never shows where it is on the server."""
+        return Path(self.settings.sources_dir).resolve().name or "sources"
+
+    def article_count(self) -> int:
+        return self.chat.article_count()
+
+    def articles(self, article_ids) -> dict:
+        return self.chat.articles(sorted(set(article_ids)))
+
+    def texts(self, article_ids) -> dict[str, str]:
+        return {aid: article.text for aid, article in self.articles(article_ids).items()}
+
+    @staticmethod
+    def _article_ids(answer: Answer) -> list[str]:
+        return [c.article_id for c in answer.citations] + [s.article_id for s in answer.sources]
+
+    def texts_for(self, answer: Answer) -> dict[str, str]:
+        return self.texts(self._article_ids(answer))
+
+    # -- answering -----------------------------------------------------------------------------
+    def answer_stream(self, question: str, history: list[Answer], mode: str, top_k: int | None
+                      ) -> Iterator[SourcesEvent | TextEvent | ChatTurn]:
+        """The pipeline's events, ending with the finished ``ChatTurn`` (with the fallback
+        answer, labelled, when the language model failed)."""
+        final = None
+        for event in self.chat.ask_stream(question, history=history, mode=mode, top_k=top_k):
+            if isinstance(event, AnswerEvent):
+                final = event.answer
+            else:
+                yield event
+        if final is None:
+            raise RuntimeError("the answer stream ended without an answer")
+        if final.error:
+            yield self.fallback(question, history, top_k, final.error)
+        else:
+            yield ChatTurn(final, self.texts_for(final))
+
+    def fallback(self, question: str, history, top_k: int | None, error: str) -> ChatTurn:
+        """The language model failed: the same question answered extractively, with the error kept."""
+        answer = self.chat.ask(question, history=history, mode="extractive", top_k=top_k)
+        return ChatTurn(answer, self.texts_for(answer), llm_error=error)
+
+    def ask(self, question: str, history=None) -> str:
+        """One answer as text with [n] markers and the quotes they cite (the API endpoint)."""
+        answer = self.chat.ask(question, history=history)
+        if answer.error:
+            turn = self.fallback(question, history, None, answer.error)
+            return answer_markdown(turn.answer, llm_error=turn.llm_error)
+        return answer_markdown(answer)
+
+    # -- conversations -------------------------------------------------------------------------
+    def save_turn(self, chat_id: str | None, owner: str, turn: ChatTurn) -> str:
+        """Store ``turn`` in conversation ``chat_id`` (a new one when None); returns its id."""
+        if chat_id is None:
+            chat_id = self.chats.create(owner, turn.answer.question)
+        hashes = {aid: a.hash for aid, a in self.articles(self._article_ids(turn.answer)).items()}
+        self.chats.add_turn(chat_id, owner, SavedTurn(turn.answer, turn.llm_error, hashes))
+        return chat_id
+
+    def reopen(self, saved: SavedChat) -> list[ChatTurn]:
+        """A saved conversation against today's articles, marking those that changed since."""
+        ids = {aid for t in saved.turns for aid in self._article_ids(t.answer)}
+        now = self.articles(ids)
+        turns = []
+        for saved_turn in saved.turns:
+            mine = set(self._article_ids(saved_turn.answer))
+            changed = {aid for aid in mine if aid not in now or now[aid].hash != saved_turn.hashes.get(aid)}
+            texts = {aid: now[aid].text for aid in mine if aid in now}
+            turns.append(ChatTurn(saved_turn.answer, texts, saved_turn.llm_error, changed))
+        return turns
+
+    # -- uploads -------------------------------------------------------------------------------
+    def add_files(self, files: list[tuple[str, Path]], progress=None) -> list[tuple[str, str]]:
+        """Save and ingest uploaded files; returns (kind, message) lines for the reader."""
+        from rag.index.ingest import sync
+        from rag.index.sources import article_id
+        from rag.web.uploads import accept_uploads
+
+        with self._ingest_lock:
+            result = accept_uploads(files, self.settings.sources_dir, self.settings.max_upload_mb)
+            lines = [("rejected", f"{name}: {reason}") for name, reason in result.rejected]
+            if not result.saved:
+                return lines
+            root = Path(self.settings.sources_dir)
+            summary = sync(self.settings, paths=[s.path for s in result.saved], progress=progress or False,
+                           store=self.store, embedder=self.embedder)
+            skipped = {item["path"]: item["reason"] for item in summary.skipped}
+            for saved in result.saved:
+                aid = article_id(saved.path, root)
+                if aid in skipped:
+                    if not saved.reused:
+                        saved.path.unlink(missing_ok=True)  # unreadable: do not keep it around
+                    lines.append(("rejected", f"{saved.name}: {skipped[aid]}"))
+                elif saved.reused:
+                    lines.append(("same", f"{saved.name} is already in the index (as {aid})."))
+                elif saved.renamed:
+                    lines.append(("added", f"{saved.name} added as {aid} (the name was taken "
+                                           "or unsafe; the other file is unchanged)."))
+                else:
+                    lines.append(("added", f"{saved.name} added as {aid}."))
+            lines.append(("info", f"The index now holds {summary.articles} articles ({summary.chunks} passages)."))
+        self.examples.refresh()
+        return lines
