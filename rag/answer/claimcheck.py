@@ -407,7 +407,8 @@ def _number_problems(claim: _Text, source: _Source) -> list[Problem]:
     for value, written in claim.numbers.items():
         if value in source.numbers:
             continue
-        entity = next((e for e in claim.a.entities if written in e.text), None)
+        # as the claim writes it: "3,000" for the value 3000, "May" for the month
+        entity = next((e for e in claim.a.entities if written in e.text or value in numbers(e.text)), None)
         shown = entity.text if entity is not None else written
         rival = _rival_entity(entity, source) if entity is not None else None
         reason = (f'the source says "{rival}", not "{shown}"' if rival else f'the source does not say "{shown}"')
@@ -597,7 +598,8 @@ def _negated(text: _Text, clause: Clause) -> bool:
 
     * under a noun of a negative verb: "his failure to deliver", "their refusal to pay" negate as
       "failed to deliver" and "refused to pay" do;
-    * under "without": "left without paying" does not pay;
+    * under "without": "left without paying" does not pay; the gerund object of a negative verb:
+      "denied lying" as "denied that he had lied";
     * a verb joined by "or"/"nor" to a negated one: "did not sign or support" does not support;
     * a subject under "neither ... nor": "Neither Qatar nor Oman signed" signs nothing.
     """
@@ -608,12 +610,14 @@ def _negated(text: _Text, clause: Clause) -> bool:
     by_noun = governor.pos == "NOUN" and any(lemma[:4] == v[:4] and len(lemma) > len(v) - 2
                                              for v in language.NEGATING_VERBS)
     without = verb.dep == "pcomp" and governor.lower == "without"
+    # "denied lying", "avoided paying": the gerund object of a negative verb, as its "to" or "that" clause
+    gerund = verb.dep == "dobj" and governor.pos == "VERB" and _key(governor.lemma) in language.NEGATING_VERBS
     carried = (clause.dep == "conj" and clause.parent is not None and a.clauses[clause.parent].negated
                and not clause.negated
                and any(a.tokens[c].lower in ("or", "nor") for c in text.children[verb.head] + text.children[verb.i]
                        if a.tokens[c].dep == "cc"))
     neither = any(a.tokens[d].lower == "neither" for s in clause.subjects for d in text.children[s.head])
-    return clause.negated != (by_noun or without or carried or neither)
+    return clause.negated != (by_noun or without or gerund or carried or neither)
 
 
 def _verb_words(clause: Clause) -> set[str]:
