@@ -1,4 +1,4 @@
-"""``rag``: ingest | ask | chat | eval | feedback export | serve. Heavy imports happen inside each command."""
+"""``rag``: ingest | ask | chat | doctor | eval | feedback export | serve. Heavy imports happen inside each command."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for item in summary.skipped:
         print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
     for item in summary.warnings:
-        print(f"warning {item['path']}: {item['reason']}", file=sys.stderr)
+        print(f"warning {item['path']}: {item['reason']}" if item["path"] else f"warning: {item['reason']}",
+              file=sys.stderr)
     if args.json:
         _print_json(summary)
     else:
@@ -68,10 +69,21 @@ def _render(answer: Answer, out: TextIO) -> None:
         print(f"      \u201c{citation.quote}\u201d", file=out)
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
+def _open_chat():
+    """The pipeline over the configured store, after the quick store checks: what they repaired
+    and what needs a command go to stderr, so missing vectors are never passed over in silence."""
     from rag.pipeline import SourceChat
 
-    answer = SourceChat().ask(args.question, mode=args.mode, top_k=args.top_k)
+    chat = SourceChat()
+    for check in chat.health().checks:
+        if check.status != "ok":
+            print(f"{'warning' if check.status == 'problem' else 'notice'}: {check.part}: {check.message}",
+                  file=sys.stderr)
+    return chat
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    answer = _open_chat().ask(args.question, mode=args.mode, top_k=args.top_k)
     if args.json:
         _print_json(answer)
         if answer.error:
@@ -83,9 +95,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """A terminal conversation; reads one question per line when stdin is not a terminal."""
-    from rag.pipeline import SourceChat
+    from rag.errors import UsageError
 
-    engine = SourceChat()
+    engine = _open_chat()
     interactive = sys.stdin.isatty()
     history = []
     status = 0
@@ -108,7 +120,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if interactive and question == "/new":
             history = []
             continue
-        answer = engine.ask(question, history=history, mode=args.mode, top_k=args.top_k)
+        try:
+            answer = engine.ask(question, history=history, mode=args.mode, top_k=args.top_k)
+        except UsageError as err:  # this question cannot be asked (too long ...): the next one can
+            print(f"error: {err}", file=sys.stderr)
+            status = 1
+            continue
         if answer.error:
             status = 1
         if args.json:
@@ -118,6 +135,24 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(flush=True)
         history.append(answer)
     return status
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check the store; repair derived data; exit 1 while a problem needs a command."""
+    from rag.index.health import check_store
+    from rag.index.store import open_store
+    from rag.settings import get_settings
+
+    settings = get_settings()
+    if not (Path(settings.store_dir) / "catalog.sqlite3").exists():
+        return _err(f"no index in {settings.store_dir} yet: run `rag ingest` (sources: {settings.sources_dir})")
+    health = check_store(open_store(settings))
+    if args.json:
+        _print_json(health)
+    else:
+        for check in health.checks:
+            print(f"{check.status:<9} {check.part}: {check.message}")
+    return 0 if health.ok else 1
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -203,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="sync the sources folder (or PATHS) into the index")
     p.add_argument("paths", nargs="*", help="files or folders (default: RAG_SOURCES_DIR)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
+    p.add_argument("--rebuild", action="store_true",
+                   help="drop the index and embed everything again; a damaged index has its damaged files "
+                        "moved aside (sound vectors are kept)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 
@@ -216,6 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="default: generative when an LLM is configured, else extractive")
         p.add_argument("--top-k", type=int, default=None, help="chunks to retrieve")
         p.set_defaults(func=cmd_ask if name == "ask" else cmd_chat)
+
+    p = sub.add_parser("doctor", help="check the index; rebuild what can be rebuilt, name what needs a command")
+    p.add_argument("--json", action="store_true", help="print the checks as one JSON object")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("eval", help="score the answers on a golden dataset (ragas and our metrics)")
     p.add_argument("--dataset", default="seeds",
