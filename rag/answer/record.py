@@ -45,6 +45,9 @@ class AnswerSentence:
     citations: list[int] = field(default_factory=list)  # the n of each citation it rests on
     support: float = 0.0
     unsupported: bool = False  # nothing in the sources supports it
+    # why it is flagged, in plain words ("the source says withdrawing, not increased"); None when
+    # it is supported
+    reason: str | None = None
 
 
 @dataclass
