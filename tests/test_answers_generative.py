@@ -202,6 +202,30 @@ def test_a_false_statement_is_flagged_unsupported_and_not_cited(chat, script):
     assert answer.to_json()["sentences"][0]["unsupported"] is True
 
 
+def test_an_invented_consequence_after_a_true_sentence_is_flagged_with_its_reason(chat, script):
+    def true_then_invented(body):
+        n = source_of(body, "President Coly Seck")
+        return ("Qatar informed Coly Seck, the President of the United Nations Human Rights Council, "
+                f"that it was withdrawing its support for China [{n}]. "
+                f"Qatar was then expelled from the United Nations Human Rights Council [{n}].")
+
+    script.handler = true_then_invented
+    answer = chat.ask("Whom did Qatar inform that it was withdrawing its support for China?", mode="generative")
+    true, invented = answer.sentences
+    assert not true.unsupported and true.citations and true.reason is None
+    assert invented.unsupported and invented.citations == []
+    assert "expelled" in invented.reason
+    assert answer.to_json()["sentences"][1]["reason"] == invented.reason
+
+
+def test_a_negated_fact_is_flagged_with_what_the_source_says(chat, script):
+    script.handler = lambda body: f"Qatar deported Ablikim Yusuf to China [{source_of(body, 'Ablikim Yusuf from Qatar')}]."
+    answer = chat.ask("Which Uighur advocate faced deportation from Qatar?", mode="generative")
+    [sentence] = answer.sentences
+    assert sentence.unsupported and sentence.citations == []
+    assert sentence.reason and "deport" in sentence.reason
+
+
 def test_a_true_sentence_without_a_marker_gets_a_citation(chat, script):
     def half_cited(body):
         return (f"Ali Mansouri signed the letter on July 12 [{source_of(body, SIGNED)}]. "

@@ -24,7 +24,7 @@ def seed(seeded_root):
     article = catalog.article(SEED_ID)
     chunks = sorted(catalog.chunks(catalog.chunk_ids_of([SEED_ID])).values(), key=lambda c: c.start)
     hits = [Hit(chunk=c, article=article, score=0.0) for c in chunks]
-    scorer = SupportScorer(chat.embedder, {article.id: article.title})
+    scorer = SupportScorer(chat.embedder, {article.id: article.title}, {article.id: article.text})
     return {"article": article, "hits": hits, "scorer": scorer, "chunks": chunks}
 
 
@@ -180,30 +180,38 @@ def test_with_markers_puts_the_numbers_before_the_closing_punctuation():
     assert with_markers("Qatar withdrew.", []) == "Qatar withdrew."
 
 
-# -- known limits: these document what word overlap plus one embedding cannot tell apart ---------
+# -- distortions that keep the words: the claim checker reads who did what ---------------------
 
-KNOWN_FALSE_BUT_SUPPORTED = [
-    "Qatar deported Ablikim Yusuf to China.",  # the article: activists urged Doha *not* to deport him
-    "Qatar increased its support for China.",  # the headline says it withdrew it
-    "Qatar is China's third largest trade partner.",  # the roles are the other way round
-]
-KNOWN_TRUE_BUT_UNSUPPORTED = [
+# claim -> the kind of problem found, and a word its reason must name
+SAME_WORDS_OTHER_MEANING = {
+    # the article: activists urged Doha *not* to deport him
+    "Qatar deported Ablikim Yusuf to China.": ("negation", "deport"),
+    # the headline: Qatar withdraws its support
+    "Qatar increased its support for China.": ("opposite", "withdraw"),
+    # the article: China is Qatar's third largest trade partner
+    "Qatar is China's third largest trade partner.": ("roles", "China"),
+}
+TRUE_IN_OTHER_WORDS = [
     "Qatar said it wanted to keep a neutral stance.",  # "we wish to maintain a neutral stance": "we" is Qatar
     "Around 2 million Uighurs live in Xinjiang province.",  # a side fact of a long sentence about the letter
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="support scoring has no notion of negation, antonyms or roles")
-@pytest.mark.parametrize("claim", KNOWN_FALSE_BUT_SUPPORTED)
-def test_known_limit_false_claims_with_the_same_words(seed, claim):
+@pytest.mark.parametrize("claim", list(SAME_WORDS_OTHER_MEANING))
+def test_false_claims_with_the_same_words_are_flagged_with_their_reason(seed, claim):
     from rag.answer.citations import spans_for_hits
 
-    assert not seed["scorer"].best_support(claim, spans_for_hits(seed["hits"])).supported
+    kind, word = SAME_WORDS_OTHER_MEANING[claim]
+    support = seed["scorer"].best_support(claim, spans_for_hits(seed["hits"]))
+    assert not support.supported
+    assert kind in {p.kind for p in support.problems}, support.problems
+    assert word in support.reason
 
 
-@pytest.mark.xfail(strict=True, reason="a quoted 'we' is not resolved; a side fact of a long sentence embeds far away")
-@pytest.mark.parametrize("claim", KNOWN_TRUE_BUT_UNSUPPORTED)
-def test_known_limit_true_claims_in_other_words(seed, claim):
+@pytest.mark.parametrize("claim", TRUE_IN_OTHER_WORDS)
+def test_true_claims_in_other_words_are_supported(seed, claim):
     from rag.answer.citations import spans_for_hits
 
-    assert seed["scorer"].best_support(claim, spans_for_hits(seed["hits"])).supported
+    support = seed["scorer"].best_support(claim, spans_for_hits(seed["hits"]))
+    assert support.supported, support.problems
+    assert support.reason is None

@@ -127,6 +127,18 @@ def test_unsupported_sentences_are_marked_and_counted(seed_text):
     assert "1 sentence not supported by the sources" in elements.text_of("p", **{"class": "sc-footer"})[0]
 
 
+def test_a_flagged_sentence_shows_why_it_is_flagged(seed_text):
+    cite = citation(1, SEED, seed_text, "Ali Mansouri had signed on July 12")
+    reason = 'the source says "July 12", not "<July 18>"'
+    answer = Answer(question="q", answer="a", refused=False, mode="generative", citations=[cite], sentences=[
+        AnswerSentence("Ali Mansouri signed on July 18.", [], 0.5, unsupported=True, reason=reason),
+        AnswerSentence("Germany also signed.", [], 0.1, unsupported=True),
+    ])
+    elements = Elements(answer_html(0, ChatTurn(answer, {SEED: seed_text})))
+    assert elements.text_of("span", **{"class": "sc-reason"}) == [reason, "no sentence in the sources says this"]
+    assert "july" not in elements.tags()  # "<July 18>" in a reason is text, never markup
+
+
 def test_refusal_is_shown_as_a_refusal_with_the_closest_sources(seed_text):
     answer = Answer(question="What is the capital of France?", answer="The sources don't say. (No match.)",
                     refused=True, mode="extractive",

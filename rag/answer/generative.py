@@ -140,10 +140,15 @@ def is_refusal_text(text: str) -> bool:
 
 
 def verify_answer(question: str, text: str, hits: list[Hit], embedder: Embedder, standalone_question: str = "") -> Answer:
-    """Turn the model's text into an Answer whose every citation is a checked sentence span."""
+    """Turn the model's text into an Answer whose every citation is a checked sentence span.
+
+    A flagged sentence carries the reason: what the span it cited says instead (or, when it
+    cited nothing usable, what the closest sentence of the sources lacks).
+    """
     if is_refusal_text(text):
         return refusal(question, "generative", hits, standalone_question, "the model found no answer in the sources")
-    scorer = SupportScorer(embedder, {h.article.id: h.article.title for h in hits})
+    scorer = SupportScorer(embedder, {h.article.id: h.article.title for h in hits},
+                           {h.article.id: h.article.text for h in hits})
     all_spans = spans_for_hits(hits)
     builder = AnswerBuilder(question, "generative", hits, standalone_question)
     for raw in split_answer_sentences(text):
@@ -156,11 +161,14 @@ def verify_answer(question: str, text: str, hits: list[Hit], embedder: Embedder,
         if cited is not None and cited.supported:
             builder.add(sentence, cited.spans, cited.score)
             continue
-        anywhere = scorer.best_support(sentence, all_spans, claim_vector)
+        # A cited sentence that states otherwise decides: another source cannot make it true.
+        anywhere = None if cited is not None and cited.contradicts else scorer.best_support(sentence, all_spans, claim_vector)
         needed = SUPPORT_THRESHOLD + (UNCITED_MARGIN if not valid else 0.0)
         if anywhere is not None and anywhere.supported and anywhere.score >= needed:
             builder.add(sentence, anywhere.spans, anywhere.score)
         else:
             best = max((s.score for s in (cited, anywhere) if s is not None), default=0.0)
-            builder.add(sentence, [], best, unsupported=True)
+            explained = cited if cited is not None and cited.problems else anywhere or cited
+            reason = explained.reason if explained is not None else "no source sentence says this"
+            builder.add(sentence, [], best, unsupported=True, reason=reason)
     return builder.build()

@@ -46,6 +46,9 @@ class AnswerSentence:
     support: float = 0.0
     unsupported: bool = False  # nothing in the sources supports it
     heading: bool = False  # an article's headline and date over its quotes (a briefing): states no fact
+    # why it is flagged, in plain words ("the source says withdrawing, not increased"); None when
+    # it is supported
+    reason: str | None = None
 
 
 @dataclass

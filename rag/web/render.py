@@ -100,9 +100,11 @@ def _answer_body(answer: Answer, turn: int) -> str:
         links = "".join(_cite_link(turn, by_n[n]) for n in sentence.citations if n in by_n)
         body = _sentence_html(sentence.text, links)
         if sentence.unsupported:
+            why = sentence.reason or "no sentence in the sources says this"
             parts.append(
-                '<span class="sc-unsupported" title="No sentence in the sources supports this.">'
-                f'{body} <span class="sc-flag">⚠ not supported by the sources</span></span>'
+                f'<span class="sc-unsupported" title="{esc(why)}">'
+                f'{body} <span class="sc-flag">⚠ not supported by the sources: '
+                f'<span class="sc-reason">{esc(why)}</span></span></span>'
             )
         else:
             parts.append(f'<span class="sc-sentence">{body}</span>')
@@ -255,9 +257,10 @@ def answer_markdown(answer: Answer, llm_error: str | None = None) -> str:
     if llm_error:
         lines += [f"No generative answer: {llm_error}. Extractive answer from the sources instead:", ""]
     lines.append(answer.answer)
-    unsupported = [s.text for s in answer.sentences if s.unsupported]
+    unsupported = [s for s in answer.sentences if s.unsupported]
     if unsupported:
-        lines += ["", "Not supported by the sources:"] + [f"- {text}" for text in unsupported]
+        lines += ["", "Not supported by the sources:"] + [
+            f"- {s.text}" + (f" ({s.reason})" if s.reason else "") for s in unsupported]
     if answer.citations:
         lines += ["", "Sources:"]
         for c in answer.citations:

@@ -1,0 +1,850 @@
+"""The claim checker: does the source sentence a claim cites say what the claim says, fact by fact?
+
+Support scoring (support.py) measures how much of a claim's wording and meaning a span shares.
+A sentence that keeps the words and changes one fact shares nearly all of it, so the verifier
+(citations.py) also asks this module, which reads the claim and the span(s) with the language
+layer (rag/language.py: entities, lemmas, clauses with voice-independent agents and patients,
+negation, possessives) and reports what differs, each as a ``Problem`` with a reason in plain
+words for the reader:
+
+* ``number``: a number, date or amount of the claim that neither the span nor its headline
+  gives ("the source says "six-part", not "eight-part"");
+* ``name``: a person, organisation or place the span does not mention, unless the span refers
+  to it by a pronoun or a surname and the article names it just before;
+* ``negation``: a predicate the span negates and the claim does not, or the reverse (negators and
+  negative verbs: "not", "never", "refused to", "denied that" ...);
+* ``opposite``: the span says the opposite verb about the same participants ("withdrawing", not
+  "increased": ``language.OPPOSITE_VERBS``);
+* ``roles``: who did what to whom differs: another named participant in the same role ("Kate
+  Martin delivered 16 points", not Hannah Stuelke), participants swapped ("in the source, Airbus
+  overtook Boeing, not the reverse"), or a possessive relation reversed ("in the source, China
+  is Qatar's partner, not the reverse");
+* ``addition``: a clause of the claim (a reason, consequence or reaction) whose content words
+  the span does not have.
+
+A predicate of the claim is compared with the span's predicate of the same verb (lemma) whose
+participants agree best; participants are compared by their names (proper nouns, with spelling
+slips allowed) or, without names, by head noun; a pronoun agrees with anything. Everything is
+read from the parse: no word list here is taken from an article, and the English word lists
+live in rag/language.py.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import lru_cache
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+
+from rag import language
+from rag.text import numbers, sentence_spans, terms
+
+if TYPE_CHECKING:
+    from rag.answer.citations import SentenceSpan
+    from rag.index.embedding import Embedder
+    from rag.language import Analysis, Clause, Phrase, Token
+
+# Entity labels that name a thing (the others are amounts, dates and ordinals).
+NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW",
+                         "LANGUAGE"})
+_RELATIVE = frozenset({"who", "whom", "which", "that", "whose"})
+# Words that are part of how a name is written, not of what it names.
+_NAME_GLUE = frozenset({"the", "of", "and", "&", "for", "de", "la", "a", "an"})
+_PERSON_PRONOUNS = frozenset({"he", "him", "his", "she", "her", "hers", "i", "me", "my"})
+_THING_PRONOUNS = frozenset({"it", "its", "they", "them", "their", "we", "our", "us"})
+# How many sentences before a span an antecedent of its pronoun may be named (as in
+# rag/language.py, which looks three sentences back for he/she).
+ANTECEDENT_SENTENCES = 3
+# Two spellings of a name word are one name when this similar (difflib ratio): "Sociedad" and
+# "Socieded" (0.875), "Beyonce" and "Beyoncé" after accents are stripped (1.0); "Royals" and
+# "Rovers" (0.67) are two. Only for words of five letters or more.
+SPELLING_SIMILARITY = 0.85
+# A clause is an addition when at least this many of its content words are not in the span,
+# and they are most of its words (measured on the dev split of evals/datasets/claims.jsonl).
+ADDITION_MIN_MISSING = 2
+ADDITION_MAX_COVERED = 0.5
+SNIPPET_CHARS = 100
+# An addition is forgiven when a span sentence embeds this close to the clause (MiniLM cosine):
+# on the dev split, clauses of true claims flagged by words alone sat at 0.35-0.90 (paraphrases
+# "annual limit" / "capped every year" from 0.70), those of false claims at -0.03-0.62 (one date
+# change at 0.95 is caught by its number).
+PARAPHRASE_COSINE = 0.65
+
+
+# Problems that say the span states something else (as opposed to not stating the claim).
+CONTRADICTIONS = frozenset({"negation", "opposite", "roles"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a span does not support a claim: ``kind`` (see the module docstring) and a reason in
+    plain words, as shown to the reader."""
+
+    kind: str
+    reason: str
+    quoted: str = ""  # the claim's clause an addition is about, when a paraphrase may excuse it
+
+    @property
+    def contradiction(self) -> bool:
+        return self.kind in CONTRADICTIONS
+
+
+# -- reading a text once -----------------------------------------------------------------------
+
+
+def _key(word: str) -> str:
+    """A word as compared: accents stripped, case folded, possessive dropped ("Beyoncé's" -> "beyonce")."""
+    word = unicodedata.normalize("NFKD", word)
+    word = "".join(ch for ch in word if not unicodedata.combining(ch)).casefold().replace("’", "'")
+    return re.sub(r"'s?$", "", word)
+
+
+def _same_word(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    return min(len(a), len(b)) >= 5 and SequenceMatcher(None, a, b).ratio() >= SPELLING_SIMILARITY
+
+
+def written_numbers(text: str) -> set[str]:
+    """``rag.text.numbers`` plus numbers written as words ("Eighteen" -> "18"), without a parse:
+    what a source sentence states, for support scoring (which only asks whether the claim's
+    digits are there)."""
+    found = numbers(text)
+    for word in re.findall(r"[A-Za-z]+", text):
+        value = language.NUMBER_WORDS.get(word.lower())
+        if value is not None:
+            found.add(str(value))
+    return found
+
+
+def _number_values(a: Analysis) -> dict[str, str]:
+    """Normalised number -> how the text writes it: digits and months (rag.text.numbers), number
+    words ("Eighteen" -> "18"), and ordinal entities ("second" -> "2": "the second season" is "season 2")."""
+    found: dict[str, str] = {}
+    for value in numbers(a.text):
+        found.setdefault(value, value)
+    for t in a.tokens:
+        for part in re.split(r"[-–]", t.lower):
+            if part in language.NUMBER_WORDS and (t.pos == "NUM" or t.ent_type in ("CARDINAL", "QUANTITY", "DATE")):
+                found.setdefault(str(language.NUMBER_WORDS[part]), t.text)
+        if t.lower in language.ORDINAL_WORDS and t.ent_type == "ORDINAL":
+            found.setdefault(str(language.ORDINAL_WORDS[t.lower]), t.text)
+    return found
+
+
+class _Text:
+    """One analysed text with the lookups the checks need."""
+
+    def __init__(self, analysis: Analysis):
+        self.a = analysis
+        tokens = analysis.tokens
+        self.children: list[list[int]] = [[] for _ in tokens]
+        for t in tokens:
+            if t.head != t.i:
+                self.children[t.head].append(t.i)
+        self.clause_of_verb = {c.verb_token: c for c in analysis.clauses}
+        self.words = {_key(t.text) for t in tokens}
+        self.lemmas = {_key(t.lemma or t.text) for t in tokens} | self.words
+        self.stems = set(terms(analysis.text))
+        self.numbers = _number_values(analysis)
+        self.has_quote = bool(re.search(r"[\"“”‘]", analysis.text))
+        self.reports = any(c.verb.split()[0] in language.REPORTING_VERBS for c in analysis.clauses)
+
+    def owner(self, i: int) -> int | None:
+        """The verb token of the clause a token belongs to (its nearest predicate ancestor)."""
+        seen = set()
+        while i not in self.clause_of_verb and i not in seen:
+            seen.add(i)
+            i = self.a.tokens[i].head
+        return i if i in self.clause_of_verb else None
+
+    def subtree(self, head: int, stop: frozenset[str] = frozenset()) -> list[int]:
+        out, stack = [], [head]
+        while stack:
+            i = stack.pop()
+            out.append(i)
+            stack.extend(c for c in self.children[i] if self.a.tokens[c].dep not in stop)
+        return sorted(out)
+
+    def snippet(self, start: int, end: int) -> str:
+        text = " ".join(self.a.text[start:end].split())
+        return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rstrip() + "…"
+
+
+@lru_cache(maxsize=2048)
+def _read(text: str) -> _Text:
+    """Source sentences recur across answers (the same article cited again): parse each once."""
+    return _Text(language.analyze(text))
+
+
+# -- participants ------------------------------------------------------------------------------
+
+# Branches of a noun phrase that name something else than the phrase itself: "Qatar's" envoy,
+# envoy "in Geneva", the man "who wrote", "and China".
+_NOT_THE_THING = frozenset({"prep", "poss", "relcl", "acl", "advcl", "conj", "cc", "punct", "case", "det", "amod",
+                            "nummod", "quantmod", "npadvmod"})
+
+
+# Branches outside a participant's phrase as shown to the reader (and searched for numbers).
+_NOT_THE_PHRASE = frozenset({"relcl", "acl", "advcl", "conj", "cc", "prep", "appos", "punct"})
+
+
+@dataclass(frozen=True)
+class _Arg:
+    role: str  # "agent", "patient", "attr" or "prep:<preposition>"
+    names: tuple[str, ...]  # the name words of the phrase itself (keys), in order; () for a common noun
+    key: str  # the head noun with its compounds, as lemmas ("trade partner")
+    text: str
+    pronoun: bool
+    inferred: bool = False  # read through a relative or personal pronoun: never a "different" name
+    figures: frozenset[str] = frozenset()  # the numbers in it ("May 2003": 2003)
+
+
+def _is_name_token(t: Token) -> bool:
+    if t.ent_type and t.ent_type not in NAME_LABELS:
+        return False  # "May" in "May 2003", "Sunday"
+    return (t.pos == "PROPN" or (t.ent_type in NAME_LABELS and t.text[:1].isupper())) and t.lower.rstrip(".") not in language.TITLES \
+        and t.lower not in _NAME_GLUE and sum(ch.isalpha() for ch in t.text) >= 2
+
+
+def _name_words(text: _Text, head: int) -> tuple[str, ...]:
+    """The name a noun phrase's head is, with the name words compounded to it ("Real Sociedad",
+    "Ablikim Yusuf"; not "Tottenham" in "Tottenham sporting director Frank Arnesen"); for a common
+    noun, the name in apposition ("the host Indianapolis Olympians"); () otherwise."""
+    a = text.a
+    if not _is_name_token(a.tokens[head]):
+        named = [c for c in text.children[head] if a.tokens[c].dep == "appos" and _is_name_token(a.tokens[c])]
+        return _name_words(text, named[0]) if named else ()
+    found, stack = [head], [head]
+    while stack:
+        i = stack.pop()
+        for c in text.children[i]:
+            if a.tokens[c].dep in ("compound", "flat") and _is_name_token(a.tokens[c]):
+                found.append(c)
+                stack.append(c)
+    return tuple(_key(a.tokens[i].text) for i in sorted(found))
+
+
+def _noun_key(text: _Text, head: int) -> str:
+    """A common noun with its compounds, as lemmas: "fed fund rate", "trade partner"."""
+    a = text.a
+    words = [c for c in text.children[head] if a.tokens[c].dep == "compound" and c < head]
+    return " ".join(_key(a.tokens[i].lemma or a.tokens[i].text) for i in sorted(words) + [head])
+
+
+def _arg(text: _Text, phrase: Phrase, role: str, clause: Clause) -> list[_Arg]:
+    """The participant(s) a phrase stands for: a relative pronoun stands for the noun (and the
+    nouns coordinated with it) its clause describes; he/she for the person named before."""
+    a = text.a
+    heads, inferred = [phrase.head], False
+    noun = a.tokens[clause.verb_token].head
+    if clause.dep in ("relcl", "acl") and (a.tokens[phrase.head].lower in _RELATIVE or phrase.head == noun):
+        # "Rosneft, which was bought": Rosneft (the layer may have resolved the pronoun already)
+        heads, inferred = [noun] + _conjuncts(text, noun), True
+    elif phrase.pronoun:
+        resolved = a.resolve(phrase)
+        heads, inferred = [resolved.head], resolved.head != phrase.head
+    elif role == "agent" and not clause.passive and a.tokens[phrase.head].head != clause.verb_token:
+        inferred = True  # a subject the layer carried over ("urged Doha not to deport": Doha)
+    out = []
+    for head in heads:
+        tok = a.tokens[head]
+        whole = text.subtree(head, _NOT_THE_PHRASE)
+        shown = a.text[a.tokens[whole[0]].start:a.tokens[whole[-1]].end].strip(" ,;:-—–")
+        figures = frozenset(n for n in written_numbers(shown) if n[:1].isdigit())
+        out.append(_Arg(role, _name_words(text, head), _noun_key(text, head), shown,
+                        tok.pos == "PRON" or tok.lower in _RELATIVE, inferred, figures))
+    return out
+
+
+def _conjuncts(text: _Text, head: int) -> list[int]:
+    out, stack = [], [head]
+    while stack:
+        i = stack.pop()
+        more = [c for c in text.children[i] if text.a.tokens[c].dep == "conj"]
+        out += more
+        stack += more
+    return out
+
+
+def _args(text: _Text, clause: Clause) -> list[_Arg]:
+    a = text.a
+    out = [x for p in clause.agents for x in _arg(text, p, "agent", clause)]
+    for p in clause.patients:
+        # "gave the party £500,000" is "gave £500,000 to the party": the dative is a "to" object
+        role = "prep:to" if a.tokens[p.head].dep == "dative" else "patient"
+        out += _arg(text, p, role, clause)
+    for p in clause.attributes:
+        out += _arg(text, p, "attr", clause)
+        # "is higher than the prime rate": the comparison hangs off the adjective
+        for prep in text.children[p.head]:
+            if a.tokens[prep].dep == "prep":
+                for obj in text.children[prep]:
+                    if a.tokens[obj].dep == "pobj":
+                        out += _arg(text, _phrase_at(text, obj), f"prep:{a.tokens[prep].lower}", clause)
+    for p in clause.prepositions:
+        out += _arg(text, p.object, f"prep:{p.prep}", clause)
+    return out
+
+
+def _phrase_at(text: _Text, head: int) -> Phrase:
+    a = text.a
+    span = text.subtree(head, _NOT_THE_THING)
+    tok = a.tokens[head]
+    start, end = a.tokens[span[0]].start, a.tokens[span[-1]].end
+    return language.Phrase(a.text[start:end], start, end, head, a.text[tok.start:tok.end], tok.lemma, tok.ent_type,
+                           tok.pos == "PRON")
+
+
+def _relation(x: _Arg, y: _Arg) -> str:
+    """"same", "different" (two different names, or numbers: "in May 2002" and "in May 2003") or
+    "unknown"."""
+    if x.pronoun or y.pronoun:
+        return "unknown"
+    if x.figures and y.figures and not x.names and not y.names:
+        return "same" if x.figures & y.figures else "different"
+    if x.names and y.names:
+        xs, ys = set(x.names), set(y.names)
+        if _covers(xs, ys) or _covers(ys, xs) or _same_word(x.names[-1], y.names[-1]):
+            return "same"
+        return "unknown" if x.inferred or y.inferred else "different"
+    if not x.names and not y.names and x.key == y.key:
+        return "same"
+    return "unknown"
+
+
+def _covers(words: set[str], other: set[str]) -> bool:
+    return all(any(_same_word(w, o) for o in other) for w in words)
+
+
+# -- the checks --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Source:
+    texts: list[_Text]  # the cited sentence(s)
+    title: _Text | None
+    article: str  # the whole article text ("" when unknown)
+    context: str  # the article sentences just before the span (antecedents of its pronouns)
+    words: set[str] = field(default_factory=set)
+    lemmas: set[str] = field(default_factory=set)
+    stems: set[str] = field(default_factory=set)
+    numbers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for t in self.texts + ([self.title] if self.title else []):
+            self.words |= t.words
+            self.lemmas |= t.lemmas
+            self.stems |= t.stems
+            self.numbers.update(t.numbers)
+
+    @property
+    def clauses(self) -> list[tuple[_Text, Clause]]:
+        return [(t, c) for t in self.texts for c in t.a.clauses]
+
+
+class ClaimChecker:
+    """Checks claims against the sentence spans they cite. ``titles`` and ``texts`` map article
+    ids to headlines and whole article texts (for pronoun antecedents and full names)."""
+
+    def __init__(self, titles: Mapping[str, str] | None = None, texts: Mapping[str, str] | None = None,
+                 embedder: Embedder | None = None):
+        self.titles = dict(titles or {})
+        self.texts = dict(texts or {})
+        self.embedder = embedder
+
+    def check(self, claim: str, spans: Sequence[SentenceSpan]) -> list[Problem]:
+        """The problems of ``claim`` against ``spans`` (one sentence, or two neighbours), most
+        specific first; empty when the spans say what the claim says."""
+        if not spans:
+            return [Problem("unsupported", "no source sentence is cited")]
+        source = self._source(spans)
+        text = _read(claim)
+        additions = _addition_problems(text, source)
+        if additions and self.embedder is not None:
+            additions = self._said_otherwise(additions, source)
+        problems = (_number_problems(text, source) + _name_problems(text, source) + _clause_problems(text, source)
+                    + _word_polarity_problems(text, source) + _possessive_problems(text, source) + additions)
+        unique: dict[str, Problem] = {}
+        for problem in problems:
+            unique.setdefault(problem.reason, problem)
+        return list(unique.values())
+
+    def _said_otherwise(self, additions: list[Problem], source: _Source) -> list[Problem]:
+        """Drop the additions a span says in other words ("he knew of nothing" for "he was unaware
+        of anything"): the clause embeds close to a span sentence or to one of its clauses."""
+        rescuable = [p for p in additions if p.quoted]
+        if not rescuable:
+            return additions
+        clauses = [p.quoted for p in rescuable]
+        passages = [t.a.text for t in source.texts] + [w for t in source.texts for w in clause_windows(t.a.text)]
+        vectors = self.embedder.embed_texts(clauses + passages)
+        cosines = vectors[: len(clauses)] @ vectors[len(clauses):].T
+        said = {p.quoted for p, c in zip(rescuable, cosines.max(axis=1)) if c >= PARAPHRASE_COSINE}
+        return [p for p in additions if not p.quoted or p.quoted not in said]
+
+    def _source(self, spans: Sequence[SentenceSpan]) -> _Source:
+        first = min(spans, key=lambda s: s.start)
+        article = self.texts.get(first.article_id, "")
+        context = ""
+        if article:
+            before = [(s, e) for s, e in _sentences(article) if e <= first.start]
+            context = " ".join(article[s:e] for s, e in before[-ANTECEDENT_SENTENCES:])
+        title = self.titles.get(first.article_id)
+        return _Source([_read(s.text) for s in sorted(spans, key=lambda s: s.start)],
+                       _read(title) if title else None, article, context)
+
+
+@lru_cache(maxsize=256)
+def _sentences(article: str) -> tuple[tuple[int, int], ...]:
+    return tuple(sentence_spans(article))
+
+
+def _number_problems(claim: _Text, source: _Source) -> list[Problem]:
+    problems = []
+    for value, written in claim.numbers.items():
+        if value in source.numbers:
+            continue
+        # as the claim writes it: "3,000" for the value 3000, "May" for the month
+        entity = next((e for e in claim.a.entities if written in e.text or value in numbers(e.text)), None)
+        shown = entity.text if entity is not None else written
+        rival = _rival_entity(entity, source) if entity is not None else None
+        reason = (f'the source says "{rival}", not "{shown}"' if rival else f'the source does not say "{shown}"')
+        problems.append(Problem("number", reason))
+    return problems
+
+
+def _rival_entity(entity, source: _Source) -> str | None:
+    """The span's entity of the same kind that shares most words with the claim's ("July 12" for "July 18")."""
+    words = {_key(w) for w in entity.text.split()}
+    best, best_shared = None, -1
+    for t in source.texts:
+        for e in t.a.entities:
+            if e.label != entity.label or e.text == entity.text:
+                continue
+            shared = len(words & {_key(w) for w in e.text.split()})
+            if shared > best_shared:
+                best, best_shared = e.text, shared
+    return best
+
+
+def _claim_names(claim: _Text) -> list[tuple[str, list[str], list[Token]]]:
+    """(as written, name words, tokens) for each named thing of the claim: entities with a name
+    label, and runs of proper nouns the model left untagged."""
+    a = claim.a
+    found: list[tuple[str, list[str], list[Token]]] = []
+    taken: set[int] = set()
+    for e in a.entities:
+        if e.label not in NAME_LABELS:
+            continue
+        tokens = a.tokens[e.token_start:e.token_end]
+        words = [_key(t.text) for t in tokens if _is_name_token(t)]
+        taken.update(range(e.token_start, e.token_end))
+        if words:
+            found.append((e.text, words, list(tokens)))
+    run: list[Token] = []
+    for t in list(a.tokens) + [None]:
+        if t is not None and t.i not in taken and t.pos == "PROPN" and _is_name_token(t):
+            run.append(t)
+            continue
+        if run:
+            found.append((a.text[run[0].start:run[-1].end], [_key(x.text) for x in run], run))
+            run = []
+    return found
+
+
+def _acronym_of(word: str, text: str) -> bool:
+    """"UN" for "United Nations", "BBC" for "British Broadcasting Corporation" in ``text``."""
+    if not (2 <= len(word) <= 6 and word.isalpha()):
+        return False
+    capitals = re.findall(r"\b[A-Z][\w'’-]*", text)
+    initials = "".join(w[0] for w in capitals).casefold()
+    return word.casefold() in initials
+
+
+def _words_of(text: str) -> set[str]:
+    words = re.findall(r"[\w'’-]+", text)
+    return {_key(w) for w in words} | set(terms(text))
+
+
+def _name_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """Names of the claim the span does not give. A span may refer to a name without writing it
+    in full: "Levy" for "Andrea Levy" (the article gives the full name), "He said" for the
+    person named in the sentences just before, "The airline" for the company named earlier in
+    the article, "The mission" for "the DART mission"."""
+    problems = []
+    span_text = " ".join(t.a.text for t in source.texts)
+    title_text = source.title.a.text if source.title else ""
+    span_words = source.words | source.stems
+    # the span's pronouns that may stand for a name of the sentences before, each for one name
+    pronouns = [_key(t.text) for x in source.texts for t in x.a.tokens
+                if _key(t.text) in _PERSON_PRONOUNS | _THING_PRONOUNS]
+    first = source.texts[0].a.text if source.texts else ""
+    before = source.article[: source.article.find(first)] if first and first in source.article else ""
+    before_words = _words_of(before)
+    context_words = _words_of(source.context)
+    for written, words, tokens in _claim_names(claim):
+        in_span = [any(_same_word(w, s) for s in span_words) or (terms(w) and terms(w)[0] in span_words)
+                   or _acronym_of(w, span_text + " " + title_text) for w in words]
+        if all(in_span):
+            continue
+        if any(in_span) and _written_in(written, source.article) and not _variant_in(words, source):
+            continue  # "Levy" or "the Charter" in the span, "Andrea Levy" or "the Energy Charter Treaty" in the article
+        stand_in = _stand_in(pronouns, tokens)
+        if stand_in is not None and _is_participant(claim, tokens) and all(w in context_words for w in words):
+            pronouns.remove(stand_in)
+            continue  # "He said ...", the person named in the sentences just before
+        if all(w in before_words for w in words) and (
+                _describes(claim, tokens, source) or _has_definite_noun_subject(source)):
+            continue
+        problems.append(Problem("name", f"the source does not mention {written}"))
+    return problems
+
+
+def _stand_in(pronouns: list[str], tokens: Sequence[Token]) -> str | None:
+    """A pronoun of the span that can stand for the name: he/she/I for a person, it/they for
+    anything else ("its" is no stand-in for Coly Seck)."""
+    person = any(t.ent_type == "PERSON" for t in tokens)
+    return next((p for p in pronouns if (p in _PERSON_PRONOUNS) == person), None)
+
+
+def _written_in(name: str, text: str) -> bool:
+    bare = re.sub(r"^(?:the|an?)\s+", "", name.strip(), flags=re.IGNORECASE)
+    return bool(bare) and _key(bare) in _key(" ".join(text.split()))
+
+
+def _variant_in(words: list[str], source: _Source) -> bool:
+    """The span names something else with some of the same words: "the Italian Space Agency" for
+    a claim's "European Space Agency"."""
+    for text in source.texts:
+        for e in text.a.entities:
+            if e.label not in NAME_LABELS:
+                continue
+            theirs = [_key(t.text) for t in text.a.tokens[e.token_start:e.token_end] if _is_name_token(t)]
+            if set(theirs) & set(words) and not _covers(set(theirs), set(words)):
+                return True
+    return False
+
+
+def attribution_terms(claim: str) -> set[str]:
+    """Stems of the claim's reporting verbs that report something ("said", "told"): who said it
+    is for the checker to judge by names, so support scoring can leave these words out."""
+    text = _read(claim)
+    return {stem for t in text.a.tokens
+            if t.pos == "VERB" and _key(t.lemma) in language.REPORTING_VERBS and _reports(text, t)
+            for stem in terms(t.text)}
+
+
+def reported_content(claim: str) -> str | None:
+    """What a claim of the form "X said Y" reports (Y), or None: compared on its own, Y is not
+    drowned by the attribution (a quote seldom names its speaker inside the marks)."""
+    text = _read(claim)
+    for c in text.a.clauses:
+        if c.dep == "ROOT" and c.verb.split()[0] in language.REPORTING_VERBS:
+            said = [i for i in text.children[c.verb_token] if text.a.tokens[i].dep in ("ccomp", "parataxis")]
+            if said:
+                tokens = text.subtree(said[0])
+                return text.a.text[text.a.tokens[tokens[0]].start:text.a.tokens[tokens[-1]].end]
+    return None
+
+
+def clause_windows(sentence: str, min_words: int = 4) -> list[str]:
+    """The sentence's clauses as passages of their own (each clause with what hangs off it): a
+    claim that sums up one clause of a long sentence embeds closer to that clause than to the
+    whole ("around 2 million Uighurs ... in Xinjiang province" out of a sentence about a letter)."""
+    text = _read(sentence)
+    a = text.a
+    windows = []
+    for c in a.clauses:
+        # the clause with all it governs, and without the clauses coordinated with it
+        for tokens in (text.subtree(c.verb_token), text.subtree(c.verb_token, frozenset({"conj", "cc"}))):
+            if min_words <= len(tokens) < len(a.tokens) - 2:
+                windows.append(a.text[a.tokens[tokens[0]].start:a.tokens[tokens[-1]].end].strip(" ,;:“”\"'"))
+    return list(dict.fromkeys(windows))
+
+
+def _is_participant(claim: _Text, tokens: Sequence[Token]) -> bool:
+    """The name is a clause's subject or object, or a possessor: where a span may say "he", "it" or
+    "his" instead (not "her song with Miley Cyrus")."""
+    inside = {t.i for t in tokens}
+    heads = [t for t in tokens if t.head not in inside or t.head == t.i]
+    return any(t.dep in ("nsubj", "nsubjpass", "dobj", "poss", "dative") or (
+        t.dep == "pobj" and claim.a.tokens[t.head].dep == "agent") for t in heads)
+
+
+def _describes(claim: _Text, tokens: Sequence[Token], source: _Source) -> bool:
+    """The name only modifies a noun the span has: "the DART mission" for the span's "the mission"."""
+    heads = {t.head for t in tokens} - {t.i for t in tokens}
+    return len(heads) == 1 and all(t.dep in ("compound", "nmod", "amod") for t in tokens) and \
+        _key(claim.a.tokens[heads.pop()].lemma) in source.lemmas
+
+
+def _has_definite_noun_subject(source: _Source) -> bool:
+    """The span's main subject is a description ("The airline", "The former military chief")
+    that may stand for a name the article gave earlier."""
+    for t in source.texts:
+        for c in t.a.clauses:
+            for s in c.subjects:
+                first = t.a.tokens_in(s.start, s.end)[:1]
+                if first and first[0].lower in ("the", "this", "that") and t.a.tokens[s.head].pos == "NOUN":
+                    return True
+    return False
+
+
+def _negated(text: _Text, clause: Clause) -> bool:
+    """The clause's polarity, also where the layer leaves it unmarked (its known gaps):
+
+    * under a noun of a negative verb: "his failure to deliver", "their refusal to pay" negate as
+      "failed to deliver" and "refused to pay" do;
+    * under "without": "left without paying" does not pay; the gerund object of a negative verb:
+      "denied lying" as "denied that he had lied";
+    * a verb joined by "or"/"nor" to a negated one: "did not sign or support" does not support;
+    * a subject under "neither ... nor": "Neither Qatar nor Oman signed" signs nothing.
+    """
+    a = text.a
+    verb = a.tokens[clause.verb_token]
+    governor = a.tokens[verb.head]
+    lemma = _key(governor.lemma or governor.text)
+    by_noun = governor.pos == "NOUN" and any(lemma[:4] == v[:4] and len(lemma) > len(v) - 2
+                                             for v in language.NEGATING_VERBS)
+    without = verb.dep == "pcomp" and governor.lower == "without"
+    # "denied lying", "avoided paying": the gerund object of a negative verb, as its "to" or "that" clause
+    gerund = verb.dep == "dobj" and governor.pos == "VERB" and _key(governor.lemma) in language.NEGATING_VERBS
+    carried = (clause.dep == "conj" and clause.parent is not None and a.clauses[clause.parent].negated
+               and not clause.negated
+               and any(a.tokens[c].lower in ("or", "nor") for c in text.children[verb.head] + text.children[verb.i]
+                       if a.tokens[c].dep == "cc"))
+    neither = any(a.tokens[d].lower == "neither" for s in clause.subjects for d in text.children[s.head])
+    return clause.negated != (by_noun or without or gerund or carried or neither)
+
+
+def _verb_words(clause: Clause) -> set[str]:
+    return {clause.verb, clause.verb.split()[0]}
+
+
+def _align(claim: _Text, c: Clause, source: _Source, same_verb: bool):
+    """The span clause that best matches claim clause ``c``: (text, clause, args, same, conflicts)
+    or None. ``same_verb``: same verb lemma; else a verb of the opposite sense."""
+    mine = _args(claim, c)
+    best = None
+    for text, s in source.clauses:
+        if same_verb:
+            if not (_verb_words(c) & _verb_words(s)):
+                continue
+        elif not language.are_opposites(c.verb.split()[0], s.verb.split()[0]):
+            continue
+        theirs = _args(text, s)
+        same, conflicts = _compare_roles(mine, theirs)
+        if (c.verb.split()[0] in language.PRIMARY_VERBS or not same_verb) and same == 0:
+            continue  # "be", "have": only a clause about the same things is the same statement
+        score = (same - 2 * len(conflicts), _negated(claim, c) == _negated(text, s))
+        if best is None or score > best[0]:
+            best = (score, text, s, same, conflicts)
+    return best
+
+
+def _compare_roles(mine: list[_Arg], theirs: list[_Arg]) -> tuple[int, list[tuple[_Arg, _Arg | None, str]]]:
+    """How many of the claim's participants the span has in the same role, and the conflicts:
+    (claim participant, span participant, "different" | "moved"). A role agrees when one of the
+    claim's participants in it is the span's ("Ronaldo and Beckham" for a span whose parse only
+    found Beckham)."""
+    same = 0
+    conflicts = []
+    for role in dict.fromkeys(x.role for x in mine):
+        group = [x for x in mine if x.role == role]
+        here = [y for y in theirs if y.role == role]
+        found = sum(1 for x in group if any(_relation(x, y) == "same" for y in here))
+        if found:
+            same += found
+            continue
+        for x in group:
+            relations = [_relation(x, y) for y in here]
+            elsewhere = [y for y in theirs if y.role != role and _relation(x, y) == "same"]
+            rivals = [y for y in here if not y.pronoun]
+            if elsewhere and rivals and (
+                    any(_relation(z, w) == "same" for z in rivals for w in mine if w.role != role)
+                    or any(r == "different" for r in relations)):
+                # the claim's participant plays another role in the span, and the span's
+                # participant of this role is the claim's other one, or another name: swapped
+                conflicts.append((x, elsewhere[0], "moved"))
+            elif "different" in relations:
+                conflicts.append((x, here[relations.index("different")], "different"))
+    return same, conflicts
+
+
+def _role_words(role: str) -> str:
+    return {"agent": "the one who acts", "patient": "the one acted on", "attr": "what it is"}.get(
+        role, f"the one after \"{role.split(':', 1)[-1]}\"")
+
+
+def _clause_span(text: _Text, clause: Clause) -> tuple[int, int]:
+    """From the clause's first participant or its verb to its last participant."""
+    tokens = text.subtree(clause.verb_token, frozenset({"relcl", "advcl", "conj", "cc", "ccomp", "parataxis"}))
+    a = text.a
+    start = min(a.tokens[i].start for i in tokens)
+    end = max(a.tokens[i].end for i in tokens)
+    return start, end
+
+
+def _clause_problems(claim: _Text, source: _Source) -> list[Problem]:
+    problems = []
+    for c in claim.a.clauses:
+        aligned = _align(claim, c, source, same_verb=True)
+        if aligned is None:
+            opposite = _align(claim, c, source, same_verb=False)
+            if opposite is not None:
+                _, text, s, same, conflicts = opposite
+                if not conflicts and _negated(claim, c) == _negated(text, s):
+                    word = text.a.text[s.start:s.end]
+                    problems.append(Problem(
+                        "opposite", f'the source says {word}, not {claim.a.text[c.start:c.end]}: '
+                                    f'"{text.snippet(*_clause_span(text, s))}"'))
+            elif (_negated(claim, c) and set(c.negations) - {"no", "nothing", "none"}
+                  and _key(c.verb.split()[0]) in _verb_lemmas(source) and not any(_negated(t, s) for t, s in source.clauses)):
+                # "would not return" against "vowing to return": the verb is there, in a clause
+                # the parse does not line up with the claim's, and nothing in the span is negated
+                start, end = _clause_span(claim, c)
+                problems.append(Problem("negation", f'the source does not say "{claim.snippet(start, end)}"'))
+            continue
+        _, text, s, same, conflicts = aligned
+        snippet = text.snippet(*_clause_span(text, s))
+        for x, y, how in conflicts:
+            if how == "different":
+                problems.append(Problem("roles", f'the source says {y.text}, not {x.text}: "{snippet}"'))
+            else:
+                problems.append(Problem(
+                    "roles", f'in the source, {x.text} is {_role_words(y.role)}, not {_role_words(x.role)}: '
+                             f'"{snippet}"'))
+        if _negated(claim, c) != _negated(text, s) and not conflicts:
+            problems.append(Problem("negation", f'the source says the opposite: "{snippet}"'))
+    return problems
+
+
+# Prefixes that turn an adjective into its opposite ("unlikely", "illegal", "inactive", "dishonest").
+_NEGATIVE_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non")
+
+
+def _verb_lemmas(source: _Source) -> set[str]:
+    return {_key(t.lemma or t.text) for x in source.texts for t in x.a.tokens if t.pos == "VERB"}
+
+
+def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """Polarity carried by a word rather than a clause:
+
+    * a noun the span denies with "no" ("has no plans to close") that the claim states ("plans
+      to close", "plans"), when the claim itself negates nothing;
+    * an adjective against its prefixed opposite ("likely" / "unlikely", "legal" / "illegal").
+    """
+    problems = []
+    claim_negates = any(_negated(claim, c) for c in claim.a.clauses) or any(
+        t.lower in language.NEGATION_WORDS for t in claim.a.tokens)
+    claim_lemmas = {_key(t.lemma or t.text) for t in claim.a.tokens if t.pos in ("NOUN", "VERB")}
+    for text in source.texts:
+        a = text.a
+        for t in a.tokens:
+            if t.lower == "no" and t.dep == "det" and not claim_negates:
+                noun = a.tokens[t.head]
+                if _key(noun.lemma or noun.text) in claim_lemmas:
+                    problems.append(Problem("negation", f'the source says "no {noun.text}"'))
+    claim_adjectives = {_key(t.lemma or t.text): t.text for t in claim.a.tokens if t.pos == "ADJ"}
+    source_adjectives = {_key(t.lemma or t.text): t.text for x in source.texts for t in x.a.tokens if t.pos == "ADJ"}
+    for mine, written in claim_adjectives.items():
+        if mine in source_adjectives:
+            continue
+        for theirs, shown in source_adjectives.items():
+            if any(theirs == p + mine or mine == p + theirs for p in _NEGATIVE_PREFIXES) and len(min(mine, theirs)) >= 4:
+                problems.append(Problem("opposite", f'the source says "{shown}", not "{written}"'))
+    return problems
+
+
+def _possessive_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """"Qatar is China's partner" against "China is Qatar's partner" (holder and owner swapped),
+    and "Prayut's government" against "Yingluck Shinawatra's government" (another owner)."""
+    problems = []
+    for p in claim.a.possessives:
+        owner = set(_names_of(claim, p.owner))
+        if not owner:
+            continue
+        holder = set(_names_of(claim, p.holder)) if p.holder is not None else set()
+        theirs = [(text, q) for text in source.texts for q in text.a.possessives
+                  if _key(q.noun.lemma) == _key(p.noun.lemma)]
+        swapped = [(text, q) for text, q in theirs if holder and q.holder is not None
+                   and _matches(holder, set(_names_of(text, q.owner)))
+                   and _matches(owner, set(_names_of(text, q.holder)))]
+        if swapped:
+            q = swapped[0][1]
+            problems.append(Problem(
+                "roles", f"in the source, {q.holder.core} is {q.owner.core}'s {q.noun.core}, not the reverse"))
+            continue
+        owners = [set(_names_of(text, q.owner)) for text, q in theirs]
+        if owners and not any(_matches(owner, o) for o in owners) and any(owners):
+            q = next(q for (text, q), o in zip(theirs, owners) if o)
+            problems.append(Problem("roles", f"the source says {q.owner.core}'s {q.noun.core}, not {p.owner.core}'s"))
+    return problems
+
+
+def _matches(words: set[str], other: set[str]) -> bool:
+    return bool(words) and bool(other) and (_covers(words, other) or _covers(other, words))
+
+
+def _names_of(text: _Text, phrase: Phrase) -> list[str]:
+    a = text.a
+    return [_key(a.tokens[i].text) for i in text.subtree(phrase.head, _NOT_THE_THING) if _is_name_token(a.tokens[i])]
+
+
+def _addition_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """Clauses of the claim the span has no counterpart for: most of their content words are
+    missing, or their verb is, with nothing else of the clause but names to go by ("Qatar was
+    then expelled from the Human Rights Council" against a span about the council that never
+    says "expel")."""
+    a = claim.a
+    owned: dict[int, list[Token]] = {}
+    for t in a.tokens:
+        # names have their own check (and a name of several words would weigh several times)
+        if t.pos not in ("NOUN", "VERB", "ADJ") or (t.lemma or "").lower() in language.PRIMARY_VERBS \
+                or _is_name_token(t):
+            continue
+        verb = claim.owner(t.i)
+        if verb is not None:
+            owned.setdefault(verb, []).append(t)
+    verbs = {_key(t.lemma) for text in source.texts for t in text.a.tokens if t.pos in ("VERB", "AUX")}
+    problems = []
+    for verb, words in owned.items():
+        missing = [w for w in words if not _covered(claim, w, source)]
+        head = claim.a.tokens[verb]
+        # A verb that is all its clause says besides names, with no clause of its own below it
+        # ("Qatar was expelled from the council"): the names make any embedding of it look
+        # close to the span, so only its absence counts.
+        bare_verb = (head in missing and len(missing) == len(words) and head.pos == "VERB"
+                     and not any(claim.a.tokens[c].dep in ("xcomp", "ccomp", "advcl") for c in claim.children[verb])
+                     and not any(language.are_opposites(_key(head.lemma), v) for v in verbs))
+        if bare_verb or (len(missing) >= ADDITION_MIN_MISSING and 1 - len(missing) / len(words) < ADDITION_MAX_COVERED):
+            clause = claim.clause_of_verb[verb]
+            start, end = _clause_span(claim, clause)
+            problems.append(Problem("addition", f'the source does not say "{claim.snippet(start, end)}"',
+                                    "" if bare_verb else claim.a.text[start:end]))
+    return problems
+
+
+def _reports(claim: _Text, t: Token) -> bool:
+    """The verb reports speech: a clause or a quote is its complement ("said the plan failed")."""
+    return claim.has_quote or any(claim.a.tokens[c].dep in ("ccomp", "parataxis") for c in claim.children[t.i])
+
+
+def _covered(claim: _Text, t: Token, source: _Source) -> bool:
+    lemma, word = _key(t.lemma or t.text), _key(t.text)
+    if lemma in source.lemmas or word in source.words:
+        return True
+    stem = terms(t.text)
+    if stem and stem[0] in source.stems:
+        return True
+    if lemma in language.REPORTING_VERBS and _reports(claim, t) and any(x.reports or x.has_quote for x in source.texts):
+        return True  # "Fox said" for a quote or another reporting verb of the span
+    # "signatories" for "signed": a shared root of four letters or more
+    return len(lemma) >= 4 and any(len(o) >= 4 and (o.startswith(lemma) or lemma.startswith(o)) for o in source.lemmas)
+
+
+def first_reason(problems: Iterable[Problem]) -> str | None:
+    return next((p.reason for p in problems), None)

@@ -1,0 +1,68 @@
+"""The claim checker on constructed sentences about no article of the benchmark: each kind of
+distortion is reported with its reason, and the same facts in other words are not.
+
+Names, verbs and numbers here are made up for the test (none comes from the seed article or the
+claims benchmark), so a rule that passes them reads the parse, not a word list.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.language
+
+
+def problems(source: str, claim: str):
+    from rag.answer.citations import SentenceSpan
+    from rag.answer.claimcheck import ClaimChecker
+
+    return ClaimChecker().check(claim, [SentenceSpan("a.txt", "a.txt:0", 0, len(source), source, 0)])
+
+
+# (source sentence, false claim, kind of problem, a word the reason must name)
+DISTORTED = [
+    ("Arsenal beat Chelsea 2-1 on Saturday.", "Chelsea beat Arsenal 2-1 on Saturday.", "roles", "Arsenal"),
+    ("Chelsea were beaten 2-1 by Arsenal on Saturday.", "Chelsea beat Arsenal 2-1 on Saturday.", "roles", "Chelsea"),
+    ("Smith was appointed by Jones.", "Smith appointed Jones.", "roles", "Smith"),
+    ("Microsoft sued Sony over the patent.", "Sony sued Microsoft over the patent.", "roles", "Sony"),
+    ("Ford sold its stake in Mazda to Toyota.", "Toyota sold its stake in Mazda to Ford.", "roles", "Toyota"),
+    ("The striker moved from Everton to Liverpool in 2004.", "The striker moved from Liverpool to Everton in 2004.",
+     "roles", "Everton"),
+    ("Jones, who replaced Smith last year, resigned on Monday.", "Smith, who replaced Jones last year, resigned on Monday.",
+     "roles", "Smith"),
+    ("Activists urged Doha not to deport him.", "Doha urged activists not to deport him.", "roles", "Doha"),
+    ("He did not sign or support the letter.", "He supported the letter.", "negation", "support"),
+    ("She left without paying the bill.", "She paid the bill.", "negation", "paying"),
+    ("Nobody was injured in the fire.", "Several people were injured in the fire.", "negation", "Nobody"),
+    ("The company has no plans to close the factory.", "The company plans to close the factory.", "negation", "plans"),
+    ("The minister denied that he had lied.", "The minister admitted that he had lied.", "opposite", "denied"),
+    ("The bill was rejected by the Senate.", "The Senate passed the bill.", "opposite", "rejected"),
+    ("Prices are unlikely to rise this year.", "Prices are likely to rise this year.", "opposite", "unlikely"),
+    ("The airline cut 300 jobs in March.", "The airline cut 3,000 jobs in March.", "number", "3,000"),
+    ("The airline cut 300 jobs in March.", "The airline cut 300 jobs in May.", "number", "May"),
+    ("Maria Lopez scored twice for Valencia.", "Ana Ruiz scored twice for Valencia.", "name", "Ana Ruiz"),
+]
+
+# (source sentence, the same facts as a model may write them)
+SAME_FACTS = [
+    ("Chelsea were beaten 2-1 by Arsenal on Saturday.", "Arsenal beat Chelsea 2-1 on Saturday."),
+    ("Smith was appointed chairman by the board in May.", "The board appointed Smith chairman in May."),
+    ("The company did not make a profit last year.", "The company failed to make a profit last year."),
+    ("The minister denied that he had lied.", "The minister denied lying."),
+    ("She left the party without paying the bill.", "She did not pay the bill."),
+    ("Ford sold its stake in Mazda to Toyota in 2010.", "In 2010 Ford sold its Mazda stake to Toyota."),
+    ("Neither Qatar nor Oman signed the letter.", "Qatar did not sign the letter."),
+    ("Eighteen people were hurt in the crash.", "18 people were hurt in the crash."),
+]
+
+
+@pytest.mark.parametrize("source,claim,kind,word", DISTORTED, ids=[d[1] for d in DISTORTED])
+def test_a_distortion_is_reported_with_its_reason(language_model, source, claim, kind, word):
+    found = problems(source, claim)
+    assert kind in {p.kind for p in found}, found
+    assert any(word in p.reason for p in found if p.kind == kind), found
+
+
+@pytest.mark.parametrize("source,claim", SAME_FACTS, ids=[s[1] for s in SAME_FACTS])
+def test_the_same_facts_in_other_words_pass(language_model, source, claim):
+    assert problems(source, claim) == []
