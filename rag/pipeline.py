@@ -12,9 +12,11 @@ import threading
 from typing import Iterable, Iterator
 
 from rag.answer.compose import refusal, sources_from_hits
-from rag.answer.conversation import History, rewrite
+from rag.answer import spelling
+from rag.answer.conversation import History, Rewrite, rewrite
 from rag.answer.evidence import Evidence, gather_evidence
-from rag.answer.extractive import answer_extractive
+from rag.answer.extractive import answer_extractive, continue_answer
+from rag.answer.question import Question, read_question
 from rag.answer.generative import LLM, ChatModel, LLMError, answer_messages, verify_answer
 from rag.answer.record import Answer, AnswerEvent, SourcesEvent, TextEvent
 from rag.answer.retrieve import Filters, Hit, Retriever
@@ -99,15 +101,14 @@ class SourceChat:
         self._check_index()
         model, model_error = self._model(mode)
         standalone = rewrite(question, history, model)
-        hits = self.retriever.retrieve(standalone.question, top_k or self.settings.top_k, filters)
+        hits, evidence = self._retrieve_and_gate(standalone, top_k or self.settings.top_k, filters)
         yield SourcesEvent(sources_from_hits(hits), standalone.question)
-        evidence = gather_evidence(standalone.question, hits, self.embedder, standalone.context_terms)
         if evidence.refusal_reason:
             answer = refusal(question, mode, hits, standalone.question, evidence.refusal_reason)
             yield TextEvent(answer.answer)
             yield AnswerEvent(answer)
         elif mode == "extractive":
-            yield from self._extractive(question, standalone.question, hits, evidence)
+            yield from self._extractive(question, standalone, hits, evidence)
         else:
             yield from self._generative(question, standalone.question, hits, model,
                                         model_error or standalone.model_error)
@@ -162,10 +163,55 @@ class SourceChat:
         except LLMError as err:
             return None, err
 
-    def _extractive(self, question: str, standalone: str, hits: list[Hit], evidence: Evidence) -> Iterator[Event]:
-        answer = answer_extractive(question, hits, evidence, standalone)
-        for i, sentence in enumerate(answer.answer_parts()):
-            yield TextEvent(sentence if i == 0 else " " + sentence)
+    def _retrieve_and_gate(self, standalone: Rewrite, k: int, filters: Filters | None) -> tuple[list[Hit], Evidence]:
+        """Retrieve and gate. A follow-up searches the articles the previous answer quoted first, and
+        all of them only when those cannot answer: "Why did it rise?" after a Time Warner answer stays
+        with Time Warner."""
+        asked = read_question(standalone.reading, standalone.context_terms)
+        previous = standalone.previous
+        if asked.kind == "more" and previous is not None and not previous.cited:
+            # "Tell me more" with no quotes to go on from (a text-only history): a briefing on the
+            # previous question
+            asked = read_question(previous.standalone or previous.question, as_briefing=True)
+        scoped = previous.cited_articles if previous is not None else []
+        if scoped:
+            narrowed = Filters(article_ids=[a for a in scoped if filters is None or not filters.article_ids
+                                            or a in filters.article_ids],
+                               published_from=filters.published_from if filters else None,
+                               published_to=filters.published_to if filters else None)
+            if narrowed.article_ids:
+                hits = self.retriever.retrieve(standalone.question, k, narrowed)
+                evidence = self._gate(asked, standalone, hits)
+                if not evidence.refusal_reason or asked.kind == "more":
+                    return hits, evidence
+        # a misspelt word is searched as the closest term the index holds ("ryanar" -> "ryanair")
+        query = spelling.correct(standalone.question, self.retriever.vocabulary(), stemmed=True)
+        hits = self.retriever.retrieve(query, k, filters)
+        evidence = self._gate(asked, standalone, hits)
+        if evidence.question != asked.text:
+            # a misspelt question ("waht did ryanar orderd") retrieves again as corrected
+            hits = self.retriever.retrieve(evidence.question, k, filters)
+            evidence = self._gate(evidence.asked, standalone, hits)
+        return hits, evidence
+
+    def _gate(self, asked: Question, standalone: Rewrite, hits: list[Hit]) -> Evidence:
+        if asked.kind == "more" and standalone.previous is not None and standalone.previous.cited:
+            return Evidence(asked.text, [], None, asked)  # continued from the previous answer's quotes
+        return gather_evidence(asked.text, hits, self.embedder, standalone.context_terms, asked=asked,
+                               semantic_text=standalone.question)
+
+    def _extractive(self, question: str, standalone: Rewrite, hits: list[Hit], evidence: Evidence) -> Iterator[Event]:
+        previous = standalone.previous
+        if evidence.asked is not None and evidence.asked.kind == "more" and previous is not None and previous.cited:
+            last_quoted: dict[str, int] = {}
+            for article_id, _, end in previous.cited:
+                last_quoted[article_id] = max(end, last_quoted.get(article_id, 0))
+            answer = continue_answer(question, hits, list(last_quoted.items()),
+                                     self.store.articles(list(last_quoted)), standalone.question)
+        else:
+            answer = answer_extractive(question, hits, evidence, standalone.question)
+        for piece in answer.text_pieces():
+            yield TextEvent(piece)
         yield AnswerEvent(answer)
 
     def _generative(self, question: str, standalone: str, hits: list[Hit], model: ChatModel | None,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
+import threading
 from functools import lru_cache
+from pathlib import Path
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[.,'’][A-Za-z0-9]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -20,13 +24,54 @@ def strip_control(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def _nltk_data() -> Path | None:
+    """The NLTK data llama-index ships (punkt, stop words), found without importing llama-index:
+    its import costs ~2.5 s of a cold ``rag ask`` (measured with ``python -X importtime``)."""
+    if os.environ.get("NLTK_DATA"):
+        return Path(os.environ["NLTK_DATA"])
+    spec = importlib.util.find_spec("llama_index.core")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "_static" / "nltk_cache"
+    return path if (path / "tokenizers").is_dir() and (path / "corpora").is_dir() else None
+
+
+def _import_punkt():
+    """``nltk.tokenize.punkt``. nltk's package import pulls in scipy.stats for one collocation test
+    we never use (1.4 of its 2.3 s here); while nltk loads, scipy.stats reads as missing, which nltk
+    handles (``nltk.metrics.association``), and is importable again right after."""
+    import sys
+
+    if "nltk" in sys.modules or "scipy.stats" in sys.modules:
+        from nltk.tokenize import punkt
+        return punkt
+    with _IMPORT_LOCK:
+        sys.modules["scipy.stats"] = None  # type: ignore[assignment]
+        try:
+            from nltk.tokenize import punkt
+        finally:
+            if sys.modules.get("scipy.stats", 0) is None:
+                del sys.modules["scipy.stats"]
+    return punkt
+
+
+_IMPORT_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
 def _punkt():
-    from llama_index.core.utils import globals_helper
+    data = _nltk_data()
+    if data is None:  # no bundled data where we expect it: let llama-index find or fetch it
+        from llama_index.core.utils import globals_helper
 
-    globals_helper.wait_for_nltk_check()  # puts llama-index's bundled nltk data on the path
-    from nltk.tokenize.punkt import PunktTokenizer
+        globals_helper.wait_for_nltk_check()
+        data = Path(globals_helper._nltk_data_dir)
+    punkt = _import_punkt()
+    import nltk.data
 
-    return PunktTokenizer("english")
+    if str(data) not in nltk.data.path:
+        nltk.data.path.append(str(data))
+    return punkt.PunktTokenizer("english")
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -57,28 +102,68 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-@lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
+def _nltk_stopwords() -> list[str]:
+    data = _nltk_data()
+    listed = data / "corpora" / "stopwords" / "english" if data is not None else None
+    if listed is not None and listed.is_file():
+        return [w.strip() for w in listed.read_text(encoding="utf-8").splitlines() if w.strip()]
     from llama_index.core.utils import globals_helper
 
-    return frozenset(globals_helper.stopwords) | {
+    return list(globals_helper.stopwords)
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    return frozenset(_nltk_stopwords()) | {
         "said", "says", "say", "would", "could", "also", "one", "us", "mr", "mrs", "ms",
         "what", "which", "who", "whom", "when", "where", "why", "how", "many", "much",
         "did", "does", "do", "according", "year", "new",
     }
 
 
+def stem(word: str) -> str:
+    """The stem keyword search keeps of a lower-case word ("ordered" -> "order")."""
+    return _stemmer().stemWord(word)
+
+
 def words(text: str) -> list[str]:
     return [w.replace("’", "'") for w in _WORD.findall(text)]
 
 
-def terms(text: str) -> list[str]:
-    """Lower-cased, stemmed content words (stop words dropped): the unit of lexical matching."""
+def _is_acronym(word: str) -> bool:
+    """"US", "IT", "WHO": written in capitals, a name, even when the lower-case word is a stop word."""
+    return len(word) >= 2 and word.isalpha() and word.isupper()
+
+
+def _content_words(text: str) -> list[str]:
     stop = stopwords()
-    kept = [w.lower() for w in words(text)]
-    kept = [w[:-2] if w.endswith("'s") else w for w in kept]
-    kept = [w for w in kept if w not in stop and len(w) > 1 or w.isdigit()]
-    return _stemmer().stemWords(kept)
+    found = words(text)
+    # In a text written in capitals ("BREAKING: THE PM RESIGNS") capitals tell nothing.
+    shouting = sum(1 for w in found if _is_acronym(w)) * 2 > len(found)
+    kept = []
+    for word in found:
+        lower = word.lower()
+        if lower.endswith("'s"):
+            word, lower = word[:-2], lower[:-2]
+        if (lower not in stop and len(lower) > 1) or lower.isdigit() or (_is_acronym(word) and not shouting):
+            kept.append(lower)
+    return kept
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stemmed content words (stop words dropped; a word in capitals such as "US" is a
+    name and kept): the unit of keyword search."""
+    return _stemmer().stemWords(_content_words(text))
+
+
+def match_terms(text: str) -> list[str]:
+    """``terms`` with irregular forms first brought to their base form ("wrote" and "write" both give
+    "write", "rose" and "rise" "rise"): the unit the answer layer matches questions and sentences on.
+    The stemmer alone keeps "wrote" and "write" apart. Keyword search keeps ``terms``, the form its
+    saved index was built with."""
+    from rag.language import base_form
+
+    return _stemmer().stemWords([base_form(w) for w in _content_words(text)])
 
 
 _MONTHS = re.compile(
@@ -109,6 +194,6 @@ def names(text: str) -> set[str]:
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
         tokens = words(sentence)
         for i, token in enumerate(tokens):
-            if i > 0 and token[:1].isupper() and token.lower() not in stopwords():
+            if i > 0 and token[:1].isupper() and (token.lower() not in stopwords() or _is_acronym(token)):
                 found.add(re.sub(r"'s$", "", token.lower().replace("’", "'")))
     return found

@@ -387,14 +387,20 @@ def _cited(answer) -> list[tuple[str, int, int]]:
 
 
 def dumps_the_whole_article(run, chat):
-    """The honest answer, then every other sentence of the article it cites first."""
+    """The honest answer as it is (its lead phrase too), then every other sentence of the article it
+    cites first."""
     if not run.answered:
         return run.answer
     first = run.answer.citations[0].article_id
     text = chat.article(first).text
-    spans = _cited(run.answer)
-    spans += [(first, s, e) for s, e in sentence_spans(text) if (first, s, e) not in spans]
-    return quoting(run.answer, chat, spans)
+    cited = _cited(run.answer)
+    rest = quoting(run.answer, chat, [(first, s, e) for s, e in sentence_spans(text) if (first, s, e) not in cited])
+    shift = len(run.answer.citations)
+    citations = list(run.answer.citations) + [replace(c, n=c.n + shift) for c in rest.citations]
+    sentences = list(run.answer.sentences) + [replace(t, citations=[n + shift for n in t.citations])
+                                              for t in rest.sentences]
+    text = run.answer.answer + " " + " ".join(with_markers(t.text, t.citations) for t in sentences[len(run.answer.sentences):])
+    return replace(run.answer, answer=text, citations=citations, sentences=sentences)
 
 
 def leads_with_another_sentence(run, chat):

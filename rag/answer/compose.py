@@ -10,6 +10,7 @@ from rag.answer.citations import SentenceSpan, with_markers
 
 if TYPE_CHECKING:
     from rag.answer.retrieve import Hit
+    from rag.index.sources import Article
 
 REFUSAL_TEXT = "The sources don't say."
 _CLOSED = re.compile(r"[.!?…:;][”\"’')\]]*$")
@@ -29,12 +30,14 @@ def sources_from_hits(hits: list[Hit]) -> list[Source]:
 class AnswerBuilder:
     """Collects sentences with the spans they rest on; numbers each distinct span once."""
 
-    def __init__(self, question: str, mode: str, hits: list[Hit], standalone_question: str = ""):
+    def __init__(self, question: str, mode: str, hits: list[Hit], standalone_question: str = "",
+                 extra_articles: dict[str, Article] | None = None):
         self.question = question
         self.mode = mode
         self.hits = hits
         self.standalone_question = standalone_question or question
-        self.articles = {h.article.id: h.article for h in hits}
+        # articles quoted without a retrieved chunk ("tell me more" goes on past what was retrieved)
+        self.articles = {**(extra_articles or {}), **{h.article.id: h.article for h in hits}}
         self.citations: list[Citation] = []
         self.sentences: list[AnswerSentence] = []
         self._number: dict[tuple[str, int, int], int] = {}
@@ -62,13 +65,18 @@ class AnswerBuilder:
         self.sentences.append(AnswerSentence(text=text, citations=ns, support=round(float(support), 4),
                                              unsupported=unsupported, reason=reason))
 
+    def add_heading(self, text: str) -> None:
+        """A line over the quotes that follow (an article's headline and date): cites nothing."""
+        self.sentences.append(AnswerSentence(text=text, citations=[], support=1.0, heading=True))
+
     def build(self) -> Answer:
-        text = " ".join(with_markers(s.text, s.citations) for s in self.sentences)
-        return Answer(
-            question=self.question, answer=text, refused=False, mode=self.mode,
+        answer = Answer(
+            question=self.question, answer="", refused=False, mode=self.mode,
             citations=self.citations, sources=sources_from_hits(self.hits), sentences=self.sentences,
             standalone_question=self.standalone_question,
         )
+        answer.answer = "".join(answer.text_pieces())
+        return answer
 
 
 def refusal(question: str, mode: str, hits: list[Hit], standalone_question: str = "", reason: str | None = None) -> Answer:

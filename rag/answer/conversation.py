@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol, Sequence, Union
 
+from rag import language
 from rag.answer.generative import ChatModel, LLMError
 from rag.prompts import render
-from rag.text import names, terms
+from rag.text import match_terms, names, terms
 
 
 class AnsweredTurn(Protocol):
@@ -42,15 +43,9 @@ _POSSESSIVE = re.compile(r"\b(his|hers)\b", re.IGNORECASE)
 # "And the petition?", "What about Bahrain?". Not "When/Why/Where ...": those open fresh questions
 # as often as follow-ups, and a follow-up among them has a pronoun ("When did he ...") anyway.
 _ELLIPSIS = re.compile(r"^\s*(and|what about|how about|but|also)\b", re.IGNORECASE)
-# Two or more capitalised words in a row, not a sentence-initial article: a person or place name.
-_FULL_NAME = re.compile(r"(?<![.!?]\s)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)\b")
-_NOT_PEOPLE = {"united nations", "human rights", "human rights council", "united states", "saudi arabia"}
-# News names a person after their office: "Human Rights Council President Coly Seck".
-_TITLES = {
-    "president", "ambassador", "minister", "secretary", "chancellor", "premier", "governor", "senator",
-    "mayor", "king", "queen", "prince", "princess", "chairman", "chairwoman", "chief", "director", "judge",
-    "general", "commissioner", "spokesman", "spokeswoman", "mr", "mrs", "ms", "dr", "sir", "lord", "lady",
-}
+# Entity labels that can stand in for each other in "And in the UK?" after "... in the US?".
+_SAME_KIND = [frozenset({"GPE", "LOC", "FAC", "NORP"}), frozenset({"ORG", "PERSON", "PRODUCT", "WORK_OF_ART"}),
+              frozenset({"DATE", "TIME"}), frozenset({"MONEY", "PERCENT", "CARDINAL", "QUANTITY"})]
 
 
 @dataclass
@@ -58,6 +53,11 @@ class Turn:
     question: str
     answer: str  # the answer text shown
     standalone: str = ""
+    cited: list[tuple[str, int, int]] = field(default_factory=list)  # (article id, start, end) it quoted
+
+    @property
+    def cited_articles(self) -> list[str]:
+        return list(dict.fromkeys(article_id for article_id, _, _ in self.cited))
 
 
 @dataclass
@@ -67,14 +67,22 @@ class Rewrite:
     question: str  # the standalone question
     context_terms: set[str] = field(default_factory=set)  # terms of earlier turns the question leans on
     model_error: LLMError | None = None  # the model could not be reached for the rewrite
+    read_as: str = ""  # the question the answer layer reads: the reader's words, a "he" resolved
+    previous: Turn | None = None  # the turn a follow-up follows
+
+    @property
+    def reading(self) -> str:
+        return self.read_as or self.question
 
 
 def rewrite(question: str, history: History | None, model: ChatModel | None = None) -> Rewrite:
     """The question as it stands on its own; ``model`` (when given) condenses follow-ups."""
     turns = turns_from_history(history)
-    standalone, context = rewrite_deterministic(question, turns)
-    if model is None or not turns or not is_follow_up(question):
-        return Rewrite(standalone, context)
+    follow_up = bool(turns) and is_follow_up(question)
+    previous = turns[-1] if follow_up else None
+    read_as, standalone, context = resolve(question, turns)
+    if model is None or not follow_up:
+        return Rewrite(standalone, context, None, read_as, previous)
     prompt = render("condense", history=history_text(turns), question=question)
     try:
         condensed = model.complete([{"role": "user", "content": prompt}], max_tokens=80)
@@ -82,10 +90,11 @@ def rewrite(question: str, history: History | None, model: ChatModel | None = No
         # Keep the rule-based rewrite. A model that answered with an error may still answer the
         # question; one that timed out or cannot be reached is not asked a second time, so a
         # reader waits one timeout for the error, not two.
-        return Rewrite(standalone, context, err if err.unreachable else None)
+        return Rewrite(standalone, context, err if err.unreachable else None, read_as, previous)
     if condensed and len(condensed) < MAX_CONDENSED_CHARS:
-        return Rewrite(condensed.strip().strip('"'), context)
-    return Rewrite(standalone, context)
+        condensed = condensed.strip().strip('"')
+        return Rewrite(condensed, context, None, condensed, previous)
+    return Rewrite(standalone, context, None, read_as, previous)
 
 
 def turns_from_history(history: History | None) -> list[Turn]:
@@ -94,7 +103,8 @@ def turns_from_history(history: History | None) -> list[Turn]:
     pending: str | None = None
     for item in history or []:
         if hasattr(item, "question") and hasattr(item, "answer"):
-            turns.append(Turn(item.question, item.answer, getattr(item, "standalone_question", "")))
+            cited = [(c.article_id, c.start, c.end) for c in getattr(item, "citations", None) or []]
+            turns.append(Turn(item.question, item.answer, getattr(item, "standalone_question", ""), cited))
         elif isinstance(item, (tuple, list)) and len(item) == 2:
             turns.append(Turn(str(item[0]), str(item[1] or "")))
         elif isinstance(item, dict) and item.get("role") == "user":
@@ -120,23 +130,37 @@ def is_follow_up(question: str) -> bool:
 
 
 def person_in(text: str) -> str | None:
-    for match in _FULL_NAME.finditer(re.sub(r"\[\d+\]", "", text)):
-        words = match.group(1).split()
-        titled = [i for i, w in enumerate(words) if w.lower() in _TITLES]
-        if titled:
-            words = words[titled[-1] + 1:]  # the name after the office
-        name = " ".join(words)
-        if name and name.lower() not in _NOT_PEOPLE:
-            return name
-    return None
+    """The first person the text names, as the language layer reads it ("Coly Seck" in "... Council
+    President Coly Seck", "Mervyn King"; never "New York" or "the European Union")."""
+    clean = re.sub(r"\[\d+\]|\*\*", "", text)
+    if not clean.strip():
+        return None
+    a = language.analyze(clean[:2000], language.Pipes.NER)
+    people = [n for n in a.names if n.label == "PERSON"]
+    if not people:
+        return None
+    # a full name before a lone word the model took for a person ("Uighur" in "Uighur advocate ...")
+    return min(people, key=lambda n: (" " not in n.canonical, n.mentions[0].start)).canonical
 
 
 def rewrite_deterministic(question: str, turns: list[Turn]) -> tuple[str, set[str]]:
     """(standalone question, context terms) for a follow-up; unchanged for a fresh question."""
+    _, standalone, context = resolve(question, turns)
+    return standalone, context
+
+
+def resolve(question: str, turns: list[Turn]) -> tuple[str, str, set[str]]:
+    """(the question with what it leans on resolved, the standalone question for retrieval, context
+    terms). "When did he write?" -> "When did Ali Mansouri write?" for both; "Why did it rise?" is
+    read as written and retrieved with the previous question along ("(following up on: ...)");
+    "And in the UK?" becomes the previous question about the UK."""
     if not turns or not is_follow_up(question):
-        return question, set()
+        return question, question, set()
     last = turns[-1]
     previous = last.standalone or last.question
+    substituted = substitute_ellipsis(question, previous)
+    if substituted is not None:
+        return substituted, substituted, set()
     person = person_in(last.answer) or person_in(previous)
     rewritten = question
     if person:
@@ -145,8 +169,31 @@ def rewrite_deterministic(question: str, turns: list[Turn]) -> tuple[str, set[st
     standalone = rewritten if rewritten != question and not _PRONOUN.search(rewritten) else (
         f"{rewritten} (following up on: {previous})"
     )
-    context = set(terms(previous)) | set(terms(" ".join(names(last.answer))))
-    return standalone, context - set(terms(rewritten))
+    context = set(match_terms(previous)) | set(match_terms(" ".join(names(last.answer))))
+    return rewritten, standalone, context - set(match_terms(rewritten))
+
+
+def substitute_ellipsis(question: str, previous: str) -> str | None:
+    """"And in the UK?" after "How much does the Mac mini cost in the US?" -> "How much does the Mac
+    mini cost in the UK?": a fragment without a verb whose names replace names of the same kind in
+    the previous question. None when the question is not such a fragment."""
+    if not _ELLIPSIS.match(question):
+        return None
+    fragment = language.analyze(question, language.Pipes.FULL)
+    if any(t.pos in ("VERB", "AUX") for t in fragment.tokens):
+        return None
+    before = language.analyze(previous, language.Pipes.FULL)
+    rewritten, used = previous, set()
+    for ent in fragment.entities:
+        kind = next((k for k in _SAME_KIND if ent.label in k), frozenset({ent.label}))
+        same = sorted((e for e in before.entities if e.label in kind and e.text not in used and e.text != ent.text),
+                      key=lambda e: e.label != ent.label)  # the same label first, then the same kind
+        if not same:
+            continue
+        target = same[0]
+        used.add(target.text)
+        rewritten = rewritten.replace(target.text, ent.text, 1)
+    return rewritten if rewritten != previous else None
 
 
 def history_text(turns: list[Turn], limit: int = 3) -> str:

@@ -1,33 +1,51 @@
 """Evidence: the retrieved sentences ranked by how well they answer the question, and the
-refusal gate shared by both answerers.
+refusal gate shared by both answerers. The question is read by the language layer once
+(rag/answer/question.py); the articles are not parsed at ingest (see "Costs" below).
 
-relevance = 0.6 * lexical + 0.4 * semantic + 0.1 * answer-type bonus   (x 0.85 for a headline)
+The gate, in order, without calling any model:
+1. Spelling (rag/answer/spelling.py): a lower-case question word that is neither English nor in
+   the retrieved articles is read as the closest word they hold: "ryanar" -> "ryanair".
+2. Names and numbers: every name of the question must be in some retrieved article or its
+   headline (names may be spread over several articles: "Acme" in two titles), and every number
+   or month in one of the articles holding the names, where the article's publication date counts
+   for years and months ("in June 2005"). Otherwise the refusal names what is missing, as the
+   question wrote it, and never something a retrieved article holds.
+3. Sentences: every sentence of the retrieved chunks in an article that can answer is scored
 
-* lexical and semantic are the parts of support scoring (rag/answer/support.py) with the
-  question in place of a claim, each question term weighted by its rarity among the
-  candidate sentences (a term in every sentence cannot tell them apart);
-* the answer-type bonus rewards a sentence holding the kind of thing asked for: a date for
-  "when", a number for "how many/much", a name for "who".
+       relevance = 0.6 * lexical + 0.4 * semantic + 0.1 * answer-type bonus   (x 0.85 for a headline)
 
-A sentence sharing none of the question's non-name terms is not a candidate: it may talk
-about Qatar but says nothing of "the population of Qatar" (except, for a why-question, a
-sentence giving a reason in other words that reads as a close paraphrase of the question).
-The gate refuses, without calling any model, when the best sentence is below
-RELEVANCE_THRESHOLD, or when a name or a number in the question (France, the United States,
-2018) appears in no retrieved article: the sources cannot be about it.
+   with lexical and semantic the parts of support scoring (rag/answer/support.py), each question
+   word weighted by its rarity among the candidates. A sentence must speak to the question
+   beyond its names (share a word of the topic, or for a why-question give a reason in words
+   close to the question's) and hold most of its names (itself, its headline, or a he/she whose
+   antecedent is the name: "He said ..." after "David Davis told ..."). For the few best
+   sentences the language layer then checks what it can only check with a parse: the answer-type
+   bonus (an entity of the kind asked for that the question does not already name, or for a
+   why-question a cause), the noun a copular question asks for ("Who is China's foreign
+   minister?" needs "minister"), and a near miss on the verb's subject or object ("sign the
+   petition" is not answered by "signed ... a letter", "profits rose" not by "sales rose").
+The gate refuses when the best sentence is below RELEVANCE_THRESHOLD.
+
+Costs (2 cores, shared; see bench/latency.py): the question's parse ~20 ms; each parsed sentence
+~12 ms (FULL; cached per sentence across questions), at most PARSED sentences plus, when a
+pronoun may carry a name, one short window. Parsing every article at ingest would cost ~1 s per
+RealTime QA article (bench/language.py): more than its embedding.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Collection
 
+from rag import language
+from rag.answer import spelling
 from rag.answer.citations import SentenceSpan, spans_for_hits
-from rag.answer.support import TermWeights, blend, claim_terms, lexical_coverage, semantic_scores
-from rag.text import names, numbers, terms
+from rag.answer.question import AskedName, Question, read_question
+from rag.answer.support import TermWeights, blend, lexical_coverage, semantic_scores
+from rag.text import match_terms, numbers, sentence_spans, words
 
 if TYPE_CHECKING:
     from rag.answer.retrieve import Hit
@@ -36,29 +54,38 @@ if TYPE_CHECKING:
 
 RELEVANCE_THRESHOLD = 0.4
 NOTHING_MATCHES = "nothing in the sources matches the question"
+NO_SENTENCE = "no sentence in the sources answers the question"
 TYPE_BONUS = 0.1
+# Labels of amounts and dates: a question asking for one ("how many", "how long", "which year") is
+# answered only by a sentence holding one.
+AMOUNT_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME", "ORDINAL"})
 HEADLINE_FACTOR = 0.85  # a headline restates the story; prefer a body sentence saying the same
 SHORTLIST = 10  # sentences embedded per question (latency: ~10 ms each on 2 cores)
-# Reasons are seldom given in the question's words: for "why did Qatar withdraw", "has pulled
-# out ... concerned about" shares no asked term. Such a sentence stays a candidate when it gives
-# a reason and reads as a close paraphrase (cosine >= 0.65). Only for why-questions: for other
-# questions a topical sentence ("had signed on July 12" for "when did he write") would get in.
+PARSED = 4  # best sentences the language layer reads (~12 ms each, FULL pipeline)
+# Reasons are seldom given in the question's words: for "why did Qatar withdraw", "has pulled out ...
+# concerned about" shares no asked term. Such a sentence stays a candidate when the language layer
+# finds a cause in it and it reads as a close paraphrase.
 PARAPHRASE_SEMANTIC = 0.8
+# A fact question's verb is often not the article's ("How much did Gerard Jugnot earn?", "Jugnot
+# made 5.45m Euros"): such a sentence stays a candidate when it holds an entity of the kind asked
+# for and reads close to the question. 0.65 is cosine ~0.58; that pair measured 0.705, a near miss
+# of another kind ("Jean Reno ... earning 3.55m Euros" for Jugnot) 0.326. Not for "when": a dated
+# sentence on the same topic is often another event ("had signed on July 12" for "when did he
+# write", measured 1.0).
+PARAPHRASE_FACT_SEMANTIC = 0.65
+# A sentence giving no cause answers a why-question poorly: its relevance is scaled by this.
+NO_CAUSE_FACTOR = 0.8
+# Weight of an earlier question's words in a why-follow-up ("Why did it rise?").
+CONTEXT_WEIGHT = 0.5
+# Sentences before a "he"/"she" that may name the person (language.Analysis.antecedent looks 3 back).
+ANTECEDENT_WINDOW = 3
 
 _BOILERPLATE = re.compile(
     r"^(written by|by [A-Z][a-z]+|read more|share this|click here|follow us|subscribe|copyright|all rights reserved"
     r"|advertisement|photo:|image:|related:|sign up)",
     re.IGNORECASE,
 )
-_REASON = re.compile(
-    r"\b(because|due to|owing to|as a result|in order to|so that|concern\w*|reason\w*|priorit\w*|aim\w*"
-    r"|to combat|to avoid|to protect|over (?:its|the|his|her|their)|amid)\b",
-    re.IGNORECASE,
-)
-_REASON_QUESTION = re.compile(
-    r"\b(why|what (?:was|were|is|are) the reasons?|(?:what|which|for what) reasons?)\b", re.IGNORECASE
-)
-_PERSONISH = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
+_PERSON_PRONOUN = re.compile(r"\b(he|she|his|her|him)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -71,13 +98,173 @@ class RankedSpan:
 
 @dataclass
 class Evidence:
-    question: str
+    question: str  # as answered: spelling corrected when it was
     ranked: list[RankedSpan]  # best first
     refusal_reason: str | None
+    asked: Question | None = None
+    usable: set[str] = field(default_factory=set)  # ids of the articles that can answer
+    # articles that each hold only part of the question's names or numbers ("March" in one story,
+    # "June" in another): an answer quotes each of them
+    spread: list[str] = field(default_factory=list)
 
     @property
     def best(self) -> RankedSpan | None:
         return self.ranked[0] if self.ranked else None
+
+
+# -- what an article holds ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArticleFacts:
+    terms: frozenset[str]  # match terms of the text and the headline
+    words: frozenset[str]  # lower-cased words (spelling, names run together: "timewarner")
+    numbers: frozenset[str]  # numbers and months of the text and headline
+    dates: frozenset[str]  # year, month and day of the publication date
+
+
+@lru_cache(maxsize=4096)
+def _facts(article_id: str, text_hash: str, title: str, text: str, published: str | None) -> ArticleFacts:
+    """Tokenising whole articles on every question would cost more than ranking their sentences,
+    and articles rarely change."""
+    body = f"{title}\n{text}"
+    return ArticleFacts(frozenset(match_terms(body)), frozenset(w.lower() for w in words(body)),
+                        frozenset(numbers(body)), frozenset(published_numbers(published)))
+
+
+def facts_of(article: Article) -> ArticleFacts:
+    return _facts(article.id, article.hash, article.title, article.text, _published(article))
+
+
+def _published(article: Article) -> str | None:
+    value = article.meta.get("published")
+    return str(value) if value else None
+
+
+def published_numbers(published: str | None) -> set[str]:
+    """"2005-06-14..." or "2005/06/14" -> {"2005", "jun", "14"}: the facts a date in front matter gives."""
+    match = re.match(r"(\d{4})[-/](\d{1,2})(?:[-/](\d{1,2}))?", published or "")
+    if not match:
+        return set()
+    months = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+    year, month, day = match.groups()
+    found = {year}
+    if 1 <= int(month) <= 12:
+        found.add(months[int(month) - 1])
+    if day:
+        found.add(str(int(day)))
+    return found
+
+
+def published_words(published: str | None) -> str:
+    """"2005-06-30" -> "June 2005": the publication date as words a question may use."""
+    match = re.match(r"(\d{4})[-/](\d{1,2})", published or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return ""
+    months = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")
+    return f"{months[int(match.group(2)) - 1]} {match.group(1)}"
+
+
+@lru_cache(maxsize=1024)
+def article_sentences(article_id: str, text_hash: str, text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(sentence_spans(text))
+
+
+# -- the gate ----------------------------------------------------------------------------------------
+
+
+def gather_evidence(question: str, hits: list[Hit], embedder: Embedder,
+                    context_terms: Collection[str] = frozenset(), asked: Question | None = None,
+                    semantic_text: str | None = None) -> Evidence:
+    """Rank every sentence of the retrieved chunks against ``question`` (read by ``read_question``
+    unless ``asked`` is given; re-read when its spelling is corrected).
+
+    ``context_terms`` (from earlier turns of a conversation) count as present in every
+    article, so "When did he withdraw it?" is not refused for lacking its subject.
+    ``semantic_text`` is what sentences are embedded against (default: the question; a follow-up
+    passes its standalone form, which carries the previous question).
+    """
+    if asked is None:
+        asked = read_question(question, context_terms)
+    if not hits:
+        return Evidence(asked.text, [], NOTHING_MATCHES, asked)
+    articles = {h.article.id: h.article for h in hits}
+    facts = {aid: facts_of(a) for aid, a in articles.items()}
+    corrected = spelling.correct(asked.text, set().union(*(f.words for f in facts.values())))
+    if corrected != asked.text:
+        asked = read_question(corrected, context_terms, as_briefing=asked.kind == "briefing")
+        semantic_text = None
+    usable, absent = articles_that_can_answer(asked, facts)
+    if absent:
+        return Evidence(asked.text, [], absent, asked)
+    spread = [aid for aid in usable if asked.numbers and not asked.numbers <= (facts[aid].numbers | facts[aid].dates)]
+    spans = [s for s in spans_for_hits(hits) if s.article_id in usable and not is_boilerplate(s.text)]
+    if not spans:
+        return Evidence(asked.text, [], NOTHING_MATCHES, asked, usable)
+    # no one article holds every name: each sentence must then name each of them itself
+    # (a briefing may set them side by side, a sentence each)
+    apart = asked.kind == "fact" and not any(all(holds_name(n, facts[aid]) for n in asked.names) for aid in usable)
+    ranked = _rank(asked, spans, hits, embedder, semantic_text or asked.text, set(context_terms), apart)
+    reason = None
+    if not ranked or ranked[0].relevance < RELEVANCE_THRESHOLD:
+        reason = NO_SENTENCE
+    return Evidence(asked.text, ranked, reason, asked, usable, spread)
+
+
+def holds_name(name: AskedName, facts: ArticleFacts) -> bool:
+    """The article writes the name: its words, or run together ("TimeWarner" for "Time Warner")."""
+    return set(name.terms) <= facts.terms or (len(name.joined) > 3 and name.joined in facts.words)
+
+
+def articles_that_can_answer(asked: Question, facts: dict[str, ArticleFacts]) -> tuple[set[str], str | None]:
+    """The articles that can answer, or why none can.
+
+    Each name must be in some article; an article can answer when it holds at least one of the
+    names (all of them when one article holds them all) and, when the question gives numbers, the
+    ones it gives: "Who won the 2018 World Cup?" is not answered by a 2005 story about the World Cup.
+    """
+    missing = [n for n in asked.names if not any(holds_name(n, f) for f in facts.values())]
+    if missing:
+        return set(), f"the sources do not mention {_listed(n.text for n in missing)}"
+    with_names = {aid for aid, f in facts.items() if all(holds_name(n, f) for n in asked.names)}
+    joiner = "and"
+    if not with_names:
+        with_names = {aid for aid, f in facts.items() if any(holds_name(n, f) for n in asked.names)}
+        joiner = "or"
+    if not asked.numbers:
+        return with_names, None
+    covered = {aid: asked.numbers & (f.numbers | f.dates) for aid, f in facts.items() if aid in with_names}
+    usable = {aid for aid, found in covered.items() if found}
+    if usable and set().union(*covered.values()) >= asked.numbers:
+        return usable, None
+    missing_numbers = sorted(asked.numbers - set().union(*covered.values()), key=_number_order)
+    shown = _written_numbers(asked.text, missing_numbers)
+    if asked.names and any(missing_numbers[0] in (f.numbers | f.dates) for f in facts.values()):
+        # another retrieved article has the number: say what is missing without contradicting it
+        return set(), f"the sources that mention {_listed((n.text for n in asked.names), joiner)} do not mention {shown}"
+    return set(), f"the sources do not mention {shown}"
+
+
+def _number_order(n: str) -> tuple[int, str]:
+    return (0 if n.isdigit() else 1, n)
+
+
+def _written_numbers(question: str, found: list[str]) -> str:
+    """The numbers as the question writes them ("June", not "jun")."""
+    shown = []
+    for n in found:
+        match = re.search(rf"\b({re.escape(n)}[a-z]*)\b", question, re.IGNORECASE) if not n.isdigit() else None
+        shown.append(match.group(1) if match else n)
+    return _listed(shown)
+
+
+def _listed(items, joiner: str = "or") -> str:
+    items = list(dict.fromkeys(items))
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {joiner} " + items[-1]
+
+
+# -- ranking ------------------------------------------------------------------------------------------
 
 
 def pool_idf_weights(weights: TermWeights, span_terms: list[set[str]]) -> TermWeights:
@@ -98,161 +285,348 @@ def is_boilerplate(text: str) -> bool:
     return bool(_BOILERPLATE.match(text.strip())) or len(text.split()) < 4
 
 
-def is_reason_question(question: str) -> bool:
-    return bool(_REASON_QUESTION.search(question))
-
-
-def answer_type_bonus(question: str, sentence: str) -> float:
-    q = question.lower()
-    if re.search(r"\b(when|what (?:day|date|year|month)|which (?:day|date|year|month))\b", q):
-        return TYPE_BONUS if numbers(sentence) else 0.0
-    if re.search(r"\bhow (?:many|much|big|large|long|old)\b|\bwhat (?:was|is) the (?:total|number|figure|amount|value)", q):
-        return TYPE_BONUS if re.search(r"\d", sentence) else 0.0
-    if is_reason_question(q):
-        return TYPE_BONUS if _REASON.search(sentence) else 0.0
-    if re.search(r"\b(who|whom|whose)\b", q):
-        asked = names(question)
-        found = {m.lower() for m in _PERSONISH.findall(sentence)}
-        return TYPE_BONUS if any(all(w not in asked for w in f.split()) for f in found) else 0.0
-    return 0.0
-
-
-@lru_cache(maxsize=4096)
-def _article_facts(article_id: str, text_hash: str, title: str, text: str) -> tuple[frozenset, frozenset]:
-    """An article's stemmed terms and its numbers: tokenising whole articles on every question
-    would cost more than ranking their sentences, and articles rarely change."""
-    return frozenset(terms(text)) | frozenset(terms(title)), frozenset(numbers(text) | numbers(title))
-
-
 @dataclass
-class Asked:
-    """What a question asks about, less what earlier turns of the conversation supply."""
-
-    weights: TermWeights  # content terms, names double (support.claim_terms)
-    names: set[str]  # stemmed names ("franc", "unit", "state")
-    numbers: set[str]  # numbers and months ("2018", "jul")
-
-    @classmethod
-    def of(cls, question: str, context_terms: Collection[str] = frozenset()) -> Asked:
-        weights = claim_terms(question)
-        for term in context_terms:
-            weights.pop(term, None)
-        names_ = set(terms(" ".join(names(question)))) - set(context_terms)
-        numbers_ = numbers(question) - {n for t in context_terms for n in numbers(t)}
-        return cls(weights, names_, numbers_)
+class _Candidate:
+    index: int
+    span: SentenceSpan
+    terms: set[str]
+    lexical: float
+    semantic: float
+    is_headline: bool
+    relevance: float = 0.0
 
 
-def gather_evidence(question: str, hits: list[Hit], embedder: Embedder,
-                    context_terms: Collection[str] = frozenset()) -> Evidence:
-    """Rank every sentence of the retrieved chunks against ``question``.
-
-    ``context_terms`` (from earlier turns of a conversation) count as present in every
-    article, so "When did he withdraw it?" is not refused for lacking its subject.
-    """
-    if not hits:
-        return Evidence(question, [], NOTHING_MATCHES)
-    asked = Asked.of(question, context_terms)
-    articles = {h.article.id: h.article for h in hits}
-    usable, absent = _articles_that_can_answer(question, asked, articles)
-    if absent:
-        return Evidence(question, [], absent)
-    spans = [s for s in spans_for_hits(hits) if s.article_id in usable and not is_boilerplate(s.text)]
-    if not spans:
-        return Evidence(question, [], NOTHING_MATCHES)
-    ranked = _rank(question, asked, spans, hits, embedder)
-    reason = None
-    if not ranked or ranked[0].relevance < RELEVANCE_THRESHOLD:
-        reason = "no sentence in the sources answers the question"
-    return Evidence(question, ranked, reason)
-
-
-def _articles_that_can_answer(question: str, asked: Asked, articles: dict[str, Article]) -> tuple[set[str], str | None]:
-    """The articles holding every name and number the question asks about, or why there are none.
-
-    "Who won the 2018 World Cup?" is not answered by a 2005 story about the World Cup.
-    """
-    facts = {aid: _article_facts(a.id, a.hash, a.title, a.text) for aid, a in articles.items()}
-    usable = {aid for aid, (terms_, numbers_) in facts.items() if asked.names <= terms_ and asked.numbers <= numbers_}
-    if usable:
-        return usable, None
-    all_terms = set().union(*(terms_ for terms_, _ in facts.values()))
-    if not any(asked.names <= terms_ for terms_, _ in facts.values()):
-        absent = asked.names - all_terms
-        phrases = _name_phrases(question)
-        shown = [p for p in phrases if set(terms(p)) & absent] or phrases
-        return usable, f"the sources do not mention {', '.join(shown)}"
-    all_numbers = set().union(*(numbers_ for _, numbers_ in facts.values()))
-    missing = sorted(asked.numbers - all_numbers) or sorted(asked.numbers)
-    return usable, f"the sources do not mention {', '.join(missing)}"
-
-
-def _rank(question: str, asked: Asked, spans: list[SentenceSpan], hits: list[Hit], embedder: Embedder) -> list[RankedSpan]:
+def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder: Embedder,
+          semantic_text: str, context_terms: set[str] = frozenset(), names_apart: bool = False) -> list[RankedSpan]:
     """The shortlisted sentences that answer what is asked, best first."""
-    titles = {h.article.id: h.article.title for h in hits}
-    title_terms = {aid: set(terms(title)) for aid, title in titles.items()}
-    span_terms = [set(terms(s.text)) for s in spans]
-    weights = pool_idf_weights(asked.weights, span_terms)
+    articles = {h.article.id: h.article for h in hits}
+    # the headline, and the month and year the article was published ("in June" of a June story),
+    # lend their words to every sentence of the article, at half weight (support.lexical_coverage)
+    title_terms = {aid: set(match_terms(f"{a.title} {published_words(_published(a))}")) for aid, a in articles.items()}
+    span_terms = [set(match_terms(s.text)) | joined_names(asked, s.text) for s in spans]
+    asked_weights = dict(asked.weights)
+    if asked.is_why and context_terms:
+        # "Why did it rise?" after "How much did Time Warner's profits rise?": "it" is the profits;
+        # the earlier question's words count, at half weight, for the reason
+        for term in context_terms - set(asked_weights):
+            asked_weights[term] = CONTEXT_WEIGHT
+    weights = pool_idf_weights(asked_weights, span_terms)
     lexical = [lexical_coverage(weights, st, title_terms[s.article_id]) for s, st in zip(spans, span_terms)]
     # Dense retrieval rank breaks lexical ties, so the shortlist keeps paraphrases too.
     chunk_rank = {h.chunk.id: r for r, h in enumerate(hits)}
     order = sorted(range(len(spans)), key=lambda i: (-lexical[i], chunk_rank.get(spans[i].chunk_id, 99)))[:SHORTLIST]
-    semantics = semantic_scores(embedder, [spans[i].text for i in order], embedder.embed_query(question))
-    # What the question asks about beyond its names ("population" in "the population of
-    # Qatar"): a sentence sharing none of it talks about the names but does not answer.
-    topic = {t: 1.0 for t in weights if t not in asked.names}
-    reason_question = is_reason_question(question)
-    ranked = []
+    semantics = semantic_scores(embedder, [spans[i].text for i in order], embedder.embed_query(semantic_text))
+    topic = {t: 1.0 for t in weights if t not in asked.name_terms}
+    candidates = []
     for i, semantic in zip(order, semantics):
         span = spans[i]
-        if not _speaks_to(topic, span_terms[i], span.text, semantic, reason_question):
+        article = articles[span.article_id]
+        if not speaks_to(topic, span_terms[i]) and not paraphrases(asked, span, span_terms[i], semantic):
             continue
-        if not _holds_most_names(asked.names, span_terms[i] | title_terms[span.article_id]):
+        found = span_terms[i] | title_terms[span.article_id]
+        if not holds_most_names(asked, found, names_apart):
+            resolved = _names_by_pronoun(asked, article, span, found)
+            if not holds_most_names(asked, found | resolved, names_apart):
+                continue
+            # "He said ..." says what David Davis said: his name counts as written
+            span_terms[i] = span_terms[i] | resolved
+            lexical[i] = lexical_coverage(weights, span_terms[i], title_terms[span.article_id])
+        if not _quoted_words_in(asked, span_terms[i]) or not _years_in(asked, span, article) \
+                or _other_kind(asked, span_terms[i]):
             continue
-        is_headline = span.position == 0 and span.text.strip() == titles[span.article_id].strip()
-        ranked.append(RankedSpan(span, relevance(question, span.text, lexical[i], semantic, is_headline),
-                                 lexical[i], semantic))
-    ranked.sort(key=lambda r: -r.relevance)
-    return ranked
+        is_headline = span.position == 0 and span.text.strip() == article.title.strip()
+        candidates.append(_Candidate(i, span, span_terms[i], lexical[i], semantic, is_headline))
+    for c in candidates:
+        c.relevance = relevance(c.lexical, c.semantic, c.is_headline)
+    candidates.sort(key=lambda c: -c.relevance)
+    read = _read_best(asked, candidates[:PARSED], topic)
+    if asked.labels and asked.labels <= AMOUNT_LABELS and asked.wh != "when":
+        candidates = candidates[:PARSED]  # only a parsed sentence can show it holds the amount asked for
+    ranked = read + candidates[PARSED:]
+    ranked.sort(key=lambda c: -c.relevance)
+    ranked = _headlines_last(ranked)
+    return [RankedSpan(c.span, c.relevance, c.lexical, c.semantic) for c in ranked]
 
 
-def _speaks_to(topic: TermWeights, span_terms: set[str], text: str, semantic: float, reason_question: bool) -> bool:
-    """The sentence shares a term of what is asked beyond the names, or, for a why-question, gives
-    a reason in words close to the question's (see PARAPHRASE_SEMANTIC)."""
-    if not topic or lexical_coverage(topic, span_terms) > 0:
-        return True
-    return reason_question and bool(_REASON.search(text)) and semantic >= PARAPHRASE_SEMANTIC
+def paraphrases(asked: Question, span: SentenceSpan, sentence_terms: set[str], semantic: float) -> bool:
+    """A sentence sharing no word of the topic still answers when it says the same in other words:
+    a why-question with a cause (PARAPHRASE_SEMANTIC); a fact question with an entity of the kind
+    asked for (PARAPHRASE_FACT_SEMANTIC) when the sentence itself writes a name of the question
+    ("Jugnot made ..."; not "Its profits were buoyed by one-off gains" for "How much did Time
+    Warner's cable sales rise?"). The names are checked after, as for any sentence."""
+    if asked.is_why:
+        return semantic >= PARAPHRASE_SEMANTIC and bool(language.analyze(span.text, language.Pipes.FULL).reason_cues())
+    if asked.kind != "fact" or not asked.labels or asked.wh == "when" or semantic < PARAPHRASE_FACT_SEMANTIC \
+            or not any(_writes_name(n, sentence_terms) for n in asked.names):
+        return False
+    return bool(answer_entities(asked, language.analyze(span.text, language.Pipes.FULL)))
 
 
-def _holds_most_names(asked_names: set[str], found: set[str]) -> bool:
-    """Most of the names the question asks about are in the sentence itself (or the headline):
-    "trade between China and Saudi Arabia" is not answered by the China-Qatar figure just
-    because Saudi Arabia appears elsewhere in the article. Half may be missing: "Ablikim Yusuf"
-    is "Yusuf" in the next sentence, "UN" is "United Nations"."""
-    return not asked_names or len(asked_names - found) <= len(asked_names) / 2
+def _writes_name(name: AskedName, sentence_terms: set[str]) -> bool:
+    """The sentence names it: a person by the surname at least ("Jugnot" for Gerard Jugnot), anything
+    else in full ("Warner Bros" is not Time Warner)."""
+    if name.label == "PERSON" and name.terms:
+        return name.terms[-1] in sentence_terms
+    return bool(name.terms) and set(name.terms) <= sentence_terms
 
 
-def relevance(question: str, sentence: str, lexical: float, semantic: float, is_headline: bool) -> float:
-    score = blend(lexical, semantic) + answer_type_bonus(question, sentence)
+def joined_names(asked: Question, text: str) -> set[str]:
+    """The terms of the question's names the text writes run together: "TimeWarner" gives "time" and
+    "warner" for "Time Warner"."""
+    joined = [n for n in asked.names if len(n.terms) > 1 and len(n.joined) > 3]
+    if not joined:
+        return set()
+    lowered = {w.lower() for w in words(text)}
+    return {t for n in joined if n.joined in lowered for t in n.terms}
+
+
+def speaks_to(topic: TermWeights, span_terms: set[str]) -> bool:
+    """The sentence shares a word of what is asked beyond the names (or nothing is asked beyond them)."""
+    return not topic or lexical_coverage(topic, span_terms) > 0
+
+
+def holds_most_names(asked: Question, found: set[str], each: bool = False) -> bool:
+    """Most of the question's name words are in the sentence (or its headline): "trade between China
+    and Saudi Arabia" is not answered by the China-Qatar figure just because Saudi Arabia appears
+    elsewhere in the article. Half may be missing: "Ablikim Yusuf" is "Yusuf" in the next sentence.
+    With ``each`` (no one article holds every name), every name must have a word there: "How many
+    planes did Qantas order from Boeing?" is not answered by Ryanair's Boeing order in another story."""
+    name_terms = asked.name_terms
+    if each:
+        return all(set(n.terms) & found for n in asked.names if n.terms)
+    return not name_terms or len(name_terms - found) <= len(name_terms) / 2
+
+
+def _names_by_pronoun(asked: Question, article: Article, span: SentenceSpan, found: set[str]) -> set[str]:
+    """The match terms of the people the sentence's he/she refer to: "He said ..." two sentences after
+    "Shadow Home Secretary David Davis told ..." gives {"david", "davi"}. Parses a short window of
+    the article, and only when a missing name is written just before the sentence."""
+    if not _PERSON_PRONOUN.search(span.text):
+        return set()
+    window = antecedent_window(article, span)
+    if window is None:
+        return set()
+    text, offset = window
+    missing = asked.name_terms - found
+    if not missing & set(match_terms(text[:span.start - offset])):
+        return set()
+    people = {person for _, person in pronoun_people(text, span.start - offset)}
+    return set(match_terms(" ".join(people)))
+
+
+def antecedent_window(article: Article, span: SentenceSpan) -> tuple[str, int] | None:
+    """(text, offset): the sentence with the ANTECEDENT_WINDOW sentences before it, in its article."""
+    bounds = article_sentences(article.id, article.hash, article.text)
+    position = next((n for n, (s, _) in enumerate(bounds) if s == span.start), None)
+    if position is None:
+        return None
+    start = bounds[max(0, position - ANTECEDENT_WINDOW)][0]
+    return article.text[start:span.end], start
+
+
+def pronoun_people(text: str, sentence_start: int) -> list[tuple[int, str]]:
+    """(offset, person) for each he/she/him/her of the last sentence of ``text`` (starting at
+    ``sentence_start``) whose antecedent the language layer finds in ``text``."""
+    a = language.analyze(text, language.Pipes.FULL)
+    found = []
+    for t in a.tokens:
+        if t.start < sentence_start or t.lower not in language.PERSON_PRONOUNS:
+            continue
+        antecedent = a.antecedent(t.i)
+        if antecedent is None:
+            continue
+        name = a.name_of(antecedent)
+        person = name.canonical if name is not None and name.label == "PERSON" else (
+            antecedent.core if antecedent.label == "PERSON" else None)
+        if person:
+            found.append((t.start - sentence_start, person))
+    return found
+
+
+def relevance(lexical: float, semantic: float, is_headline: bool, bonus: float = 0.0) -> float:
+    score = blend(lexical, semantic) + bonus
     return score * HEADLINE_FACTOR if is_headline else score
 
 
-def _name_phrases(question: str) -> list[str]:
-    """The question's names as written, neighbouring words kept together ("United States"), for messages."""
-    found = names(question)
-    phrases: list[list[str]] = []
-    previous_end = -2
-    for match in re.finditer(r"[A-Za-z][\w'’-]*", question):
-        word = re.sub(r"['’]s$", "", match.group())
-        if word.lower() not in found:
+def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> list[_Candidate]:
+    """The best few sentences as the language layer reads them: the answer-type bonus, and the
+    sentences that answer something else dropped (see the module docstring)."""
+    if not best or asked.kind != "fact":
+        return best
+    analyses = [language.analyze(c.span.text, language.Pipes.FULL) for c in best]
+    kept = []
+    for c, a in zip(best, analyses):
+        if asked.focus and asked.focus not in c.terms:
+            continue  # "Who is China's foreign minister?": no minister in it
+        if _other_participant(asked, a, c.terms) or _other_person(asked, a, c.terms):
             continue
-        if phrases and question[previous_end:match.start()].strip() == "":
-            phrases[-1].append(word)
-        else:
-            phrases.append([word])
-        previous_end = match.end()
-    return [" ".join(p) for p in phrases]
+        fits = answer_type_fits(asked, a)
+        if asked.wh == "when" and not fits and not states_event(asked, a):
+            continue  # no date, and not the event asked about either ("calls for her release")
+        if asked.labels and asked.labels <= AMOUNT_LABELS and asked.wh != "when" and not fits:
+            continue  # "How long is Kelli White's ban?" is not answered by a sentence with no length
+        c.relevance = relevance(c.lexical, c.semantic, c.is_headline, TYPE_BONUS * fits)
+        if asked.is_why and not fits:
+            c.relevance *= NO_CAUSE_FACTOR  # a why-question is answered by a cause, however close the rest
+        kept.append(c)
+    return kept
+
+
+def _other_person(asked: Question, a: language.Analysis, sentence_terms: set[str]) -> bool:
+    """A person the question names is only in the headline, and the sentence names another person:
+    "How much did Gerard Jugnot earn?" is not answered by "Jean Reno ... earning 3.55m Euros" in a
+    story headlined with Jugnot."""
+    # a person written with a first name and a surname: the model calls a lone "Billboard" a person too
+    people = [n for n in asked.names if n.label == "PERSON" and len(n.terms) > 1 and not set(n.terms) & sentence_terms]
+    if not people:
+        return False
+    asked_terms = asked.name_terms
+    return any(e.label == "PERSON" and not set(match_terms(e.text)) & asked_terms for e in a.entities)
+
+
+def _other_kind(asked: Question, sentence_terms: set[str]) -> bool:
+    """The sentence has a noun the question qualifies, but none of the question's qualifiers: "How much
+    is Cuba's sugar industry worth?" is not answered by "Cuba's tourist industry ... is worth $3bn"."""
+    return any(head in sentence_terms and not qualifiers & sentence_terms
+               for head, qualifiers in asked.qualified_nouns)
+
+
+def _quoted_words_in(asked: Question, sentence_terms: set[str]) -> bool:
+    """Words the question quotes ("Did Blair say 'I have lost my passion'?") are all in the sentence:
+    a quotation is checked word for word, not by its topic."""
+    for quoted in re.findall(r"['‘\"“]([^'’\"”]{8,})['’\"”]", asked.text):
+        if not set(match_terms(quoted)) <= sentence_terms:
+            return False
+    return True
+
+
+def _years_in(asked: Question, span: SentenceSpan, article: Article) -> bool:
+    """A year the question gives ("in 2011", "the 2022-23 season") is in the sentence, its headline,
+    the article's first sentence (the lede sets the story's time: "France's best-paid actor of
+    2004", then "Jugnot made 5.45m Euros last year") or its publication date: another year's
+    figure does not answer it ("after the 2022-23 season" two sentences before "has averaged 23.5
+    points ... this season" is not the 2022-23 average)."""
+    years = {n for n in asked.numbers if len(n) == 4 and n.isdigit()}
+    if not years:
+        return True
+    found = numbers(span.text) | numbers(article.title) | numbers(lede(article)) \
+        | published_numbers(_published(article))
+    return years <= found
+
+
+def lede(article: Article) -> str:
+    """The article's first sentence after its headline."""
+    for start, end in article_sentences(article.id, article.hash, article.text):
+        sentence = article.text[start:end].strip()
+        if sentence and sentence != article.title.strip():
+            return sentence
+    return ""
+
+
+def _has_term(term: str, terms: set[str]) -> bool:
+    return term in terms or any(len(t) >= 4 and len(term) >= 4 and (t.startswith(term) or term.startswith(t))
+                                for t in terms)
+
+
+def answer_type_fits(asked: Question, a: language.Analysis) -> int:
+    """How well the sentence holds the kind of thing asked for, not already named by the question:
+    1 for a date for "when", an amount for "how much", a person or organisation for "who", a cause
+    for "why"; 2 for an entity written with the noun the question asks for ("Xinjiang province" for
+    "In which province ...?", "70 ... planes" for "How many planes ...?"); 0 for none."""
+    if asked.is_why:
+        return 1 if a.reason_cues() else 0
+    found = answer_entities(asked, a)
+    if not found:
+        return 0
+    return 2 if any(asked_noun_distance(asked, a, e) <= 2 for e in found) else 1
+
+
+def asked_noun_distance(asked: Question, a: language.Analysis, ent: language.Entity) -> int:
+    """Edges in the parse from the entity to the noun the question asks for: 1 for "Xinjiang
+    province" and "70 ... planes", 2 for "the city of Kampala"; 99 when there is no such noun."""
+    if not asked.wh_noun:
+        return 99
+    nouns = [t.i for t in a.tokens if t.lemma.lower() == asked.wh_noun]
+    if any(ent.token_start <= i < ent.token_end for i in nouns):
+        return 0  # "40,126 acres" for "How many acres ...?"
+    return min((tree_distance(a, i, j) for i in range(ent.token_start, ent.token_end) for j in nouns), default=99)
+
+
+def tree_distance(a: language.Analysis, i: int, j: int) -> int:
+    """Edges between two tokens of one sentence in the dependency parse (99 across sentences)."""
+    def path(k: int) -> list[int]:
+        out = [k]
+        while a.tokens[k].head != k and len(out) < 50:
+            k = a.tokens[k].head
+            out.append(k)
+        return out
+
+    up_i, up_j = path(i), path(j)
+    common = set(up_i) & set(up_j)
+    return min((up_i.index(c) + up_j.index(c) for c in common), default=99)
+
+
+def answer_entities(asked: Question, a: language.Analysis) -> list[language.Entity]:
+    """The entities of ``a`` of a kind that answers the question, the question's own names left out."""
+    if not asked.labels:
+        return []
+    asked_terms = asked.name_terms | set(asked.weights)
+    out = []
+    for ent in a.entities:
+        if ent.label not in asked.labels:
+            continue
+        terms = set(match_terms(ent.text))
+        if terms and terms <= asked_terms:
+            continue  # "Qatar" does not answer "Who did Qatar inform?"
+        if ent.label not in ("DATE", "TIME") and set(numbers(ent.text)) & asked.numbers:
+            continue
+        out.append(ent)
+    return out
+
+
+def _other_participant(asked: Question, a: language.Analysis, sentence_terms: set[str]) -> bool:
+    """The sentence uses a verb of the question but never names that verb's subject or object in the
+    question (nor stands a pronoun in for it): it is about something else. "When did Qatar sign the
+    petition?" is not answered by "Mansouri had signed on July 12 ... a letter", nor "How much did
+    Time Warner's profits rise?" by "sales rose 2%"."""
+    qa = asked.analysis
+    if qa is None:
+        return False
+    wh = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
+    for clause in qa.clauses:
+        if clause.verb in language.PRIMARY_VERBS or clause.verb in language.REPORTING_VERBS:
+            continue
+        for phrase in clause.subjects[:1] + clause.objects[:1]:
+            head = qa.tokens[phrase.head]
+            if head.pos != "NOUN" or any(t.lower in wh for t in qa.tokens_in(phrase.start, phrase.end)):
+                continue
+            wanted = match_terms(head.text)
+            if not wanted or wanted[0] in sentence_terms:
+                continue
+            for other in a.clauses:
+                if other.verb == clause.verb and not any(o.pronoun for o in other.subjects + other.objects):
+                    return True
+    return False
+
+
+def states_event(asked: Question, a: language.Analysis) -> bool:
+    """The sentence has, affirmed, a verb the question asks about ("released" for "When was she
+    released?"), not only its noun ("calls for her release")."""
+    qa = asked.analysis
+    if qa is None:
+        return False
+    wanted = {c.verb for c in qa.clauses if c.verb not in language.PRIMARY_VERBS}
+    return any(c.verb in wanted and not c.negated for c in a.clauses)
+
+
+def _headlines_last(ranked: list[_Candidate]) -> list[_Candidate]:
+    """A headline never leads when a body sentence of its article passes the gate too: the body says
+    the same in full ("Ad sales boost Time Warner profit" vs "profits ... jumped 76%")."""
+    with_body = {c.span.article_id for c in ranked if not c.is_headline and c.relevance >= RELEVANCE_THRESHOLD}
+    leading = [c for c in ranked if not (c.is_headline and c.span.article_id in with_body)]
+    return leading + [c for c in ranked if c not in leading]
 
 
 def near_duplicate(a: str, b: str) -> bool:
-    ta, tb = set(terms(a)), set(terms(b))
+    ta, tb = set(match_terms(a)), set(match_terms(b))
     return bool(ta and tb) and len(ta & tb) / len(ta | tb) > 0.7

@@ -1,39 +1,431 @@
 """The extractive answerer: quotes the few sentences that best answer the question.
 
-No model writes anything, so every sentence is its own citation (support 1.0). Sentences
-are chosen by relevance (rag/answer/evidence.py), near-duplicates dropped; the best one
-comes first and the rest follow in the order the article tells them.
+No model writes anything: every sentence is a quote and its own citation (support 1.0). What
+the answerer adds is read off the quoted sentences by the language layer, never made up:
+
+* a fact question (who, when, where, how many, how much, which ...) leads with the answer, in
+  bold: the entity of the asked kind in the best sentence that the question does not already
+  name ("**July 18**: ... wrote to the UN officer on July 18 [1]."); for "Who said ...?" the
+  speaker, resolved through a "He said" to the name given before;
+* a "when" question answered by an undated sentence says so, with the publication date;
+* a quoted sentence whose subject is a he/she names that person first ("[David Davis] He said
+  ..."), citing the sentence that names them too;
+* a briefing ("Summarize the news about X", "Tell me about X") quotes 1-3 sentences per
+  article under its headline and date; "Tell me more" continues the articles the previous
+  answer quoted (rag/answer/conversation.py says what the previous answer was).
+
+Sentences are chosen by relevance (rag/answer/evidence.py), near-duplicates dropped; the best
+one comes first and the rest follow in the order the article tells them.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rag import language
+from rag.answer.citations import SentenceSpan
 from rag.answer.compose import AnswerBuilder, refusal
-from rag.answer.evidence import Evidence, near_duplicate
+from rag.answer.evidence import (
+    ANTECEDENT_WINDOW, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences,
+    asked_noun_distance, near_duplicate, pronoun_people, tree_distance,
+)
+from rag.answer.question import Question
 from rag.answer.record import Answer
 from rag.answer.retrieve import Hit
+from rag.index.store import published_day
+
+if TYPE_CHECKING:
+    from rag.index.sources import Article
 
 MAX_SENTENCES = 3
 # A second or third sentence must be nearly as relevant as the best one to be worth reading.
 KEEP_RATIO = 0.85
+# A briefing: this many articles, each with up to this many sentences.
+BRIEF_ARTICLES = 4
+BRIEF_SENTENCES = 2
+# "Tell me more": sentences after the last one the previous answer quoted, per article.
+MORE_SENTENCES = 3
+# Words that may join two amounts of one answer: "jumped [76%] to [$1.13bn]".
+_AMOUNT_JOINERS = frozenset({"to", "from", "and", "or", "-", "–", "of"})
+# Currencies written as words after an amount ("70m euros", "5 million pounds").
+CURRENCY_WORDS = frozenset({"euro", "dollar", "pound", "yen", "yuan", "franc", "rupee", "peso", "rouble", "ruble",
+                            "real", "won", "krona", "krone", "lira", "rand", "sterling", "cent", "penny", "pence"})
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+@dataclass
+class Lead:
+    text: str  # the answer phrase, as the sentence writes it
+    spans: list[SentenceSpan]  # extra sentences it rests on (the one naming a "he")
 
 
 def answer_extractive(question: str, hits: list[Hit], evidence: Evidence, standalone_question: str = "") -> Answer:
     if evidence.refusal_reason:
         return refusal(question, "extractive", hits, standalone_question, evidence.refusal_reason)
-    best = evidence.ranked[0]
+    asked = evidence.asked
+    if asked is not None and asked.kind != "fact":
+        return brief(question, hits, evidence, standalone_question)
+    chosen = choose(evidence.ranked, evidence.spread)
+    articles = {h.article.id: h.article for h in hits}
+    builder = AnswerBuilder(question, "extractive", hits, standalone_question)
+    best = chosen[0]
+    lead = lead_phrase(asked, best.span, articles[best.span.article_id]) if asked is not None else None
+    note = undated_note(asked, best.span, articles[best.span.article_id]) if asked is not None else None
+    for i, item in enumerate(chosen):
+        article = articles[item.span.article_id]
+        text, spans = item.span.text, [item.span]
+        person, named_in = attribution(article, item.span)
+        if person and not (i == 0 and lead is not None and person in lead.text):
+            text = f"[{person}] {text}"
+            spans = ([named_in] if named_in is not None else []) + spans
+        if i == 0 and lead is not None:
+            text = f"**{lead.text}**: {text}"
+            spans = [s for s in lead.spans if s not in spans] + spans
+        builder.add(text, spans, support=1.0)
+        if i == 0 and note:
+            builder.add(note, [], support=1.0)
+    return builder.build()
+
+
+def choose(ranked: list[RankedSpan], spread: list[str] = ()) -> list[RankedSpan]:
+    """The best sentence, then up to two nearly as relevant, in the order their articles tell them.
+    When the question's dates are spread over articles (``spread``), the best sentence of each."""
+    best = ranked[0]
     chosen = [best]
-    for candidate in evidence.ranked[1:]:
-        if len(chosen) == MAX_SENTENCES:
-            break
-        if candidate.relevance < best.relevance * KEEP_RATIO:
+    for article_id in spread:
+        if len(chosen) < MAX_SENTENCES and article_id not in {c.span.article_id for c in chosen}:
+            chosen += [r for r in ranked if r.span.article_id == article_id][:1]
+    for candidate in ranked[1:]:
+        if candidate in chosen:
+            continue
+        if len(chosen) == MAX_SENTENCES or candidate.relevance < best.relevance * KEEP_RATIO:
             break
         if any(near_duplicate(candidate.span.text, c.span.text) for c in chosen):
             continue
         chosen.append(candidate)
-    # The answer first; the sentences that add to it follow in the order their articles tell them.
     article_order = {aid: i for i, aid in enumerate(dict.fromkeys(c.span.article_id for c in chosen))}
     chosen[1:] = sorted(chosen[1:], key=lambda c: (article_order[c.span.article_id], c.span.position))
+    return chosen
+
+
+# -- the answer phrase ---------------------------------------------------------------------------
+
+
+def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead | None:
+    """The answer in a few words, from the best sentence: the speaker for "Who said ...?", else the
+    entity of the asked kind nearest the words the question shares with the sentence."""
+    a = language.analyze(span.text, language.Pipes.FULL)
+    if asked.asks_speaker:
+        return _speaker(a, span, article)
+    found = [e for e in answer_entities(asked, a) if not (asked.wh == "when" and _is_age(a, e))]
+    if not found:
+        if asked.labels & {"PERSON"}:
+            return _person_by_pronoun(span, article)  # "Who announced ...?" -> "He announced ..."
+        return None
+    # "who": a person before an organisation; "how much": money before a share before a count
+    preference = {"PERSON": 0, "ORG": 1} if asked.wh == "who" else {"MONEY": 0, "PERCENT": 1, "QUANTITY": 2}
+    # Words of the question in the sentence, the noun "which" asks for left out (it sits next to
+    # every candidate: "13 countries", "22 countries").
+    anchors: dict[str, list[int]] = {}
+    for t in a.tokens:
+        if t.lemma.lower() != asked.wh_noun:
+            for term in set(_terms(t.text)) & set(asked.weights):
+                anchors.setdefault(term, []).append(t.i)
+
+    def closeness(ent: language.Entity) -> tuple[int, int]:
+        """Summed over the question's words: the entity near "Brent" and "London" and "crude" wins
+        over one near "crude" alone ("US light crude rose $1.64 ..., while Brent crude in London ...")."""
+        inside = range(ent.token_start, ent.token_end)
+        tree = linear = 0
+        for positions in anchors.values():
+            outside = [i for i in positions if i not in inside]
+            if not outside:
+                continue
+            tree += min(min(tree_distance(a, ent.token_end - 1, i) for i in outside), 8)
+            linear += min(min(abs(ent.token_start - i) for i in outside), 20)
+        return tree, linear
+
+    best = min(found, key=lambda e: (min(asked_noun_distance(asked, a, e), 3), preference.get(_label(a, e), 3),
+                                     closeness(e), e.token_start))
+    return Lead(_widened(a, best, found), [])
+
+
+def _label(a: language.Analysis, ent: language.Entity) -> str:
+    """The entity's label, an amount written with a currency word counted as money: the model labels
+    "885,000 Euros" a CARDINAL and "(£611,000)" MONEY; both are what the actor earned."""
+    if ent.label in ("CARDINAL", "QUANTITY"):
+        _, last = _grown(a, ent.token_start, ent.token_end)
+        if _is_currency(a.tokens[last - 1]):
+            return "MONEY"
+    return ent.label
+
+
+def _is_currency(token: language.Token) -> bool:
+    """"euros", "Euros" (a proper noun to the tagger, lemma unchanged), "pounds"."""
+    return token.lemma.lower() in CURRENCY_WORDS or token.lower.removesuffix("s") in CURRENCY_WORDS
+
+
+def _is_age(a: language.Analysis, ent: language.Entity) -> bool:
+    """"the age of 40", "58-year-old", "45 years old": an age, not a date, for a "when" question."""
+    words = {t.lower for t in a.tokens[max(0, ent.token_start - 2):ent.token_end + 2]}
+    return bool(words & {"age", "aged", "old", "year-old", "years-old"}) or "year-old" in ent.text.lower()
+
+
+def _terms(text: str) -> list[str]:
+    from rag.text import match_terms
+
+    return match_terms(text)
+
+
+def _widened(a: language.Analysis, ent: language.Entity, found: list[language.Entity]) -> str:
+    """The entity with its currency sign and unit ("$1.13bn", not the model's "1.13bn"), the amounts
+    joined to it ("76% to $1.13bn") and, for a count, its noun ("13 countries")."""
+    first, last = _grown(a, ent.token_start, ent.token_end)
+    others = sorted((_grown(a, e.token_start, e.token_end) for e in found if e is not ent))
+    for other_first, other_last in others:
+        gap = a.tokens[last:other_first]
+        if other_first >= last and gap and len(gap) <= 2 and all(t.lower in _AMOUNT_JOINERS for t in gap):
+            last = other_last
+    for other_first, other_last in reversed(others):
+        gap = a.tokens[other_last:first]
+        if other_last <= first and gap and len(gap) <= 2 and all(t.lower in _AMOUNT_JOINERS for t in gap):
+            first = other_first  # "[76%] to $1.13bn"
+    if ent.label in ("CARDINAL", "QUANTITY") and last < len(a.tokens):
+        after = a.tokens[last]
+        if a.tokens[last - 1].dep == "nummod" and a.tokens[last - 1].head == after.i and after.pos == "NOUN":
+            last += 1
+    if ent.label in ("PERSON", "ORG", "GPE", "FAC", "NORP", "LOC"):
+        # a name the model cut short: "UN" of "the UN High Commissioner" -> the whole proper name
+        for chunk in a.noun_chunks:
+            if chunk.token_start <= first and last <= chunk.token_end and not first <= chunk.root < last \
+                    and a.tokens[chunk.root].pos == "PROPN" \
+                    and all(t.pos in ("PROPN", "DET") for t in a.tokens[chunk.token_start:chunk.token_end]) \
+                    and not any(e is not ent and chunk.token_start <= e.token_start < chunk.token_end
+                                for e in a.entities):
+                first = max(chunk.token_start, min(first, chunk.token_start))
+                while first < chunk.token_end and a.tokens[first].pos == "DET":
+                    first += 1
+                last = max(last, chunk.token_end)
+    while last - first > 1 and a.tokens[first].pos == "DET" and ent.label not in ("DATE", "TIME"):
+        first += 1  # "the United Nations" -> "United Nations"; "the three months" stays a date
+    return a.text[a.tokens[first].start:a.tokens[last - 1].end]
+
+
+def _grown(a: language.Analysis, first: int, last: int) -> tuple[int, int]:
+    """Token range of an amount with the signs and units written against it: "$" before "1.13bn",
+    "m" after "600"."""
+    tokens = a.tokens
+    while first > 0 and tokens[first - 1].tag == "$" and tokens[first - 1].end == tokens[first].start:
+        first -= 1
+    while last < len(tokens) and tokens[last].start == tokens[last - 1].end and (
+            tokens[last].text.isalpha() or tokens[last].text == "%"):
+        last += 1
+    if last < len(tokens) and _is_currency(tokens[last]):
+        last += 1  # "70m euros"
+    return first, last
+
+
+def _speaker(a: language.Analysis, span: SentenceSpan, article: Article) -> Lead | None:
+    """Who says the sentence, by name: the subject of its reporting verb (or the name in apposition
+    to it: "the play's organiser in Uganda, Sarah Mukasa, told ..."), a he/she resolved to the
+    person named before, or the speaker of a quote the paragraph before introduced. None when the
+    sentence gives no name ("the Irishman said"): a wrong name is worse than none."""
+    for clause in a.clauses:
+        if clause.verb not in language.REPORTING_VERBS or not clause.subjects:
+            continue
+        subject = clause.subjects[0]
+        if subject.pronoun:
+            return _person_by_pronoun(span, article)
+        person = _person_named(a, subject)
+        if person is not None:
+            return Lead(_full_name(person, span, article), [])
+    for quote in a.quotes:
+        if quote.speaker_name:
+            return Lead(_full_name(quote.speaker_name, span, article), [])
+    return _speaker_before(span, article)
+
+
+def _person_named(a: language.Analysis, subject: language.Phrase) -> str | None:
+    name = a.name_of(subject)
+    if name is not None and name.label in ("PERSON", "ORG"):
+        return name.canonical
+    head = a.tokens[subject.head]
+    for i in range(len(a.tokens)):
+        t = a.tokens[i]
+        if t.dep == "appos" and t.head == head.i and t.ent_type == "PERSON":
+            appos = a.name_at(t.start, t.end)
+            return appos.canonical if appos is not None else t.text
+    if subject.label == "PERSON":
+        return subject.core
+    return None
+
+
+def _full_name(person: str, span: SentenceSpan, article: Article) -> str:
+    """"Albert" -> "Debbie Albert" when the sentences before write the full name."""
+    if " " in person:
+        return person
+    window = antecedent_window(article, span)
+    if window is None:
+        return person
+    a = language.analyze(window[0], language.Pipes.FULL)
+    for name in a.names_matching(person):
+        if name.label == "PERSON" and " " in name.canonical:
+            return name.canonical
+    return person
+
+
+def _speaker_before(span: SentenceSpan, article: Article) -> Lead | None:
+    """A quote that goes on from the paragraph before, whose speaker that paragraph names."""
+    window = antecedent_window(article, span)
+    if window is None:
+        return None
+    text, offset = window
+    a = language.analyze(text, language.Pipes.FULL)
+    for quote in a.quotes:
+        if quote.start <= span.start - offset < quote.end + 2 or span.start - offset <= quote.start:
+            if quote.speaker_name and quote.end >= span.start - offset:
+                return Lead(quote.speaker_name, [])
+    return None
+
+
+def _person_by_pronoun(span: SentenceSpan, article: Article) -> Lead | None:
+    person, named_in = attribution(article, span)
+    if person is None:
+        return None
+    return Lead(person, [named_in] if named_in is not None else [])
+
+
+# -- attribution ---------------------------------------------------------------------------------
+
+
+def attribution(article: Article, span: SentenceSpan) -> tuple[str | None, SentenceSpan | None]:
+    """(person, the sentence naming them) when the sentence's subject is a he/she the language layer
+    resolves within the sentences before it; (None, None) otherwise."""
+    if not re.match(r"\W*(he|she)\b", span.text, re.IGNORECASE) and not re.search(
+            r"\b(he|she) (said|added|told|wrote|says|adds|explained|argued|warned|insisted)\b", span.text,
+            re.IGNORECASE):
+        return None, None  # cheap test first: most sentences need no parse
+    window = antecedent_window(article, span)
+    if window is None:
+        return None, None
+    text, offset = window
+    a = language.analyze(text, language.Pipes.FULL)
+    sentence = a.sentence_at(span.start - offset)
+    subject = a.subject(sentence) if sentence is not None else None
+    people = dict(pronoun_people(text, span.start - offset))
+    person = None
+    if subject is not None and subject.pronoun:
+        person = people.get(subject.start - (span.start - offset))
+    if person is None:
+        for quote in a.quotes:
+            if quote.start >= span.start - offset and quote.speaker is not None and quote.speaker.pronoun:
+                person = quote.speaker_name
+                break
+    if person is None or person.split()[-1] in span.text:
+        return None, None
+    return person, _naming_sentence(article, span, person)
+
+
+def _naming_sentence(article: Article, span: SentenceSpan, person: str) -> SentenceSpan | None:
+    """The nearest sentence before ``span`` (within the window) that writes the person's surname."""
+    bounds = article_sentences(article.id, article.hash, article.text)
+    position = next((n for n, (s, _) in enumerate(bounds) if s == span.start), None)
+    if position is None:
+        return None
+    surname = person.split()[-1]
+    for n in range(position - 1, max(-1, position - ANTECEDENT_WINDOW - 1), -1):
+        s, e = bounds[n]
+        if surname in article.text[s:e]:
+            return SentenceSpan(article.id, span.chunk_id, s, e, article.text[s:e], n)
+    return None
+
+
+# -- dates -----------------------------------------------------------------------------------------
+
+
+def undated_note(asked: Question, span: SentenceSpan, article: Article) -> str | None:
+    """For a "when" question answered by a sentence without a date: say so, with the publication date."""
+    if asked.wh != "when":
+        return None
+    a = language.analyze(span.text, language.Pipes.FULL)
+    if any(e.label in ("DATE", "TIME") for e in a.entities):
+        return None
+    published = readable_date(article.meta.get("published"))
+    if published:
+        return f"The article gives no date; it was published on {published}."
+    return "The article gives no date."
+
+
+def readable_date(value: object) -> str | None:
+    """"2025/07/13" or "2025-07-13T10:00" -> "13 July 2025"; None when there is no date."""
+    day = published_day(str(value)) if value else None
+    if day is None:
+        return str(value) if value else None
+    year, month, date = day // 10000, day // 100 % 100, day % 100
+    return f"{date} {_MONTHS[month - 1]} {year}" if 1 <= month <= 12 else str(value)
+
+
+# -- briefings ---------------------------------------------------------------------------------------
+
+
+def brief(question: str, hits: list[Hit], evidence: Evidence, standalone_question: str = "") -> Answer:
+    """1-3 sentences per article under its headline and date, articles in the order of their best
+    sentence, sentences in the order the article tells them."""
+    articles = {h.article.id: h.article for h in hits}
+    groups: dict[str, list[RankedSpan]] = {}
+    for item in evidence.ranked:
+        group = groups.setdefault(item.span.article_id, [])
+        if len(groups) > BRIEF_ARTICLES and not group:
+            groups.pop(item.span.article_id)
+            continue
+        if len(group) < BRIEF_SENTENCES and not any(near_duplicate(item.span.text, g.span.text) for g in group):
+            group.append(item)
     builder = AnswerBuilder(question, "extractive", hits, standalone_question)
-    for item in chosen:
-        builder.add(item.span.text, [item.span], support=1.0)
+    for article_id, group in list(groups.items())[:BRIEF_ARTICLES]:
+        add_article(builder, articles[article_id], sorted((g.span for g in group), key=lambda s: s.position))
     return builder.build()
+
+
+def add_article(builder: AnswerBuilder, article: Article, spans: list[SentenceSpan]) -> None:
+    """An article's heading (headline and date, citing nothing: it states no fact of its own) and its
+    quoted sentences, each citing itself. The headline is skipped as a quote: the heading shows it."""
+    spans = [s for s in spans if s.text.strip() != article.title.strip()]
+    if not spans:
+        return
+    date = readable_date(article.meta.get("published"))
+    builder.add_heading(f"**{article.title}**" + (f" ({date})" if date else ""))
+    for span in spans:
+        person, named_in = attribution(article, span)
+        text = f"[{person}] {span.text}" if person else span.text
+        builder.add(text, ([named_in] if named_in is not None else []) + [span], support=1.0)
+
+
+def continue_answer(question: str, hits: list[Hit], previous: list[tuple[str, int]], articles: dict[str, Article],
+                    standalone_question: str = "") -> Answer:
+    """"Tell me more": in each article the previous answer quoted (``previous``: article id and the
+    end of the last quoted sentence there), the sentences that follow it."""
+    builder = AnswerBuilder(question, "extractive", hits, standalone_question, extra_articles=articles)
+    for article_id, after in previous:
+        article = articles.get(article_id)
+        if article is None:
+            continue
+        bounds = article_sentences(article.id, article.hash, article.text)
+        following = [(n, s, e) for n, (s, e) in enumerate(bounds) if s >= after
+                     and len(article.text[s:e].split()) >= 4][:MORE_SENTENCES]
+        spans = [SentenceSpan(article.id, _chunk_of(hits, article.id, s), s, e, article.text[s:e], n)
+                 for n, s, e in following]
+        add_article(builder, article, spans)
+    if not builder.sentences:
+        return refusal(question, "extractive", hits, standalone_question,
+                       "the articles of the previous answer say nothing more")
+    return builder.build()
+
+
+def _chunk_of(hits: list[Hit], article_id: str, offset: int) -> str:
+    for h in hits:
+        if h.article.id == article_id and h.chunk.start <= offset < h.chunk.end:
+            return h.chunk.id
+    return ""

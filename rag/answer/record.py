@@ -45,6 +45,7 @@ class AnswerSentence:
     citations: list[int] = field(default_factory=list)  # the n of each citation it rests on
     support: float = 0.0
     unsupported: bool = False  # nothing in the sources supports it
+    heading: bool = False  # an article's headline and date over its quotes (a briefing): states no fact
     # why it is flagged, in plain words ("the source says withdrawing, not increased"); None when
     # it is supported
     reason: str | None = None
@@ -69,6 +70,19 @@ class Answer:
         if not self.sentences:
             return [self.answer] if self.answer else []
         return [with_markers(s.text, s.citations) for s in self.sentences]
+
+    def text_pieces(self) -> list[str]:
+        """The answer text in pieces that join ("".join) to exactly ``answer``: a sentence, or a
+        heading on a line of its own, with the spacing before it."""
+        if not self.sentences:
+            return [self.answer] if self.answer else []
+        pieces = []
+        for i, (sentence, part) in enumerate(zip(self.sentences, self.answer_parts())):
+            if sentence.heading:
+                pieces.append(("\n\n" if i else "") + part + "\n")
+            else:
+                pieces.append(("" if i == 0 or self.sentences[i - 1].heading else " ") + part)
+        return pieces
 
     @property
     def unsupported_count(self) -> int:

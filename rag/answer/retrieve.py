@@ -90,6 +90,10 @@ class Retriever:
             allowed = dated if allowed is None else allowed & dated
         return allowed
 
+    def vocabulary(self) -> frozenset[str]:
+        """The keyword index's terms (stems), for reading a misspelt question before retrieval."""
+        return self.store.bm25().vocabulary()
+
     def dense(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         return self.store.dense_search(self.embedder.embed_query(query), k, self._chroma_where(filters))
 

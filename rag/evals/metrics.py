@@ -27,7 +27,11 @@ prove it with a deliberately broken answerer per metric:
   support them, by the answer layer's own ``SupportScorer`` (``SUPPORT_THRESHOLD``, numbers
   matching; two cited sentences count together only when they are neighbours in one article,
   the answer layer's rule, via ``rag.answer.citations.cited_span``). A sentence citing nothing
-  counts as unsupported. Broken answerer: one that points its citations at other sentences.
+  counts as unsupported; a briefing's heading (an article's headline and date, ``heading``)
+  states no fact and is not counted. A quoted sentence under its answer phrase or speaker
+  ("**David Davis**: He said ...", "[David Davis] He said ...") is supported when the quote is
+  one of its cited spans and the phrase is written in one of them (the sentence naming him).
+  Broken answerer: one that points its citations at other sentences.
 * ``answer_hit_at_k``, ``answer_in_cited_article`` (RealTime QA): the gold answer string in a
   retrieved chunk / in the text of a cited article.
 
@@ -36,6 +40,7 @@ ragas is imported here, so only ``rag.evals`` imports this module.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -138,7 +143,8 @@ def citation_faithfulness(embedder, titles: dict[str, str]) -> Callable[[CaseRun
         by_number = {c.n: c for c in answer.citations}
         scorer = SupportScorer(embedder, titles)
         supported = 0
-        for sentence in answer.sentences:
+        claims = [sentence for sentence in answer.sentences if not sentence.heading]
+        for sentence in claims:
             cited = [by_number[n] for n in sentence.citations if n in by_number and by_number[n].article_id in run.texts]
             spans = [cited_span(c, run.texts[c.article_id]) for c in cited]
             if not sentence.text or not spans:
@@ -146,12 +152,32 @@ def citation_faithfulness(embedder, titles: dict[str, str]) -> Callable[[CaseRun
             if any(_verbatim(sentence.text, span.text) for span in spans):
                 supported += 1  # a quoted sentence supports itself: no need to score it
                 continue
+            phrases, quote = _phrases_and_quote(sentence.text)
+            if phrases and any(_verbatim(quote, span.text) for span in spans) \
+                    and all(any(says(span.text, phrase) for span in spans) for phrase in phrases):
+                supported += 1  # a quote under a phrase the cited spans write
+                continue
             support = scorer.best_support(sentence.text, spans)
             if support is not None and support.supported:
                 supported += 1
-        return supported / len(answer.sentences)
+        return supported / len(claims) if claims else 0.0
 
     return score
+
+
+_LEAD_PHRASE = re.compile(r"^\*\*(.+?)\*\*:\s*")
+_SPEAKER = re.compile(r"^\[([^\]]+)\]\s*")
+
+
+def _phrases_and_quote(sentence: str) -> tuple[list[str], str]:
+    """"**David Davis**: [X] He said ..." -> (["David Davis", "X"], "He said ...")."""
+    phrases = []
+    for pattern in (_LEAD_PHRASE, _SPEAKER):
+        match = pattern.match(sentence)
+        if match:
+            phrases.append(match.group(1))
+            sentence = sentence[match.end():]
+    return phrases, sentence
 
 
 def _verbatim(sentence: str, quote: str) -> bool:

@@ -119,6 +119,10 @@ class BM25Index:
             raise UnreadableIndex(f"{manifest} is inconsistent (chunk and article lists differ)")
         return cls(model, chunk_ids, article_ids, generation, str(info.get("catalog_id", "")))
 
+    def vocabulary(self) -> frozenset[str]:
+        """Every term (stemmed word) the index holds."""
+        return frozenset(self.model.vocab_dict) if self.model is not None else frozenset()
+
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """Top ``k`` (chunk id, score) with a positive score, optionally only among ``allowed`` articles."""
         query_terms = [t for t in terms(query) if t in self.model.vocab_dict] if self.model else []

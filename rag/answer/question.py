@@ -1,0 +1,294 @@
+"""What a question asks, read once by the language layer: its kind, the names and numbers it is
+about, the words to match, and what kind of thing answers it.
+
+* kind: ``fact`` (who/what/when/how many ... and yes/no questions), ``briefing`` ("Summarize the
+  news about Yukos", "What's the news about X?", "Tell me about X") or ``more`` ("Tell me more",
+  "And then?", "Go on"), which only a conversation gives a topic to;
+* names: the named things the question is about, as written ("Time Warner", "US"), from the
+  entities and proper nouns of the parse, never from capital letters alone;
+* numbers: numbers, years and months (``rag.text.numbers``); a date must not change in an answer;
+* weights: the words to match (``rag.text.match_terms``: "wrote" and "write" match), names double;
+* labels: the entity labels of an answer (``language.answer_labels``: who -> PERSON/ORG/NORP ...);
+* focus: the role a copular who-question asks for ("Who is China's foreign minister?" ->
+  minister): a sentence without it is about someone else, however many other words it shares
+  (only for "who": "What was the score?" is answered by "won 3-0", with no "score" in it);
+* speaker / asks_speaker: "What did David Davis say about X?" asks for his words; "Who said X?"
+  for a speaker.
+
+The question is parsed with the full pipeline (~20 ms, bench/language.py); nothing here reads
+the articles.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Collection, Literal
+
+from rag import language
+from rag.answer.support import TermWeights
+from rag.text import match_terms, numbers
+
+Kind = Literal["fact", "briefing", "more"]
+
+# Entity labels that are amounts and dates: they are matched as numbers, not as names.
+NUMERIC_LABELS = frozenset({"DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "QUANTITY", "ORDINAL"})
+# Asking for a summary, in the verbs English uses for it ("summarise the news", "brief me on").
+BRIEFING_VERBS = frozenset({"summarize", "summarise", "recap", "brief", "outline", "overview", "sum", "compare",
+                            "contrast"})
+# "Which articles mention X?": a list of sources is asked for, not one fact.
+SOURCE_NOUNS = frozenset({"article", "story", "source", "report", "piece", "document", "text"})
+# Nouns that name a summary or news in general: "the news about X", "an update on X".
+BRIEFING_NOUNS = frozenset({"news", "update", "summary", "overview", "briefing", "latest", "story", "stories",
+                            "headline", "headlines", "development", "developments", "recap"})
+# "Tell me more", "go on", "and then?", "what else?": asking to continue, with no topic of its own.
+CONTINUE_WORDS = frozenset({"more", "else", "further", "detail", "details", "continue", "go", "on", "then",
+                            "elaborate", "expand", "keep", "going", "next", "tell", "me", "us", "and", "what",
+                            "anything", "something", "happen", "happened", "about", "that", "this", "it", "please",
+                            "can", "you", "could", "the", "story", "after"})
+# "the name of X", "the title of X": the noun asked for is X, not "name".
+NAMING_NOUNS = frozenset({"name", "title", "identity"})
+# "Where did she finish / did China rank?" asks for a place in an order ("sixth", "third largest").
+RANKING_VERBS = frozenset({"finish", "rank", "place", "come", "end", "stand"})
+_WH_PAIRS = ("how many", "how much", "how long", "how old", "how far", "what percentage")
+
+
+@dataclass(frozen=True)
+class AskedName:
+    """A named thing of the question, as written there."""
+
+    text: str  # "Time Warner", "US" (no leading "the", no possessive)
+    label: str  # entity label ("ORG"); "" for a proper noun the model left unlabelled
+    terms: tuple[str, ...]  # its match terms ("time", "warner")
+
+    @property
+    def joined(self) -> str:
+        """The words run together, as a company may write itself: "timewarner"."""
+        return re.sub(r"[^a-z0-9]", "", self.text.lower())
+
+
+@dataclass
+class Question:
+    text: str
+    kind: Kind
+    wh: str  # "who", "when", "how many" ...; "" for a yes/no question or a request
+    labels: frozenset[str]
+    names: tuple[AskedName, ...]
+    numbers: frozenset[str]
+    weights: TermWeights
+    focus: str | None = None
+    wh_noun: str | None = None  # lemma of the noun "which/what" asks for ("province")
+    # nouns the question qualifies with another noun, as match terms: ("industri", {"sugar"}) for
+    # "Cuba's sugar industry"
+    qualified_nouns: tuple[tuple[str, frozenset[str]], ...] = ()
+    speaker: AskedName | None = None
+    asks_speaker: bool = False
+    analysis: language.Analysis | None = field(default=None, repr=False)
+
+    @property
+    def name_terms(self) -> set[str]:
+        return {t for name in self.names for t in name.terms}
+
+    @property
+    def topic(self) -> TermWeights:
+        """What is asked beyond the names: "population" in "the population of Qatar"."""
+        names = self.name_terms
+        return {t: w for t, w in self.weights.items() if t not in names}
+
+    @property
+    def is_why(self) -> bool:
+        return self.wh == "why"
+
+
+def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as_briefing: bool = False) -> Question:
+    """The question as the language layer reads it. ``context_terms`` (match terms an earlier turn
+    supplies) are left out of what must be matched: "When did he withdraw it?" leans on them.
+    ``as_briefing`` reads it as a request for a briefing on its topic ("tell me more" about it)."""
+    a = language.analyze(text, language.Pipes.FULL)
+    tokens = [t for t in a.tokens if t.pos != "PUNCT"]
+    lowered = [t.lower for t in tokens]
+    wh = _wh_word(lowered)
+    if wh in ("what", "which") and _asks_for_cause(tokens):
+        wh = "why"  # "What reason did Qatar give ...?"
+    kind: Kind = "briefing" if as_briefing else _kind(a, tokens, lowered)
+    names = _names(a)
+    request_words = _request_words(a, tokens) if kind != "fact" else set()
+    weights: TermWeights = {}
+    name_terms = {t for n in names for t in n.terms}
+    for term in match_terms(text):
+        if term.replace(".", "").isdigit() or term in request_words:
+            continue
+        weights[term] = 2.0 if term in name_terms else 1.0
+    context = set(context_terms)
+    for term in context:
+        weights.pop(term, None)
+    names = tuple(n for n in names if not set(n.terms) <= context)
+    asked_numbers = frozenset(numbers(text)) - {n for t in context for n in numbers(t)}
+    speaker, asks_speaker = _speech(a, names)
+    labels = language.answer_labels(a) if kind == "fact" else frozenset()
+    if wh == "where" and any(t.lemma.lower() in RANKING_VERBS for t in tokens):
+        labels = frozenset({"ORDINAL"})  # "Where did Kim Collins finish?" -> "sixth"
+    return Question(
+        text=text, kind=kind, wh=wh, labels=labels,
+        names=names, numbers=asked_numbers, weights=weights,
+        focus=_focus(a, context) if kind == "fact" and wh == "who" else None,
+        speaker=speaker if kind == "fact" else None, asks_speaker=asks_speaker and kind == "fact", analysis=a,
+        wh_noun=_asked_noun(a, tokens, wh), qualified_nouns=_qualified_nouns(a, context),
+    )
+
+
+def _wh_word(lowered: list[str]) -> str:
+    for i, word in enumerate(lowered):
+        pair = " ".join(lowered[i:i + 2])
+        if pair in _WH_PAIRS:
+            return pair
+        if word in ("who", "whom", "whose", "when", "where", "why", "which", "what", "how"):
+            return "who" if word in ("whom", "whose") else word
+    return ""
+
+
+def _asked_noun(a: language.Analysis, tokens: list[language.Token], wh: str) -> str | None:
+    """The lemma of the noun the question asks about: "province" in "In which province ...?",
+    "country" in "How many countries ...?"."""
+    noun = language.wh_noun(a)
+    if noun is None and wh in ("how many", "how much"):
+        for i, t in enumerate(tokens[:-2]):
+            if t.lower == "how" and tokens[i + 1].lower in ("many", "much"):
+                following = [x for x in tokens[i + 2:i + 5] if x.pos in ("NOUN", "PROPN")]
+                noun = following[0] if following and tokens[i + 2].pos in ("NOUN", "ADJ", "PROPN") else None
+                break
+    return noun.lemma.lower() if noun is not None else None
+
+
+def _qualified_nouns(a: language.Analysis, context: set[str]) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Common nouns with a common noun before them that says which kind ("sugar industry", "software
+    patents"), as (head term, qualifier terms). Names are matched as names, not here."""
+    found = []
+    for t in a.tokens:
+        if t.pos != "NOUN" or t.ent_type:
+            continue
+        # a qualifier qualified by a proper name belongs to a name ("the Kestrel Harbour bridge"):
+        # "bridge cost" is then the tagger reading the verb "cost" as a noun, not a kind of cost
+        qualifiers = [a.tokens[c] for c in a._children[t.i]
+                      if a.tokens[c].dep == "compound" and a.tokens[c].pos == "NOUN" and not a.tokens[c].ent_type
+                      and not any(a.tokens[g].pos == "PROPN" for g in a._children[c])]
+        head = match_terms(t.text)
+        terms = frozenset(x for q in qualifiers for x in match_terms(q.text)) - context
+        if head and terms and head[0] not in context:
+            found.append((head[0], terms))
+    return tuple(found)
+
+
+def _asks_for_cause(tokens: list[language.Token]) -> bool:
+    """"What reason ...", "What was the cause of ...": the noun after the wh-word names a cause."""
+    for i, t in enumerate(tokens[:-1]):
+        if t.lower in ("what", "which"):
+            nxt = [x for x in tokens[i + 1:i + 4] if x.pos == "NOUN"]
+            return bool(nxt) and nxt[0].lemma.lower() in language.CAUSAL_NOUNS
+    return False
+
+
+def _kind(a: language.Analysis, tokens: list[language.Token], lowered: list[str]) -> Kind:
+    words = [w for w in lowered if w.isalpha() or "'" in w]
+    if words and all(w in CONTINUE_WORDS for w in words) and any(w in ("more", "else", "then", "go", "continue",
+                                                                     "elaborate", "expand", "next") for w in words):
+        return "more"
+    lemmas = [t.lemma.lower() for t in tokens]
+    if any(lemma in BRIEFING_VERBS for lemma in lemmas[:2]):
+        return "briefing"  # "Summarize ...", "Please summarise ...", "Compare ..."
+    if lowered[:1] in (["which"], ["what"]) and len(lemmas) > 1 and lemmas[1] in SOURCE_NOUNS:
+        return "briefing"  # "Which articles mention Microsoft?"
+    # "Tell me about X", "What do the sources say about X?", "What's the news about/on X?"
+    for t in tokens:
+        about = [c for c in a._children[t.i] if a.tokens[c].lower in ("about", "on", "of")
+                 and a.tokens[c].dep == "prep"]
+        if not about:
+            continue
+        if t.lemma.lower() in ("tell", "know") or t.lower in BRIEFING_NOUNS:
+            return "briefing"
+    return "fact"
+
+
+def _request_words(a: language.Analysis, tokens: list[language.Token]) -> set[str]:
+    """The match terms of the request itself ("summarize", "news", "tell"), not of its topic."""
+    words = [t.text for t in tokens if t.lemma.lower() in BRIEFING_VERBS or t.lower in BRIEFING_NOUNS
+             or t.lemma.lower() in SOURCE_NOUNS or t.lemma.lower() in ("tell", "know", "mention")
+             or t.lower in CONTINUE_WORDS]
+    return set(match_terms(" ".join(words)))
+
+
+def _names(a: language.Analysis) -> tuple[AskedName, ...]:
+    """Entities that are not amounts or dates, and proper nouns the model left unlabelled."""
+    found: list[tuple[int, int, str]] = []
+    covered: set[int] = set()
+    for ent in a.entities:
+        if ent.label in NUMERIC_LABELS:
+            covered.update(range(ent.token_start, ent.token_end))
+            continue
+        first, last = ent.token_start, ent.token_end
+        while last - first > 1 and a.tokens[first].lower in ("the", "a", "an"):
+            first += 1
+        found.append((first, last, ent.label))
+        covered.update(range(ent.token_start, ent.token_end))
+    run: list[int] = []
+    for t in list(a.tokens) + [None]:
+        if t is not None and t.i not in covered and t.pos == "PROPN" and t.text[:1].isupper() and t.i > 0:
+            run.append(t.i)
+            continue
+        if run:
+            found.append((run[0], run[-1] + 1, ""))
+            run = []
+    names = []
+    for first, last, label in sorted(found):
+        while first < last and a.tokens[first].lower.rstrip(".") in language.TITLES:
+            first += 1  # "Ambassador Mansouri": the office is not the name
+        if first == last:
+            continue
+        written = a.text[a.tokens[first].start:a.tokens[last - 1].end]
+        written = re.sub(r"['’]s?$", "", written).strip()
+        terms = tuple(match_terms(written))
+        if terms:
+            names.append(AskedName(written, label, terms))
+    return tuple(names)
+
+
+def _focus(a: language.Analysis, context: set[str]) -> str | None:
+    """For "Who/What is [the] X [of Y]?" the match term of X (or of Y when X is "name")."""
+    for clause in a.clauses:
+        if clause.verb != "be" or clause.dep != "ROOT":
+            continue
+        phrases = list(clause.subjects) + list(clause.attributes)
+        wh = [p for p in phrases if a.tokens[p.head].lower in ("who", "what", "which")]
+        other = [p for p in phrases if p not in wh and a.tokens[p.head].pos == "NOUN"]
+        if not wh or not other:
+            continue
+        head = a.tokens[other[0].head]
+        if head.lemma.lower() in NAMING_NOUNS:
+            objects = [c for c in a._children[head.i] if a.tokens[c].lower == "of"]
+            nouns = [g for c in objects for g in a._children[c] if a.tokens[g].dep == "pobj"]
+            if not nouns or a.tokens[nouns[0]].pos != "NOUN":
+                return None
+            head = a.tokens[nouns[0]]
+        terms = match_terms(head.text)
+        return terms[0] if terms and terms[0] not in context else None
+    return None
+
+
+def _speech(a: language.Analysis, names: tuple[AskedName, ...]) -> tuple[AskedName | None, bool]:
+    """(whose words are asked for, whether a speaker is asked for). "What did X say about Y?" asks for
+    X's words; "Who said [that] Y?" for a speaker: a reporting verb with a clause of what was said
+    ("Who wrote The Vagina Monologues?" asks for an author, not a speaker)."""
+    for n, clause in enumerate(a.clauses):
+        if clause.verb not in language.REPORTING_VERBS or clause.negated or not clause.subjects:
+            continue
+        subject = clause.subjects[0]
+        said = any(c.parent == n and c.dep in ("ccomp", "parataxis") for c in a.clauses)
+        if a.tokens[subject.head].lower in ("who", "whom") and said:
+            return None, True
+        asks_what = any(a.tokens[o.head].lower == "what" for o in clause.objects) or any(
+            t.lower == "what" and t.i < clause.verb_token for t in a.tokens)
+        if not subject.pronoun and asks_what:
+            for name in names:
+                if name.text in subject.text or subject.core in name.text:
+                    return name, False
+    return None, False

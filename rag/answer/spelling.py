@@ -1,0 +1,62 @@
+"""Misspelt question words, read as the words the sources hold ("waht did ryanar orderd from boing").
+
+A word is taken as misspelt when it is written in lower case, is at least four letters long, is
+neither a stop word nor English (the lemmatizer's tables, ``language.is_english_word``) and the
+sources do not hold it. It is then read as the closest word they do hold: at most one edit away
+(two from eight letters; a swap of two letters is one edit), with the same first letter, the
+closest by Jaro-Winkler similarity among those ("waht" -> "what" rather than "want", "boing" ->
+"boeing" rather than "being"). A word written with a capital is a name the reader chose and is
+taken as written, so a name the sources lack is still refused, not bent into another.
+
+Two vocabularies: before retrieval, the keyword index's terms (stems: enough to find the
+article); after it, the words of the retrieved articles (whole words, to read the question).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Collection, Iterable
+
+from rag import language
+from rag.text import stem, stopwords
+
+MIN_LENGTH = 4
+LONG_WORD = 8  # from this length two edits are allowed
+_WORD = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*")
+
+
+def correct(text: str, vocabulary: Collection[str], *, stemmed: bool = False) -> str:
+    """``text`` with each misspelt word replaced by its closest word of ``vocabulary`` (lower-case
+    words, or with ``stemmed`` the keyword index's stems) or by a stop word; unchanged otherwise."""
+    from rapidfuzz.distance import OSA, JaroWinkler
+
+    stop = stopwords()
+    out, last = [], 0
+    by_letter: dict[str, list[str]] | None = None
+    for match in _WORD.finditer(text):
+        word = match.group()
+        lower = word.lower()
+        key = stem(lower) if stemmed else lower
+        if (len(word) < MIN_LENGTH or not word.islower() or key in vocabulary or lower in stop
+                or language.is_english_word(lower)):
+            continue
+        if by_letter is None:
+            by_letter = _by_first_letter(list(vocabulary) + sorted(stop))
+        allowed = 1 if len(lower) < LONG_WORD else 2
+        near = [c for c in by_letter.get(lower[0], ()) if abs(len(c) - len(lower)) <= allowed
+                and OSA.distance(lower, c, score_cutoff=allowed) <= allowed]
+        if not near:
+            continue
+        best = max(near, key=lambda c: (JaroWinkler.similarity(lower, c), c))
+        out.append(text[last:match.start()] + best)
+        last = match.end()
+    return "".join(out) + text[last:] if out else text
+
+
+def _by_first_letter(words: Iterable[str]) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for w in words:
+        if w:
+            index.setdefault(w[0], []).append(w)
+    return index
+
