@@ -16,8 +16,9 @@ import numpy as np
 
 from rag.errors import SourceChatError
 from rag.index.bm25 import BM25Index
-from rag.index.catalog import Catalog
+from rag.index.catalog import READY, Catalog
 from rag.index.chunking import Chunk
+from rag.index.mentions import FILE_NAME as MENTIONS_FILE, MentionIndex, Progress as MentionsProgress
 from rag.index.sources import Article
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ class Store:
         self._collection: Collection | None = None
         self._bm25: BM25Index | None = None
         self._bm25_lock = threading.Lock()
+        self._mentions: MentionIndex | None = None
+        self._mentions_lock = threading.Lock()
 
     # -- the Chroma collection -------------------------------------------------------------------
     @property
@@ -237,6 +240,25 @@ class Store:
     def bm25_is_current(self) -> bool:
         index = BM25Index.load(self.bm25_dir)
         return index is not None and index.generation == self.catalog.generation
+
+    # -- the mentions index (rag/index/mentions.py) ------------------------------------------------
+    def mentions(self, progress: MentionsProgress | None = None) -> MentionIndex:
+        """The words of every ready article (brought up to date with the catalog first) and the
+        names found so far; ``find_names`` finds the rest."""
+        with self._mentions_lock:
+            if self._mentions is None:
+                self._mentions = MentionIndex(self.dir / MENTIONS_FILE)
+            index = self._mentions
+            generation = self.catalog.generation
+            if index.generation != generation:
+                ready = {aid: digest for aid, (digest, state) in self.catalog.states().items() if state == READY}
+                index.refresh(ready, self.articles, generation, names=False, progress=progress)
+        return index
+
+    def find_names(self, article_ids: list[str] | None = None, progress: MentionsProgress | None = None) -> int:
+        """Find the names (language layer) of the articles not analysed yet, all or ``article_ids``;
+        returns how many texts were analysed. No lock: each text is stored once, whoever finds it."""
+        return self.mentions(progress).analyse(self.articles, article_ids, progress=progress)
 
 
 def open_store(settings: Settings, embedder: Embedder | None = None) -> Store:
