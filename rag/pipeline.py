@@ -8,16 +8,22 @@ rag/answer/; this module only puts them in order.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Iterable, Iterator
 
+from rag.answer.analyst import mentions_answer, quote_answer
 from rag.answer.compose import refusal, sources_from_hits
 from rag.answer.conversation import History, rewrite
 from rag.answer.evidence import Evidence, gather_evidence
 from rag.answer.extractive import answer_extractive
+from rag.answer.filters import Filters, Scope, period_in, scope_of
 from rag.answer.generative import LLM, ChatModel, LLMError, answer_messages, verify_answer
 from rag.answer.record import Answer, AnswerEvent, SourcesEvent, TextEvent
-from rag.answer.retrieve import Filters, Hit, Retriever
+from rag.answer.mentions import MentionsResult, find_mentions
+from rag.answer.quotes import QuoteCheck, check_quote
+from rag.answer.requests import MentionsRequest, QuoteRequest, request_of
+from rag.answer.retrieve import Hit, Retriever
 from rag.errors import SourceChatError, UsageError
 from rag.index.chunking import Chunk
 from rag.index.embedding import Embedder
@@ -66,6 +72,29 @@ class SourceChat:
     def chunks(self, chunk_ids: Iterable[str]) -> dict[str, Chunk]:
         return self.store.chunks(list(chunk_ids))
 
+    # -- analyst tools: every mention, quote checks ---------------------------------------------
+    def scope(self, question: str, filters: Filters | None) -> tuple[Filters | None, Scope | None]:
+        """The filters ``question`` is answered with (its period applied) and what to show of them."""
+        if (filters is None or filters.is_empty()) and period_in(question or "") is None:
+            return None, None
+        return scope_of(question, filters, self.store.list_articles())
+
+    def mentions(self, query: str, filters: Filters | None = None) -> MentionsResult:
+        """Every article that mentions ``query`` (complete, newest first), within ``filters``."""
+        self._check_index()
+        applied, scope = self.scope("", filters)
+        result = find_mentions(query, self.store, applied)
+        result.scope = scope.to_json() if scope else None
+        return result
+
+    def check_quote(self, text: str, speaker: str | None = None, filters: Filters | None = None) -> QuoteCheck:
+        """Whether ``text`` is quoted in the articles: verbatim, close (with differences) or not found."""
+        self._check_index()
+        applied, scope = self.scope("", filters)
+        check = check_quote(text, self.store, applied, speaker, self.store.bm25())
+        check.scope = scope.to_json() if scope else None
+        return check
+
     @property
     def llm(self) -> ChatModel:
         """The configured chat model; LLMError (unreachable) when none is configured."""
@@ -86,10 +115,43 @@ class SourceChat:
         if not question:
             raise UsageError("the question is empty")
         self._check_index()
+        applied, scope = self.scope(question, filters)
+        request = request_of(question)
+        if request is not None:
+            answer = self._analyst(question, request, mode, applied, scope)
+            yield SourcesEvent([], question)
+            yield TextEvent(answer.answer)
+            yield AnswerEvent(answer)
+            return
         model, model_error = self._model(mode)
         standalone = rewrite(question, history, model)
-        hits = self.retriever.retrieve(standalone.question, top_k or self.settings.top_k, filters)
+        hits = self.retriever.retrieve(standalone.question, top_k or self.settings.top_k, applied)
         yield SourcesEvent(sources_from_hits(hits), standalone.question)
+        yield from self._scoped(self._answer(question, standalone, hits, mode, model, model_error), scope)
+
+    def _analyst(self, question: str, request: MentionsRequest | QuoteRequest, mode: str,
+                 filters: Filters | None, scope: Scope | None) -> Answer:
+        scope_text = scope.text if scope else ""
+        if isinstance(request, MentionsRequest):
+            query = request.query
+            if scope is not None and scope.period:  # "mention Blair in June 2005": the period is a filter
+                query = re.sub(rf"\s+\w+\s+{re.escape(scope.period)}$", "", query) or query
+            result = find_mentions(query, self.store, filters)
+            result.scope = scope.to_json() if scope else None
+            return mentions_answer(question, result, mode, scope_text)
+        check = check_quote(request.text, self.store, filters, request.speaker, self.store.bm25())
+        check.scope = scope.to_json() if scope else None
+        return quote_answer(question, check, mode, scope_text)
+
+    @staticmethod
+    def _scoped(events: Iterator[Event], scope: Scope | None) -> Iterator[Event]:
+        for event in events:
+            if isinstance(event, AnswerEvent) and scope is not None:
+                event.answer.scope = scope.text
+            yield event
+
+    def _answer(self, question: str, standalone, hits: list[Hit], mode: str, model: ChatModel | None,
+                model_error: LLMError | None) -> Iterator[Event]:
         evidence = gather_evidence(standalone.question, hits, self.embedder, standalone.context_terms)
         if evidence.refusal_reason:
             answer = refusal(question, mode, hits, standalone.question, evidence.refusal_reason)
