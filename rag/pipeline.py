@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from typing import Iterable, Iterator
 
 from rag.answer.analyst import mentions_answer, quote_answer
+from rag.answer.compare import best_per_article, compare_answer
 from rag.answer.compose import refusal, sources_from_hits
 from rag.answer.conversation import History, rewrite
 from rag.answer.evidence import Evidence, gather_evidence
@@ -22,7 +24,7 @@ from rag.answer.generative import LLM, ChatModel, LLMError, answer_messages, ver
 from rag.answer.record import Answer, AnswerEvent, SourcesEvent, TextEvent
 from rag.answer.mentions import MentionsResult, find_mentions
 from rag.answer.quotes import QuoteCheck, check_quote
-from rag.answer.requests import MentionsRequest, QuoteRequest, request_of
+from rag.answer.requests import CompareRequest, MentionsRequest, QuoteRequest, request_of
 from rag.answer.retrieve import Hit, Retriever
 from rag.errors import SourceChatError, UsageError
 from rag.index.chunking import Chunk
@@ -117,6 +119,9 @@ class SourceChat:
         self._check_index()
         applied, scope = self.scope(question, filters)
         request = request_of(question)
+        if isinstance(request, CompareRequest):
+            yield from self._scoped(self._compare(question, request, mode, applied, top_k), scope)
+            return
         if request is not None:
             answer = self._analyst(question, request, mode, applied, scope)
             yield SourcesEvent([], question)
@@ -142,6 +147,31 @@ class SourceChat:
         check = check_quote(request.text, self.store, filters, request.speaker, self.store.bm25())
         check.scope = scope.to_json() if scope else None
         return quote_answer(question, check, mode, scope_text)
+
+    def _compare(self, question: str, request: CompareRequest, mode: str, filters: Filters | None,
+                 top_k: int | None) -> Iterator[Event]:
+        """Each side (or each article) heard: the best sentence per article, grouped."""
+        k = max(top_k or self.settings.top_k, 6) * 3  # deeper than one answer: several articles are wanted
+        groups = []
+        if request.sides:
+            for side in request.sides:
+                try:
+                    mentioned = {a.article_id for a in find_mentions(side, self.store, filters).articles}
+                except UsageError:
+                    mentioned = set()
+                if not mentioned:
+                    continue
+                side_filters = replace(filters or Filters(), article_ids=sorted(mentioned))
+                query = f"{side} {request.topic}"
+                hits = self.retriever.retrieve(query, k, side_filters)
+                groups.append((side, hits, best_per_article(query, hits, self.embedder, limit=2)))
+        else:
+            hits = self.retriever.retrieve(request.topic, k, filters)
+            groups.append((None, hits, best_per_article(request.topic, hits, self.embedder)))
+        yield SourcesEvent(sources_from_hits([h for _, hits, _ in groups for h in hits]), question)
+        answer = compare_answer(question, mode, groups, question)
+        yield TextEvent(answer.answer)
+        yield AnswerEvent(answer)
 
     @staticmethod
     def _scoped(events: Iterator[Event], scope: Scope | None) -> Iterator[Event]:

@@ -309,3 +309,27 @@ def test_markdown_export_round_trips_every_quote(chat, texts, corpus):
     assert cli_quotes and "[^1]" in done.stdout.split("\n[^1]:")[0]
     for exported in cli_quotes:
         assert any(t[exported.start:exported.end] == exported.quote for t in texts.values()), exported
+
+
+# -- compare --------------------------------------------------------------------------------------
+
+
+def test_how_do_the_sources_differ_hears_several_articles(chat, texts):
+    answer = chat.ask("How do the sources differ on Microsoft security software?", mode="extractive")
+    assert answer.kind == "compare" and not answer.refused
+    cited = [c.article_id for c in answer.citations]
+    assert len(set(cited)) >= 2 and len(set(cited)) == len(cited)  # one sentence per article
+    for citation in answer.citations:
+        assert citation.quote == texts[citation.article_id][citation.start:citation.end]
+
+
+def test_compare_two_sides_takes_each_from_articles_that_mention_it(chat, texts):
+    answer = chat.ask("Compare what Blair and Brown say about the election", mode="extractive")
+    assert answer.kind == "compare"
+    sides = {s.text.split(",")[0] for s in answer.sentences if s.citations}
+    assert sides == {"Blair", "Brown"}
+    for sentence in answer.sentences:
+        side = sentence.text.split(",")[0]
+        for n in sentence.citations:
+            citation = answer.citations[n - 1]
+            assert side.lower() in texts[citation.article_id].lower()

@@ -1,8 +1,9 @@
-"""What kind of request a chat question is: a mentions list, a quote check, or a question.
+"""What kind of request a chat question is: a mentions list, a quote check, a comparison, or a question.
 
 "Which articles mention Microsoft?" wants every article (rag.answer.mentions), not the top-k
 passages; "Did Blair say 'I have lost my passion for politics'?" wants a verdict on the quote
-(rag.answer.quotes). Both are recognised by the shape of the request, never by its topic; any
+(rag.answer.quotes); "How do the sources differ on X?" wants each article heard
+(rag.answer.compare). They are recognised by the shape of the request, never by its topic; any
 other question is answered as before.
 """
 
@@ -22,6 +23,16 @@ _MENTIONS = [re.compile(p, re.IGNORECASE) for p in (
     r"^(?:list|show|find|give)?\s*(?:me\s+)?(?:all|every)\s+(?:the\s+)?mentions?\s+of\s+(?P<x>.+?)\s*[?.!]*$",
     r"^where\s+(?:is|are|was|were)\s+(?P<x>.+?)\s+mentioned\s*[?.!]*$",
 )]
+# "compare what A and B say about X", "what do A and B say about X", "how do the sources differ on X",
+# "compare the articles on X"
+_SIDES = r"(?P<a>[^,?]+?)\s+(?:and|with|versus|vs\.?)\s+(?P<b>[^,?]+?)"
+_COMPARE = [re.compile(p, re.IGNORECASE) for p in (
+    rf"^compare\s+(?:what\s+)?{_SIDES}\s+(?:say|said|says|report|reported|write|wrote)\s+(?:about|on|of)\s+(?P<x>.+?)\s*[?.!]*$",
+    rf"^what\s+do\s+{_SIDES}\s+(?:say|report|write)\s+(?:about|on)\s+(?P<x>.+?)\s*[?.!]*$",
+    r"^how\s+do\s+(?:the\s+)?(?:sources|articles|reports|stories)\s+(?:differ|disagree|compare|vary)\s+"
+    r"(?:on|about|over|in|regarding)\s+(?P<x>.+?)\s*[?.!]*$",
+    r"^compare\s+(?:the\s+)?(?:sources|articles|reports|stories|coverage)\s+(?:on|about|of)\s+(?P<x>.+?)\s*[?.!]*$",
+)]
 _QUOTED = re.compile(r"[\"“‘'](?P<q>[^\"“”‘’]{3,}?)[\"”’'](?![A-Za-z])")
 
 
@@ -36,9 +47,20 @@ class QuoteRequest:
     speaker: str | None  # "Blair" in "Did Blair say '...'?"; None for "Who said '...'?"
 
 
-def request_of(question: str) -> MentionsRequest | QuoteRequest | None:
+@dataclass(frozen=True)
+class CompareRequest:
+    topic: str
+    sides: tuple[str, ...] = ()  # ("Blair", "Brown"); empty: the sources themselves
+
+
+def request_of(question: str) -> MentionsRequest | QuoteRequest | CompareRequest | None:
     """The analyst request ``question`` makes, or None for an ordinary question."""
     question = " ".join((question or "").split())
+    for pattern in _COMPARE:
+        match = pattern.match(question)
+        if match:
+            sides = tuple(match.group(k).strip() for k in ("a", "b") if k in pattern.groupindex)
+            return CompareRequest(match.group("x").strip(), sides)
     for pattern in _MENTIONS:
         match = pattern.match(question)
         if match:
