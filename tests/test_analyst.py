@@ -207,6 +207,7 @@ def test_the_speaker_is_checked_against_the_attribution(chat):
 def test_a_quotation_in_a_question_gets_a_verdict_first(chat):
     answer = chat.ask("Did Blair say 'I have lost my passion for politics'?", mode="extractive")
     assert answer.kind == "quote" and answer.report["verdict"] == "not_found"
+    assert answer.refused  # "the sources don't say", for the refusal gates of the evals too
     assert answer.answer.startswith("Not found")
     assert not answer.citations  # the closest passages are not cited as if they confirmed it
     answer = chat.ask("Did Mansouri say “we offer our mediation and facilitation services”?", mode="extractive")

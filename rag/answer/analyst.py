@@ -43,8 +43,9 @@ def mentions_answer(question: str, result: MentionsResult, mode: str, scope: str
 
 def quote_answer(question: str, check: QuoteCheck, mode: str, scope: str = "") -> Answer:
     """The verdict first; a match cites the passage; closest passages are listed as not a match."""
-    answer = Answer(question=question, answer="", refused=False, mode=mode, kind="quote", scope=scope,
-                    report=check.to_json(), standalone_question=question)
+    # A quote not found is an honest "the sources don't say": it counts as a refusal, like any other.
+    answer = Answer(question=question, answer="", refused=check.verdict == "not_found", mode=mode, kind="quote",
+                    scope=scope, report=check.to_json(), standalone_question=question)
     sentences = [AnswerSentence(check.summary)]
     if check.verdict != "not_found":
         for n, match in enumerate(check.matches, start=1):

@@ -161,7 +161,7 @@ def answer_html(turn_index: int, turn: ChatTurn) -> str:
         classes.append("sc-has-error")
         parts.append(f'<p class="sc-error" role="alert">⚠ No generative answer: {esc(turn.llm_error)}.</p>')
         parts.append('<p class="sc-fallback-label">Extractive answer from the sources instead:</p>')
-    if answer.refused:
+    if answer.refused and answer.kind != "quote":  # a quote not found shows its verdict and closest passages
         classes.append("sc-refusal")
         parts.append(_refusal_body(answer, turn_index))
     else:
