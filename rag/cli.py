@@ -187,19 +187,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
         import ragas  # noqa: F401  (ragas and its metric dependencies come with the eval extra)
     except ImportError as err:
         raise MissingExtra("eval", "rag eval") from err
-    from rag.evals.report import summary_table, verdict_line
+    from rag.evals import report
     from rag.evals.suite import EvalOptions, run_suite
+    from rag.evals.thresholds import parse_overrides
 
     options = EvalOptions(dataset=args.dataset, mode=args.mode, out_dir=Path(args.out), limit=args.limit,
                           distractors=args.distractors, pool=args.pool, top_k=args.top_k, judge=not args.no_judge,
+                          sources=Path(args.sources) if args.sources else None,
+                          baseline=Path(args.baseline) if args.baseline else None,
+                          minimums=parse_overrides(args.min), update_thresholds=args.update_thresholds,
                           progress=not args.quiet)
     if args.data_dir:
         options.data_dir = Path(args.data_dir)
+    if args.thresholds:
+        options.thresholds_file = Path(args.thresholds)
     log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     result = run_suite(options, log=log)
-    print(summary_table(result))
-    print(verdict_line(result))
-    print(f"report: {result.report_path}\nresults: {result.json_path}")
+    files = result.files
+    if args.format == "markdown":
+        print(report.summary_markdown(result), end="")
+    elif args.format == "junit":
+        print(report.junit(result), end="")
+    else:
+        print(report.summary_table(result))
+        if cost := report.judge_cost(result):
+            print(cost)
+        print(report.verdict_line(result))
+    where = sys.stdout if args.format == "text" else sys.stderr
+    print(f"report: {files.report}\nsummary: {files.summary}\nresults: {files.results}\njunit: {files.junit}", file=where)
     return 0 if result.passed else 1
 
 
@@ -264,17 +279,28 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filter_options(p)
     p.set_defaults(func=cmd_quote)
 
-    p = sub.add_parser("eval", help="score the answers on a golden dataset (ragas)")
-    p.add_argument("--dataset", default="seeds", help="seeds, realtimeqa-2025, or a path to a JSONL file")
+    p = sub.add_parser("eval", help="score the answers on a golden dataset (ragas and our metrics)")
+    p.add_argument("--dataset", default="seeds", help="seeds, bbc-rtqa, realtimeqa-2025, or a path to a JSONL file")
+    p.add_argument("--sources", default=None, metavar="DIR",
+                   help="run the dataset over your own folder (reference_article_ids are paths in it)")
     p.add_argument("--mode", choices=["extractive", "generative"], default=None,
                    help="default: generative when an LLM is configured, else extractive")
     p.add_argument("--out", default="evals/out", help="output folder: reports, the eval's own stores, caches")
     p.add_argument("--limit", type=int, default=None, help="only the first N cases (questions)")
-    p.add_argument("--distractors", type=int, default=0, help="pool N BBC articles with the seeds")
+    p.add_argument("--distractors", type=int, default=0, help="pool N BBC articles with the dataset's articles")
     p.add_argument("--pool", type=int, default=None, help="realtimeqa-2025: articles in all (default 1000 with --limit)")
     p.add_argument("--top-k", type=int, default=None, help="chunks to retrieve")
     p.add_argument("--data-dir", default=None, help="shared data folder (default: ../shared/data beside the repo)")
     p.add_argument("--no-judge", action="store_true", help="offline metrics only, even with a judge configured")
+    p.add_argument("--format", choices=["text", "markdown", "junit"], default="text",
+                   help="what stdout carries: the summary table, a Markdown summary (CI job summary) or JUnit XML")
+    p.add_argument("--baseline", default=None, metavar="RESULTS_JSON",
+                   help="compare with this results.json (default: the previous run of the same report folder)")
+    p.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE",
+                   help="a minimum for METRIC, over the thresholds file (repeatable)")
+    p.add_argument("--thresholds", default=None, metavar="TOML", help="thresholds file (default: evals/thresholds.toml)")
+    p.add_argument("--update-thresholds", action="store_true",
+                   help="rewrite this profile's minimums and measured figures from this run (committed code only)")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=cmd_eval)
 

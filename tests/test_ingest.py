@@ -534,3 +534,16 @@ def test_killed_ingest_is_repaired_by_the_next_run(
     assert summary["embedded_chunks"] == sum(1 for c in expected.values() if c.article_id not in ready)
     assert (summary["removed"], summary["skipped"]) == (0, [])
     assert_index_matches(Store(settings, LOCAL_MODEL_ID, LOCAL_DIMENSION), expected)
+
+
+def test_progress_moves_within_a_step_of_the_embedder(tmp_path, make_settings, embedder, bbc_dir, bbc_sample):
+    """A corpus smaller than one ingest step (1024 chunks) used to show 0/N until the step ended."""
+    sources = tmp_path / "sources"
+    copy_files(bbc_sample(60), bbc_dir, sources)
+    settings = make_settings(sources_dir=sources)
+    seen: list[tuple[int, int]] = []
+    summary = sync(settings, progress=lambda done, total: seen.append((done, total)), embedder=embedder)
+    total = summary.embedded_chunks
+    assert settings.ingest_group_chunks >= total > 128  # one step
+    assert seen[-1] == (total, total) and len(seen) >= total // 64
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen) and seen[0][0] < total

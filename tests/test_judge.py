@@ -96,12 +96,14 @@ def judge_dataset(tmp_path):
     return path
 
 
-def run_judged(make_settings, tmp_path, dataset, fake, chat_class=SourceChat):
+def run_judged(make_settings, tmp_path, dataset, fake, chat_class=SourceChat, thresholds=None, judge=True):
     from rag.evals.suite import EvalOptions, run_suite
 
-    settings = make_settings(judge_model="judge-model", judge_base_url=fake.base_url, judge_api_key="test",
-                             llm_timeout=20, llm_retries=0)
+    settings = make_settings(judge_model="judge-model" if judge else None, judge_base_url=fake.base_url,
+                             judge_api_key="test", llm_timeout=20, llm_retries=0)
     options = EvalOptions(dataset=str(dataset), mode="extractive", out_dir=tmp_path / "out", progress=False)
+    if thresholds is not None:
+        options.thresholds_file = thresholds
     return run_suite(options, settings=settings, chat_factory=chat_class, log=lambda line: None)
 
 
@@ -127,6 +129,28 @@ def test_judge_scores_supported_answers_high_and_a_contradicted_one_low(make_set
     # The judge saw ragas' prompts in JSON mode, with the model we configured.
     assert fake.requests and all(r["model"] == "judge-model" for r in fake.requests)
     assert all(r.get("response_format", {}).get("type") == "json_object" for r in fake.requests)
+    # Its run-time cost is measured per judged case (the three answerable ones; a refusal has nothing to judge).
+    assert result.scores.judge_calls == len(fake.requests) and result.scores.judged_cases == 3
+    assert result.scores.judge_seconds > 0
+    data = json.loads(result.json_path.read_text())
+    assert data["judge"] == {"calls": len(fake.requests), "seconds": round(result.scores.judge_seconds, 2), "cases": 3}
+    assert f"judge: {len(fake.requests)} calls in" in result.files.summary.read_text()
+
+
+def test_judge_thresholds_come_from_the_judge_section_only_when_a_judge_is_configured(make_settings, tmp_path,
+                                                                                     judge_dataset):
+    thresholds = tmp_path / "thresholds.toml"
+    thresholds.write_text("[judge-cases.extractive]\nrefusal_accuracy = 0.9\n\n"
+                          "[judge-cases.extractive.judge]\nfaithfulness = 0.9\nanswer_relevancy = 0.5\n")
+    with FakeOpenAI(scripted_judge) as fake:
+        judged = run_judged(make_settings, tmp_path, judge_dataset, fake, ContradictingChat, thresholds)
+        offline = run_judged(make_settings, tmp_path, judge_dataset, fake, ContradictingChat, thresholds, judge=False)
+    lines = {line.metric: line for line in judged.gate_lines}
+    assert set(lines) == {"refusal_accuracy", "faithfulness", "answer_relevancy"}
+    assert not lines["faithfulness"].ok and lines["faithfulness"].value == pytest.approx(2 / 3)  # the contradicted case
+    assert lines["answer_relevancy"].ok and lines["refusal_accuracy"].ok
+    assert not judged.passed
+    assert {line.metric for line in offline.gate_lines} == {"refusal_accuracy"} and offline.passed
 
 
 def test_a_malformed_judge_reply_is_reported_per_case_not_averaged_away(make_settings, tmp_path, judge_dataset):
@@ -142,7 +166,8 @@ def test_a_malformed_judge_reply_is_reported_per_case_not_averaged_away(make_set
     assert summary["faithfulness"].mean == pytest.approx(2 / 3)
     assert not result.passed
     report = result.report_path.read_text()
-    assert "| informed | faithfulness |" in report
+    informed_section = report.split("### `informed`", 1)[1].split("###", 1)[0]
+    assert "**fails on:**" in informed_section and "faithfulness:" in informed_section
     data = json.loads(result.json_path.read_text())
     informed = next(c for c in data["cases"] if c["case"]["id"] == "informed")
     assert "faithfulness" in informed["failures"]

@@ -31,6 +31,7 @@ from rag.answer.support import TermWeights, blend, claim_terms, lexical_coverage
 from rag.text import names, numbers, sentence_spans, terms
 
 if TYPE_CHECKING:
+    from rag.answer.record import Citation
     from rag.answer.retrieve import Hit
     from rag.index.embedding import Embedder
 
@@ -94,6 +95,17 @@ def spans_for_hits(hits: list[Hit]) -> list[SentenceSpan]:
             seen.add((article.id, s))
             out.append(SentenceSpan(article.id, chunk.id, s, e, article.text[s:e], position))
     return out
+
+
+def cited_span(citation: Citation, article_text: str) -> SentenceSpan:
+    """The span a ``Citation`` quotes, positioned as ``spans_for_hits`` positions it (the index of
+    its sentence in the article), so whoever re-checks a citation applies the same neighbour rule
+    (``PAIR_MAX_DISTANCE``) as the answer layer did."""
+    sentences = _article_sentences(citation.article_id, "", article_text)
+    position = next((i for i, (s, e) in enumerate(sentences) if s <= citation.start < e), -1)
+    if position < 0:  # not at a sentence of ours: place it after the last one that starts before it
+        position = sum(1 for s, _ in sentences if s < citation.start)
+    return SentenceSpan(citation.article_id, citation.chunk_id, citation.start, citation.end, citation.quote, position)
 
 
 # -- support of a claim ------------------------------------------------------------------------

@@ -3,14 +3,21 @@
 Fields of a case::
 
     id                     unique name, shown in reports
-    kind                   "answerable" | "refusal" (out of the sources: must be refused)
+    kind                   "answerable" | "refusal" (the sources don't say: must be refused)
                            | "follow_up" (asked after the questions in ``history``)
     question               what the user asks
     history                earlier questions of the conversation (follow_up only)
-    reference              the reference answer ("The sources don't say." for refusals)
-    answer_contains        strings a correct answer must contain (case-insensitive)
+    reference              the reference answer (the answer layer's refusal text for refusals)
+    answer_contains        short answers a correct answer states (case-insensitive): the name,
+                           date or figure asked for; the first sentence must hold them
     reference_article_ids  ids (paths in the sources folder) of the articles holding the answer
     reference_quotes       exact spans of those articles: ``article.text.find(quote) >= 0``
+    tags                   optional labels for reports and selections: who_said, broad,
+                           typo, near_miss, out_of_scope, compare, mentions, quote_check ...
+
+``broad`` cases ("what's the news about X") have no single right sentence: their reference
+articles are every article of the corpus the answer may draw on, and conciseness is not
+measured on them.
 
 A malformed line raises DatasetError naming the file, the line and the field.
 """
@@ -22,13 +29,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rag.answer.compose import REFUSAL_TEXT
-from rag.errors import SourceChatError
+from rag.errors import UsageError
 
 KINDS = ("answerable", "refusal", "follow_up")
+BROAD = "broad"
 
 
-class DatasetError(SourceChatError, ValueError):
-    pass
+class DatasetError(UsageError):
+    """A dataset file that cannot be used; the message names the file, the line and the field."""
 
 
 @dataclass
@@ -41,10 +49,15 @@ class Case:
     reference_article_ids: list[str] = field(default_factory=list)
     reference_quotes: list[str] = field(default_factory=list)
     history: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
 
     @property
     def must_refuse(self) -> bool:
         return self.kind == "refusal"
+
+    @property
+    def broad(self) -> bool:
+        return BROAD in self.tags
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -76,6 +89,7 @@ def parse_case(data: dict, where: str) -> Case:
         reference_article_ids=_strings(data.get("reference_article_ids"), where, "reference_article_ids"),
         reference_quotes=_strings(data.get("reference_quotes"), where, "reference_quotes"),
         history=_strings(data.get("history"), where, "history"),
+        tags=_strings(data.get("tags"), where, "tags"),
     )
     if kind == "refusal":
         if case.reference_article_ids or case.reference_quotes or case.answer_contains:
@@ -114,6 +128,11 @@ def load_cases(path: Path) -> list[Case]:
     if not cases:
         raise DatasetError(f"{path}: no cases")
     return cases
+
+
+def referenced_articles(cases: list[Case]) -> list[str]:
+    """Every article id the cases refer to, in first-seen order."""
+    return list(dict.fromkeys(a for case in cases for a in case.reference_article_ids))
 
 
 def quote_spans(case: Case, texts: dict[str, str]) -> list[tuple[str, int, int]]:

@@ -20,7 +20,7 @@ import json
 import tarfile
 from pathlib import Path
 
-from rag.evals.corpus import EvalCorpus, CorpusError, corpus_dirs, evenly_spread, link_or_copy, prune
+from rag.evals.corpus import EvalCorpus, CorpusError, evenly_spread, link_or_copy, prune, store_dir
 from rag.evals.dataset import Case
 
 NAME = "realtimeqa-2025"
@@ -87,7 +87,8 @@ def answerable_cases(questions: list[dict], articles_dir: Path, limit: int | Non
     return out
 
 
-def realtimeqa(out_dir: Path, data_dir: Path, limit: int | None = None, pool: int | None = None) -> tuple[list[Case], EvalCorpus]:
+def realtimeqa(out_dir: Path, data_dir: Path, settings, limit: int | None = None,
+               pool: int | None = None) -> tuple[list[Case], EvalCorpus]:
     if limit is not None and limit < 1:
         raise CorpusError("--limit must be 1 or more")
     articles_dir = unpack_articles(data_dir, Path(out_dir) / "cache")
@@ -104,7 +105,7 @@ def realtimeqa(out_dir: Path, data_dir: Path, limit: int | None = None, pool: in
         others = [a for a in every if a not in taken]
         chosen = own + evenly_spread(others, size - len(own))
     name = f"{NAME}-n{len(selected)}-p{len(chosen)}"
-    sources, store = corpus_dirs(out_dir, name)
+    sources = Path(out_dir) / "corpora" / name
     for article in chosen:
         link_or_copy(articles_dir / article, sources / article)
     prune(sources, {sources / a for a in chosen})
@@ -112,4 +113,4 @@ def realtimeqa(out_dir: Path, data_dir: Path, limit: int | None = None, pool: in
         f"{len(selected)} answerable questions (gold answer in one of their own articles)",
         f"{len(own)} own articles + {len(chosen) - len(own)} distractors = {len(chosen)} articles",
     ]
-    return [case for case, _ in selected], EvalCorpus(name, sources, store, notes)
+    return [case for case, _ in selected], EvalCorpus(name, sources, store_dir(out_dir, name, settings), notes)

@@ -2,14 +2,18 @@
 
 A follow-up case first asks its ``history`` questions in the same conversation. For each case
 we record the answer, the retrieved chunks (texts, article ids), the whole sentences those
-chunks cover, and the sentences of the reference articles that hold the reference quotes;
-texts come from the eval store's catalog, the same strings citation offsets index into.
+chunks cover, the sentences of the reference articles that hold the reference quotes, and
+the text of every article the answer touched; texts come from the eval store through
+``SourceChat``, the same strings citation offsets index into.
+
+``with_answer`` puts another answer in a recorded case without asking again: the tests derive
+deliberately broken answerers from one honest run that way.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable
 
@@ -26,7 +30,7 @@ class CaseRun:
     context_article_ids: list[str] = field(default_factory=list)  # article of each retrieved chunk
     context_sentences: list[str] = field(default_factory=list)  # whole sentences of the retrieved chunks
     reference_sentences: list[str] = field(default_factory=list)  # sentences holding the reference quotes
-    cited_article_texts: list[str] = field(default_factory=list)  # full text of each cited article
+    texts: dict[str, str] = field(default_factory=dict)  # article id -> text: retrieved, cited and reference articles
     error: str | None = None
     seconds: float = 0.0
 
@@ -41,9 +45,17 @@ class CaseRun:
 
     @property
     def response(self) -> str:
+        return self.answer.answer if self.answer is not None else ""
+
+    @property
+    def cited_article_ids(self) -> list[str]:
         if self.answer is None:
-            return ""
-        return self.answer.answer
+            return []
+        return list(dict.fromkeys(c.article_id for c in self.answer.citations))
+
+    @property
+    def cited_article_texts(self) -> list[str]:
+        return [self.texts[a] for a in self.cited_article_ids if a in self.texts]
 
     def to_json(self) -> dict:
         return {
@@ -56,7 +68,7 @@ class CaseRun:
         }
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=512)
 def _sentences(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(sentence_spans(text))
 
@@ -87,6 +99,8 @@ def describe_retrieval(run: CaseRun, chat) -> None:
     wanted = {s.article_id for s in answer.sources} | set(case.reference_article_ids)
     wanted |= {c.article_id for c in answer.citations}
     articles = chat.articles(sorted(wanted))
+    run.texts = {aid: a.text for aid, a in articles.items()}
+    run.contexts, run.context_article_ids, run.context_sentences, run.reference_sentences = [], [], [], []
     seen: set[str] = set()
     for source in answer.sources:
         chunk, article = chunks.get(source.chunk_id), articles.get(source.article_id)
@@ -98,13 +112,17 @@ def describe_retrieval(run: CaseRun, chat) -> None:
             if sentence not in seen:
                 seen.add(sentence)
                 run.context_sentences.append(sentence)
-    texts = {aid: a.text for aid, a in articles.items()}
-    for article_id, start, end in quote_spans(case, texts):
-        for sentence in covering_sentences(texts[article_id], start, end):
+    for article_id, start, end in quote_spans(case, run.texts):
+        for sentence in covering_sentences(run.texts[article_id], start, end):
             if sentence not in run.reference_sentences:
                 run.reference_sentences.append(sentence)
-    cited = dict.fromkeys(c.article_id for c in answer.citations)
-    run.cited_article_texts = [texts[a] for a in cited if a in texts]
+
+
+def with_answer(run: CaseRun, answer: Answer, chat) -> CaseRun:
+    """``run`` with ``answer`` in place of the one it got: retrieval and timing kept, nothing asked."""
+    derived = replace(run, answer=answer, error=answer.error)
+    describe_retrieval(derived, chat)
+    return derived
 
 
 def run_cases(chat, cases: list[Case], mode: str, top_k: int | None = None,
@@ -117,4 +135,3 @@ def run_cases(chat, cases: list[Case], mode: str, top_k: int | None = None,
             refused = sum(1 for r in runs if r.refused)
             log(f"asked {i}/{len(cases)} ({refused} refused, {sum(1 for r in runs if r.error)} failed)")
     return runs
-

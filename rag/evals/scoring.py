@@ -1,30 +1,28 @@
-"""Scoring with ragas: metric groups over ``EvaluationDataset``s of ``SingleTurnSample``s.
+"""Scoring: ragas metric groups over ``EvaluationDataset``s, our case metrics, one table.
 
-A metric group is the cases a set of metrics applies to and how a case becomes a sample:
-context recall needs a reference, citation faithfulness an answer, refusal accuracy every
-case. Each group is one ``ragas.evaluate`` call; the per-case scores are merged into one table.
+A ragas metric group is the cases a set of ragas metrics applies to and how a case becomes a
+``SingleTurnSample``: context recall needs a reference, the judge's faithfulness an answer.
+Each group is one ``ragas.evaluate`` call. Our own metrics (``rag.evals.metrics``) read the
+recorded case directly. Per-case scores of both go into one ``Scores`` table.
 
 Offline groups run with ``raise_exceptions=True``: a failing offline metric is a bug to see,
 not a NaN to average. Judge groups run with ``raise_exceptions=False`` so one bad reply does
 not stop the run, and a callback records every metric error with its case; an error or a
-NaN counts as a failure: it scores 0 in the aggregate and is listed per case.
-
-The gate (``evals/thresholds.toml``): per profile (dataset and answer mode), each metric's
-minimum aggregate. A metric under its minimum, with failures, or not measured fails it.
+NaN counts as a failure: it scores 0 in the aggregate and is listed per case. A case whose
+answer failed (the model was down) neither answered nor refused: a failure of the refusal metrics.
 """
 
 from __future__ import annotations
 
 import math
-import tomllib
+import time
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from langchain_core.callbacks import BaseCallbackHandler
 
-from rag.errors import SourceChatError
+from rag.evals.metrics import CaseMetric
 from rag.evals.runner import CaseRun
 
 
@@ -43,6 +41,9 @@ class Scores:
     judged: set[str] = field(default_factory=set)
     per_case: dict[str, dict[str, float]] = field(default_factory=dict)  # case id -> metric -> score
     failures: dict[str, dict[str, str]] = field(default_factory=dict)  # case id -> metric -> why
+    judge_calls: int = 0  # HTTP requests to the judge
+    judge_seconds: float = 0.0
+    judged_cases: int = 0
 
     def add(self, case_id: str, metric: str, value: float) -> None:
         current = self.per_case.setdefault(case_id, {}).get(metric)
@@ -50,6 +51,11 @@ class Scores:
 
     def fail(self, case_id: str, metric: str, why: str) -> None:
         self.failures.setdefault(case_id, {}).setdefault(metric, why)
+
+    def register(self, names: list[str], judged: bool = False) -> None:
+        self.metrics += [n for n in names if n not in self.metrics]
+        if judged:
+            self.judged.update(names)
 
 
 def _min(a: float, b: float) -> float:
@@ -65,23 +71,11 @@ class MetricSummary:
     cases: int
     failures: int
     judged: bool
+    binary: bool = False  # every case scored 0 or 1: the mean is a share of cases
 
     def to_json(self) -> dict:
         return {"mean": None if self.mean is None else round(self.mean, 4), "cases": self.cases,
                 "failures": self.failures, "judged": self.judged}
-
-
-@dataclass
-class GateLine:
-    metric: str
-    threshold: float
-    value: float | None
-    ok: bool
-    why: str = ""
-
-    def to_json(self) -> dict:
-        return {"metric": self.metric, "threshold": self.threshold,
-                "value": None if self.value is None else round(self.value, 4), "ok": self.ok, "why": self.why}
 
 
 # -- samples -----------------------------------------------------------------------------
@@ -115,27 +109,6 @@ def answer_string_samples(run: CaseRun):
     return [_sample(response=run.response.lower(), reference=wanted.lower()) for wanted in run.case.answer_contains]
 
 
-def citation_sample(run: CaseRun):
-    answer = run.answer
-    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
-    return [_sample(
-        user_input=run.case.question, response=answer.answer, multi_responses=answer.answer_parts(),
-        retrieved_contexts=[c.quote for c in answer.citations], retrieved_context_ids=[c.article_id for c in answer.citations],
-    )]
-
-
-def refusal_sample(run: CaseRun):
-    return [_sample(user_input=run.case.question, response=run.response, reference=run.case.reference)]
-
-
-def hit_sample(run: CaseRun):
-    return [_sample(reference=run.case.answer_contains[0], retrieved_contexts=run.contexts or [""])]
-
-
-def cited_article_sample(run: CaseRun):
-    return [_sample(reference=run.case.answer_contains[0], retrieved_contexts=run.cited_article_texts or [""])]
-
-
 def judge_sample(run: CaseRun):
     return [_sample(
         user_input=run.case.question, response=plain_answer(run), reference=run.case.reference or None,
@@ -150,8 +123,8 @@ def _legacy(name: str):
     """A metric class from ragas' ``evaluate``-compatible API (``ragas.metrics``).
 
     ragas 0.4 marks these imports deprecated in favour of ``ragas.metrics.collections``,
-    whose metrics ``evaluate`` does not accept; we need ``evaluate`` (one table, our own
-    metrics beside theirs), so we use these and silence the notice.
+    whose metrics ``evaluate`` does not accept; we need ``evaluate`` (one table, ragas'
+    metrics beside the judge's), so we use these and silence the notice.
     """
     import ragas.metrics
 
@@ -164,33 +137,21 @@ def has_reference(run: CaseRun) -> bool:
     return not run.case.must_refuse and bool(run.case.reference_article_ids)
 
 
-def offline_groups(profile: str, embedder, titles: dict[str, str]) -> list[MetricGroup]:
-    from rag.evals.metrics import AnswerInContexts, CitationFaithfulness, RefusalAccuracy
+def _answer_strings(run: CaseRun) -> bool:
+    return bool(run.case.answer_contains) and not run.error
 
-    citation = MetricGroup("citations", lambda r: r.answered, citation_sample,
-                           [CitationFaithfulness(embedder=embedder, titles=titles)])
-    refusal = MetricGroup("refusals", lambda r: True, refusal_sample, [RefusalAccuracy()])
-    answers = MetricGroup("answer strings", lambda r: bool(r.case.answer_contains), answer_string_samples,
-                          [_legacy("StringPresence")()])
+
+def ragas_groups(profile: str) -> list[MetricGroup]:
+    """ragas' offline metrics for a scoring profile ("golden" or "realtimeqa")."""
+    answers = MetricGroup("answer strings", _answer_strings, answer_string_samples, [_legacy("StringPresence")()])
     if profile == "realtimeqa":
-        return [
-            MetricGroup("retrieval", has_reference, retrieval_sample, [_legacy("IDBasedContextRecall")()]),
-            MetricGroup("answer hit", lambda r: bool(r.case.answer_contains), hit_sample,
-                        [AnswerInContexts(name="answer_hit_at_k")]),
-            answers,
-            MetricGroup("cited article", lambda r: bool(r.case.answer_contains), cited_article_sample,
-                        [AnswerInContexts(name="answer_in_cited_article")]),
-            citation,
-            refusal,
-        ]
+        return [MetricGroup("retrieval", has_reference, retrieval_sample, [_legacy("IDBasedContextRecall")()]), answers]
     return [
-        MetricGroup("retrieval", has_reference, retrieval_sample, [
+        MetricGroup("retrieval", lambda r: has_reference(r) and not r.error, retrieval_sample, [
             _legacy("IDBasedContextRecall")(), _legacy("IDBasedContextPrecision")(),
             _legacy("NonLLMContextRecall")(), _legacy("NonLLMStringSimilarity")(),
         ]),
         answers,
-        citation,
-        refusal,
     ]
 
 
@@ -215,7 +176,7 @@ def judge_groups(make_judge: Callable[[], object], embeddings) -> list[MetricGro
     ]
 
 
-# -- running ragas -----------------------------------------------------------------------
+# -- running -----------------------------------------------------------------------------
 
 
 class FailureRecorder(BaseCallbackHandler):
@@ -236,16 +197,26 @@ class FailureRecorder(BaseCallbackHandler):
             self.errors.append((int(parent_name[4:]), name, message[:400]))
 
 
-def score_groups(runs: list[CaseRun], groups: list[MetricGroup], run_config=None,
-                 log: Callable[[str], None] = print) -> Scores:
+def score_case_metrics(runs: list[CaseRun], metrics: list[CaseMetric], scores: Scores) -> None:
+    scores.register([m.name for m in metrics])
+    for run in runs:
+        for metric in metrics:
+            if not metric.applies(run):
+                continue
+            if run.error:  # only the refusal metrics apply to a case with no answer
+                scores.add(run.case.id, metric.name, math.nan)
+                scores.fail(run.case.id, metric.name, f"no answer: {run.error}")
+            else:
+                scores.add(run.case.id, metric.name, float(metric.score(run)))
+
+
+def score_ragas(runs: list[CaseRun], groups: list[MetricGroup], scores: Scores, run_config=None,
+                log: Callable[[str], None] = print) -> None:
     from ragas import EvaluationDataset, evaluate
 
-    scores = Scores()
     for group in groups:
         names = [m.name for m in group.metrics]
-        scores.metrics += [n for n in names if n not in scores.metrics]
-        if group.judged:
-            scores.judged.update(names)
+        scores.register(names, group.judged)
         rows: list[tuple[str, object]] = []  # (case id, sample)
         for run in runs:
             if group.applies(run):
@@ -253,9 +224,10 @@ def score_groups(runs: list[CaseRun], groups: list[MetricGroup], run_config=None
         if not rows:
             continue
         recorder = FailureRecorder()
+        started = time.perf_counter()
         with warnings.catch_warnings():
             # evaluate() is deprecated in ragas 0.4 in favour of experiments; it is the API that
-            # scores ragas' metrics and ours in one table, and it is pinned with ragas==0.4.3.
+            # scores many metrics in one table, and it is pinned with ragas==0.4.3.
             warnings.simplefilter("ignore", DeprecationWarning)
             result = evaluate(
                 EvaluationDataset(samples=[s for _, s in rows]), metrics=group.metrics,
@@ -272,9 +244,9 @@ def score_groups(runs: list[CaseRun], groups: list[MetricGroup], run_config=None
                 if math.isnan(value):
                     scores.fail(case_id, name, "no score (NaN)")
         if group.judged:
+            scores.judge_seconds += time.perf_counter() - started
             failed = sum(len(v) for v in scores.failures.values())
             log(f"judged {group.name}: {len(rows)} samples ({failed} failures so far)")
-    return scores
 
 
 def summarise(scores: Scores) -> list[MetricSummary]:
@@ -283,53 +255,6 @@ def summarise(scores: Scores) -> list[MetricSummary]:
         values = [m[name] for m in scores.per_case.values() if name in m]
         failures = sum(1 for m in scores.failures.values() if name in m)
         mean = sum(0.0 if math.isnan(v) else v for v in values) / len(values) if values else None
-        out.append(MetricSummary(name, mean, len(values), failures, name in scores.judged))
+        binary = bool(values) and all(v in (0.0, 1.0) for v in values if not math.isnan(v))
+        out.append(MetricSummary(name, mean, len(values), failures, name in scores.judged, binary))
     return out
-
-
-# -- thresholds and the gate -------------------------------------------------------------
-
-
-class ThresholdError(SourceChatError, ValueError):
-    pass
-
-
-def load_thresholds(path: Path, profile: str) -> dict[str, float] | None:
-    """``[<dataset>.<mode>]`` of the thresholds file, e.g. ``[seeds.extractive]``; None when absent."""
-    path = Path(path)
-    if not path.is_file():
-        raise ThresholdError(f"thresholds file not found: {path}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ThresholdError(f"{path}: {err}") from err
-    section = data
-    for part in profile.split("."):
-        section = section.get(part) if isinstance(section, dict) else None
-    if section is None:
-        return None
-    values = {}
-    for metric, value in section.items():
-        if isinstance(value, dict):
-            continue
-        if not isinstance(value, (int, float)) or not 0 < value <= 1:
-            # A minimum of 0 (or below) can never fail: that is no gate at all.
-            raise ThresholdError(f"{path} [{profile}] {metric} = {value!r}: use a number in (0, 1]")
-        values[metric] = float(value)
-    return values
-
-
-def gate(summaries: list[MetricSummary], thresholds: dict[str, float]) -> list[GateLine]:
-    by_name = {s.name: s for s in summaries}
-    lines = []
-    for metric, minimum in thresholds.items():
-        summary = by_name.get(metric)
-        if summary is None or summary.mean is None:
-            lines.append(GateLine(metric, minimum, None, False, "not measured"))
-        elif summary.failures:
-            lines.append(GateLine(metric, minimum, summary.mean, False, f"{summary.failures} failed case(s)"))
-        elif summary.mean < minimum:
-            lines.append(GateLine(metric, minimum, summary.mean, False, "under threshold"))
-        else:
-            lines.append(GateLine(metric, minimum, summary.mean, True))
-    return lines

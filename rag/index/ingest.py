@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
+import numpy as np
+
 from rag.errors import UsageError
 from rag.index.catalog import READY
 from rag.index.chunking import Chunk, chunk_article
@@ -214,13 +216,32 @@ def _embed_and_write(store: Store, embedder: Embedder, pending: list[Pending], g
             pairs = [(item.article, item.chunks) for item in group]
             store.catalog.mark_pending(pairs)
             texts = [chunk.text for item in group for chunk in item.chunks]
-            vectors = embedder.embed_texts(texts)
+            vectors = _embed_in_slices(embedder, texts, advance)
             store.delete_vectors([item.article.id for item in group])
             store.write_vectors(pairs, vectors)
             store.catalog.mark_ready([item.article.id for item in group])
             written += group
-            advance(len(texts))
     return written
+
+
+# Progress moves per slice of a step, not per step: a step of 1024 chunks is ~50 s of embedding on
+# 2 cores, and a corpus smaller than one step (300 BBC articles: 979 chunks) showed 0/979 until done.
+PROGRESS_SLICE = 64
+
+
+def _embed_in_slices(embedder: Embedder, texts: list[str], advance: Callable[[int], None]) -> np.ndarray:
+    """``embedder.embed_texts(texts)``, in slices of one length-sorted order, reporting each slice.
+
+    Sorting the whole step once keeps the embedder's batches of similar length (little padding);
+    a slice is a multiple of any batch size that divides it, so the batches are the same as in one call.
+    """
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    for at in range(0, len(order), PROGRESS_SLICE):
+        part = order[at:at + PROGRESS_SLICE]
+        vectors[part] = embedder.embed_texts([texts[i] for i in part])
+        advance(len(part))
+    return vectors
 
 
 @contextmanager
