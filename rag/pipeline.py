@@ -13,7 +13,7 @@ import threading
 from dataclasses import replace
 from typing import Iterable, Iterator
 
-from rag.answer.analyst import mentions_answer, quote_answer
+from rag.answer.analyst import mentions_answer, next_mentions_page, quote_answer
 from rag.answer.compare import best_per_article, compare_answer
 from rag.answer.compose import refusal, sources_from_hits
 from rag.answer.conversation import History, rewrite
@@ -24,7 +24,7 @@ from rag.answer.generative import LLM, ChatModel, LLMError, answer_messages, ver
 from rag.answer.record import Answer, AnswerEvent, SourcesEvent, TextEvent
 from rag.answer.mentions import MentionsResult, find_mentions
 from rag.answer.quotes import QuoteCheck, check_quote
-from rag.answer.requests import CompareRequest, MentionsRequest, QuoteRequest, request_of
+from rag.answer.requests import CompareRequest, MentionsRequest, QuoteRequest, asks_for_more, request_of
 from rag.answer.retrieve import Hit, Retriever
 from rag.errors import SourceChatError, UsageError
 from rag.index.chunking import Chunk
@@ -118,6 +118,13 @@ class SourceChat:
             raise UsageError("the question is empty")
         self._check_index()
         applied, scope = self.scope(question, filters)
+        if history and isinstance(history[-1], Answer) and asks_for_more(question):
+            page = next_mentions_page(question, history[-1], mode)
+            if page is not None:
+                yield SourcesEvent([], question)
+                yield TextEvent(page.answer)
+                yield AnswerEvent(page)
+                return
         request = request_of(question)
         if isinstance(request, CompareRequest):
             yield from self._scoped(self._compare(question, request, mode, applied, top_k), scope)

@@ -334,3 +334,20 @@ def test_compare_two_sides_takes_each_from_articles_that_mention_it(chat, texts)
         for n in sentence.citations:
             citation = answer.citations[n - 1]
             assert side.lower() in texts[citation.article_id].lower()
+
+
+def test_a_long_mentions_list_comes_a_page_at_a_time(chat):
+    from rag.answer.analyst import PAGE
+
+    listed = chat.mentions("government")
+    assert listed.total_articles > PAGE, "the sample should hold more articles than one page"
+    first = chat.ask("Which articles mention government?", mode="extractive")
+    assert len(first.citations) == PAGE and first.report["total_articles"] == listed.total_articles
+    assert "Ask “more”" in first.answer
+    seen = [c.article_id for c in first.citations]
+    answer = first
+    while "Ask “more”" in answer.answer:
+        answer = chat.ask("more", history=[answer], mode="extractive")
+        assert answer.kind == "mentions" and answer.citations
+        seen += [c.article_id for c in answer.citations]
+    assert seen == [a.article_id for a in listed.articles]  # every article once, newest first

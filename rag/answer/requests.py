@@ -47,6 +47,14 @@ class QuoteRequest:
     speaker: str | None  # "Blair" in "Did Blair say '...'?"; None for "Who said '...'?"
 
 
+_MORE = re.compile(r"^(?:show\s+)?(?:more|next(?:\s+page)?|the\s+next\s+ones|continue)\s*[.!?]*$", re.IGNORECASE)
+
+
+def asks_for_more(question: str) -> bool:
+    """"more", "next page": the next page of a list the previous answer showed."""
+    return bool(_MORE.match(" ".join((question or "").split())))
+
+
 @dataclass(frozen=True)
 class CompareRequest:
     topic: str
