@@ -121,6 +121,7 @@ class SourceChat:
         if history and isinstance(history[-1], Answer) and asks_for_more(question):
             page = next_mentions_page(question, history[-1], mode)
             if page is not None:
+                page = self._with_chunks(page)
                 yield SourcesEvent([], question)
                 yield TextEvent(page.answer)
                 yield AnswerEvent(page)
@@ -150,10 +151,17 @@ class SourceChat:
                 query = re.sub(rf"\s+\w+\s+{re.escape(scope.period)}$", "", query) or query
             result = find_mentions(query, self.store, filters)
             result.scope = scope.to_json() if scope else None
-            return mentions_answer(question, result, mode, scope_text)
+            return self._with_chunks(mentions_answer(question, result, mode, scope_text))
         check = check_quote(request.text, self.store, filters, request.speaker, self.store.bm25())
         check.scope = scope.to_json() if scope else None
-        return quote_answer(question, check, mode, scope_text)
+        return self._with_chunks(quote_answer(question, check, mode, scope_text))
+
+    def _with_chunks(self, answer: Answer) -> Answer:
+        """Name the chunk each citation and source of a mentions list or quote check falls in."""
+        items = [*answer.citations, *answer.sources]
+        for item, chunk_id in zip(items, self.store.chunk_ids_at([(i.article_id, i.start) for i in items])):
+            item.chunk_id = chunk_id
+        return answer
 
     def _compare(self, question: str, request: CompareRequest, mode: str, filters: Filters | None,
                  top_k: int | None) -> Iterator[Event]:

@@ -49,7 +49,8 @@ def mentions_answer(question: str, result: MentionsResult, mode: str, scope: str
         answer.sources.append(_source(article, sentence.start, sentence.end))
         date = f", {article.published[:10]}" if article.published else ""
         count = "1 mention" if article.count == 1 else f"{article.count} mentions"
-        sentences.append(AnswerSentence(f"{article.title} ({article.source}{date}): {count}.", [n], 1.0))
+        # The first mentioning sentence in full: the line says what it cites.
+        sentences.append(AnswerSentence(f"{article.title} ({article.source}{date}), {count}: {sentence.quote}", [n], 1.0))
     if page < report["pages"]:
         sentences.append(AnswerSentence(f"Ask “more” for the next {min(PAGE, result.total_articles - first - PAGE)}."))
     answer.sentences = sentences

@@ -241,6 +241,15 @@ class Store:
         index = BM25Index.load(self.bm25_dir)
         return index is not None and index.generation == self.catalog.generation
 
+    def chunk_ids_at(self, places: list[tuple[str, int]]) -> list[str]:
+        """The id of the chunk holding each (article id, character offset); "" where none does."""
+        ids = self.catalog.chunk_ids_of(sorted({aid for aid, _ in places}))
+        by_article: dict[str, list[Chunk]] = {}
+        for chunk in self.catalog.chunks(ids).values():
+            by_article.setdefault(chunk.article_id, []).append(chunk)
+        return [next((c.id for c in sorted(by_article.get(aid, []), key=lambda c: c.start) if c.start <= at < c.end), "")
+                for aid, at in places]
+
     # -- the mentions index (rag/index/mentions.py) ------------------------------------------------
     def mentions(self, progress: MentionsProgress | None = None) -> MentionIndex:
         """The words of every ready article (brought up to date with the catalog first) and the
