@@ -351,3 +351,12 @@ def test_a_long_mentions_list_comes_a_page_at_a_time(chat):
         assert answer.kind == "mentions" and answer.citations
         seen += [c.article_id for c in answer.citations]
     assert seen == [a.article_id for a in listed.articles]  # every article once, newest first
+
+
+def test_an_acronym_that_spells_a_common_word_is_matched_as_written(chat, texts):
+    truth = {aid for aid, text in texts.items() if re.search(r"(?<![^\W_])US(?![^\W_])", text)}
+    assert truth, "the sample should name the US"
+    result = chat.mentions("US")
+    assert {a.article_id for a in result.articles} >= truth
+    exact = [m for a in result.articles for s in a.mentions for m in s.matches if m.form in ("exact", "possessive")]
+    assert exact and all(m.text.startswith("US") for m in exact)  # never "us" in "told us"

@@ -119,7 +119,10 @@ def find_mentions(query: str, store: Store, filters: Filters | None = None) -> M
         raise UsageError("give a name or phrase to look for, such as Microsoft or \"Tony Blair\"")
     written = _without_possessive(query)
     bare = _bare(written)
-    if all(w in stopwords() for w in words_of(bare)):
+    common = all(w in stopwords() for w in words_of(bare))
+    # "US", "WHO", "IT": an acronym spelling a common word is matched as written, capitals and all.
+    acronym = common and bare.isupper() and len(bare) > 1
+    if common and not acronym:
         raise UsageError(f"{query!r} is too common to list every mention of: look for a name or a phrase")
     index = store.mentions()
     candidates = index.articles_with(words_of(bare))
@@ -135,7 +138,7 @@ def find_mentions(query: str, store: Store, filters: Filters | None = None) -> M
     for name in index.names_with_keys(language.query_keys(query)):
         if name.article_id in candidates:
             linked.setdefault(name.article_id, []).append(name)
-    pattern = _pattern(written)
+    pattern = _pattern(written, case_sensitive=acronym)
     found = []
     articles = store.articles(sorted(candidates))
     for aid, article in articles.items():
@@ -162,13 +165,13 @@ def _bare(query: str) -> str:
     return " ".join(words)
 
 
-def _pattern(query: str) -> re.Pattern:
+def _pattern(query: str, case_sensitive: bool = False) -> re.Pattern:
     words = [re.escape(w) for w in query.split()]
     core = r"\s+".join(words)
     # Word boundaries where the query starts or ends with a letter or digit: "Blair" not in "Blairite".
     left = r"(?<![^\W_])" if re.match(r"[^\W_]", query) else ""
     right = r"(?![^\W_])" if re.search(r"[^\W_]$", query) else ""
-    return re.compile(left + core + right, re.IGNORECASE)
+    return re.compile(left + core + right, 0 if case_sensitive else re.IGNORECASE)
 
 
 def _exact(text: str, pattern: re.Pattern) -> list[Match]:
