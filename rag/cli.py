@@ -1,4 +1,4 @@
-"""``rag``: ingest | ask | chat | mentions | quote | eval | feedback export | serve. Heavy imports happen inside each command."""
+"""``rag``: ingest | ask | chat | mentions | quote | doctor | eval | feedback export | serve. Heavy imports happen inside each command."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for item in summary.skipped:
         print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
     for item in summary.warnings:
-        print(f"warning {item['path']}: {item['reason']}", file=sys.stderr)
+        print(f"warning {item['path']}: {item['reason']}" if item["path"] else f"warning: {item['reason']}",
+              file=sys.stderr)
     if args.json:
         _print_json(summary)
     else:
@@ -65,6 +66,19 @@ def _render(answer: Answer, out: TextIO) -> None:
     for citation in answer.citations:
         print(f"  [{citation.n}] {citation.title} ({citation.source}, chars {citation.start}-{citation.end}):", file=out)
         print(f"      \u201c{citation.quote}\u201d", file=out)
+
+
+def _open_chat():
+    """The pipeline over the configured store, after the quick store checks: what they repaired
+    and what needs a command go to stderr, so missing vectors are never passed over in silence."""
+    from rag.pipeline import SourceChat
+
+    chat = SourceChat()
+    for check in chat.health().checks:
+        if check.status != "ok":
+            print(f"{'warning' if check.status == 'problem' else 'notice'}: {check.part}: {check.message}",
+                  file=sys.stderr)
+    return chat
 
 
 def _filters(args: argparse.Namespace):
@@ -94,18 +108,14 @@ def _output(answer: Answer, fmt: str) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.pipeline import SourceChat
-
-    answer = SourceChat().ask(args.question, mode=args.mode, top_k=args.top_k, filters=_filters(args))
+    answer = _open_chat().ask(args.question, mode=args.mode, top_k=args.top_k, filters=_filters(args))
     _output(answer, "json" if args.json else args.format)
     return 1 if answer.error else 0
 
 
 def cmd_mentions(args: argparse.Namespace) -> int:
     """Every article that mentions TEXT, newest first, each mentioning sentence with its offsets."""
-    from rag.pipeline import SourceChat
-
-    result = SourceChat().mentions(args.text, _filters(args))
+    result = _open_chat().mentions(args.text, _filters(args))
     if args.json:
         _print_json(result)
         return 0
@@ -124,9 +134,7 @@ def cmd_mentions(args: argparse.Namespace) -> int:
 
 def cmd_quote(args: argparse.Namespace) -> int:
     """The verdict on a quote: verbatim, close (with the differences) or not found."""
-    from rag.pipeline import SourceChat
-
-    check = SourceChat().check_quote(args.text, args.speaker, _filters(args))
+    check = _open_chat().check_quote(args.text, args.speaker, _filters(args))
     if args.json:
         _print_json(check)
         return 0
@@ -145,9 +153,9 @@ def cmd_quote(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """A terminal conversation; reads one question per line when stdin is not a terminal."""
-    from rag.pipeline import SourceChat
+    from rag.errors import UsageError
 
-    engine = SourceChat()
+    engine = _open_chat()
     filters = _filters(args)
     interactive = sys.stdin.isatty()
     history = []
@@ -171,7 +179,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if interactive and question == "/new":
             history = []
             continue
-        answer = engine.ask(question, history=history, mode=args.mode, top_k=args.top_k, filters=filters)
+        try:
+            answer = engine.ask(question, history=history, mode=args.mode, top_k=args.top_k, filters=filters)
+        except UsageError as err:  # this question cannot be asked (too long ...): the next one can
+            print(f"error: {err}", file=sys.stderr)
+            status = 1
+            continue
         if answer.error:
             status = 1
         _output(answer, "json" if args.json else args.format)
@@ -179,6 +192,24 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(flush=True)
         history.append(answer)
     return status
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check the store; repair derived data; exit 1 while a problem needs a command."""
+    from rag.index.health import check_store
+    from rag.index.store import open_store
+    from rag.settings import get_settings
+
+    settings = get_settings()
+    if not (Path(settings.store_dir) / "catalog.sqlite3").exists():
+        return _err(f"no index in {settings.store_dir} yet: run `rag ingest` (sources: {settings.sources_dir})")
+    health = check_store(open_store(settings))
+    if args.json:
+        _print_json(health)
+    else:
+        for check in health.checks:
+            print(f"{check.status:<9} {check.part}: {check.message}")
+    return 0 if health.ok else 1
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -249,7 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="sync the sources folder (or PATHS) into the index")
     p.add_argument("paths", nargs="*", help="files or folders (default: RAG_SOURCES_DIR)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
+    p.add_argument("--rebuild", action="store_true",
+                   help="drop the index and embed everything again; a damaged index has its damaged files "
+                        "moved aside (sound vectors are kept)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 
@@ -278,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     _add_filter_options(p)
     p.set_defaults(func=cmd_quote)
+
+    p = sub.add_parser("doctor", help="check the index; rebuild what can be rebuilt, name what needs a command")
+    p.add_argument("--json", action="store_true", help="print the checks as one JSON object")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("eval", help="score the answers on a golden dataset (ragas and our metrics)")
     p.add_argument("--dataset", default="seeds", help="seeds, bbc-rtqa, realtimeqa-2025, or a path to a JSONL file")

@@ -29,9 +29,11 @@ from rag.answer.retrieve import Hit, Retriever
 from rag.errors import SourceChatError, UsageError
 from rag.index.chunking import Chunk
 from rag.index.embedding import Embedder
+from rag.index.health import Health, check_store
 from rag.index.sources import Article
 from rag.index.store import Store
-from rag.settings import Settings
+from rag.settings import MAX_TOP_K, Settings
+from rag.text import strip_control
 
 MODES = ("extractive", "generative")
 
@@ -74,6 +76,14 @@ class SourceChat:
     def chunks(self, chunk_ids: Iterable[str]) -> dict[str, Chunk]:
         return self.store.chunks(list(chunk_ids))
 
+    def health(self, thorough: bool = False) -> Health:
+        """The store's checks (rag/index/health.py): derived data repaired, problems named."""
+        return check_store(self.store, thorough)
+
+    def generation(self) -> tuple[str, int]:
+        """Changes whenever the indexed articles change, in this process or another."""
+        return self.store.generation()
+
     # -- analyst tools: every mention, quote checks ---------------------------------------------
     def scope(self, question: str, filters: Filters | None) -> tuple[Filters | None, Scope | None]:
         """The filters ``question`` is answered with (its period applied) and what to show of them."""
@@ -112,10 +122,11 @@ class SourceChat:
     def ask_stream(self, question: str, history: History | None = None, mode: str | None = None,
                    top_k: int | None = None, filters: Filters | None = None) -> Iterator[Event]:
         """SourcesEvent, then TextEvents, then one AnswerEvent. Raises only before the first event."""
-        question = (question or "").strip()
+        question = strip_control(question or "").strip()
         mode = self._mode(mode)
         if not question:
             raise UsageError("the question is empty")
+        history = self._within_limits(question, history, top_k)
         self._check_index()
         applied, scope = self.scope(question, filters)
         if history and isinstance(history[-1], Answer) and asks_for_more(question):
@@ -215,6 +226,30 @@ class SourceChat:
                 return event.answer
         raise RuntimeError("the answer stream ended without an answer")
 
+    def _within_limits(self, question: str, history: History | None, top_k: int | None) -> list:
+        """What one request may ask, whichever edge it comes from (CLI, Python, the web app):
+        bounded work per request, so one reader's huge request cannot starve the others.
+        Returns the part of ``history`` that is read: the newest turns, within the limits."""
+        limits = self.settings
+        if len(question) > limits.max_question_chars:
+            raise UsageError(f"the question is {len(question):,} characters long; the limit is "
+                             f"{limits.max_question_chars:,} (RAG_MAX_QUESTION_CHARS)")
+        if top_k is not None and not (isinstance(top_k, int) and 1 <= top_k <= MAX_TOP_K):
+            raise UsageError(f"top_k must be a whole number from 1 to {MAX_TOP_K}, not {top_k!r}")
+        # An Answer is one turn, a chat message half of one: 2 items per turn keeps enough of either.
+        items = list(history or [])[-2 * limits.max_history_turns:] if limits.max_history_turns else []
+        kept: list = []
+        size = 0
+        for item in reversed(items):
+            size += _history_chars(item)
+            if size > limits.max_history_chars:
+                if not kept:
+                    raise UsageError(f"the last turn of the conversation is {size:,} characters long; the limit "
+                                     f"is {limits.max_history_chars:,} (RAG_MAX_HISTORY_CHARS): start a new chat")
+                break
+            kept.append(item)
+        return kept[::-1]
+
     def _mode(self, mode: str | None) -> str:
         mode = mode or self.settings.default_mode
         if mode not in MODES:
@@ -257,6 +292,17 @@ class SourceChat:
                                      error=str(err)))
             return
         yield AnswerEvent(verify_answer(question, "".join(pieces), hits, self.embedder, standalone))
+
+
+def _history_chars(item: object) -> int:
+    """Characters of one history item (an Answer, a (question, answer) pair or a chat message)."""
+    if isinstance(item, dict):
+        parts = [item.get("content")]
+    elif isinstance(item, (tuple, list)):
+        parts = list(item)
+    else:
+        parts = [getattr(item, "question", ""), getattr(item, "answer", "")]
+    return sum(len(part) if isinstance(part, str) else len(repr(part)) for part in parts)
 
 
 _default: SourceChat | None = None

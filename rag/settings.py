@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import UsageError
 
+MAX_TOP_K = 50  # a request asking for more chunks is refused: each one costs retrieval and gating work
+
 
 class Settings(BaseSettings):
     """Every field has a description (the README table is generated from them) and bounds."""
@@ -45,6 +47,20 @@ class Settings(BaseSettings):
     chunk_size: int = Field(200, ge=32, le=8000, description="Tokens per chunk.")
     chunk_overlap: int = Field(30, ge=0, le=4000, description="Tokens shared by neighbouring chunks.")
     max_file_mb: float = Field(20.0, gt=0, le=1024, description="Larger source files are skipped with a reason.")
+    # A news article makes 1-30 passages (RealTime QA 2025's longest, 100k characters, ~120);
+    # 500 is ~400 KB of text and about half a minute of embedding on 2 cores. An 8 MB text
+    # without full stops made 9,400 and held the ingest lock for 11 minutes.
+    max_chunks_per_file: int = Field(
+        500, ge=1, le=1_000_000, description="A file that would make more passages is skipped with a reason."
+    )
+    # Parsing and chunking an 8 MB one-paragraph HTML file took 8 s with the 2 cores at load 15.
+    parse_timeout_s: float = Field(
+        60.0, gt=0, le=3600, description="Seconds one file may take to parse and chunk before it is skipped."
+    )
+    # Parsing that 8 MB file peaked near 300 MB above the parser's baseline.
+    parse_memory_mb: int = Field(
+        1024, ge=64, le=65536, description="Memory (MB) one file may take to parse before it is skipped."
+    )
     # Peak memory grows with the batch (activations of batch x 256 x 256 attention): batch 8
     # embeds as fast as 32 on 2 cores and peaks near 0.7 GB instead of 1.8 GB.
     embed_batch_size: int = Field(8, ge=1, le=512, description="Texts per call of the local embedding model.")
@@ -64,7 +80,7 @@ class Settings(BaseSettings):
     )
 
     # -- retrieval and answers ---------------------------------------------------------------
-    top_k: int = Field(6, ge=1, le=50, description="Chunks retrieved per question.")
+    top_k: int = Field(6, ge=1, le=MAX_TOP_K, description="Chunks retrieved per question (a request may ask 1-50).")
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal rank fusion constant (60, as in Cormack et al. 2009).")
     answer_mode: Literal["extractive", "generative"] | None = Field(
         None, description="`extractive` or `generative`; unset = generative when a model is configured."
@@ -79,6 +95,22 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         None, validation_alias=AliasChoices("RAG_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
         description="The OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server ...); unset = the OpenAI API.",
+    )
+
+    # -- what one request may ask (the CLI, the Python API and the web app share these) ----
+    # 8 clients sending 1 MB questions at once made a normal question wait 16.5 s instead of
+    # 0.3 s and took the app to 2 GB (issue 12); a question is a sentence or two.
+    max_question_chars: int = Field(
+        2000, ge=100, le=100_000, description="Longest question accepted, in characters; longer ones are refused."
+    )
+    # A follow-up leans on the last turn or two; a forged 20,000-name turn made a 429 KB
+    # "understood as" question and 11 s of rewriting.
+    max_history_turns: int = Field(
+        20, ge=0, le=1000, description="Turns of the conversation read to understand a follow-up; older ones are ignored."
+    )
+    max_history_chars: int = Field(
+        20_000, ge=1000, le=1_000_000,
+        description="Characters of conversation read (newest turns first); a single turn over it is refused.",
     )
 
     # -- evaluation judge (rag eval; unset = offline metrics only) ---------------------------

@@ -8,6 +8,15 @@ from functools import lru_cache
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[.,'’][A-Za-z0-9]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _PARAGRAPH = re.compile(r"[^\n]+")
+# Terminal escape sequences (CSI "\x1b[31m", OSC "\x1b]0;title\x07", two-byte "\x1bc") and the
+# remaining C0/C1 control characters: "\x1b[31m" pasted into a question was read as the number 31.
+_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_control(text: str) -> str:
+    """``text`` without terminal escape sequences; other control characters become spaces."""
+    return _CONTROL.sub(" ", _ESCAPE.sub("", text))
 
 
 @lru_cache(maxsize=1)

@@ -186,3 +186,26 @@ def test_a_rebuild_that_cannot_drop_the_vectors_keeps_the_catalog(tmp_path, make
     with pytest.raises(StoreError, match="could not drop the vectors in Chroma.*nothing was removed"):
         store.reset()
     assert (store.article_count(), store.chunk_count()) == (summary.articles, summary.chunks) != (0, 0)
+
+
+def test_a_second_replica_takes_the_vectors_already_in_the_server(tmp_path, chroma_server, make_settings, run_rag,
+                                                                   seeds_dir, bbc_sample):
+    """Two replicas (two store folders: catalog and keyword index each), one Chroma server, one
+    sources folder: the second replica builds its catalog from the sources and embeds nothing."""
+    sources = tmp_path / "sources"
+    shutil.copytree(seeds_dir, sources)
+    for i, path in enumerate(bbc_sample(4)):
+        shutil.copyfile(path, sources / f"bbc{i}.txt")
+    first = make_settings(sources_dir=sources, store_dir=tmp_path / "replica1", chroma_url=chroma_server.url)
+    second = make_settings(sources_dir=sources, store_dir=tmp_path / "replica2", chroma_url=chroma_server.url)
+
+    one = json.loads(run_rag(["ingest", "--json", "--quiet"], first).stdout)
+    assert one["added"] == 5 and one["embedded_chunks"] == one["chunks"] > 0
+    two = json.loads(run_rag(["ingest", "--json", "--quiet"], second).stdout)
+    assert (two["added"], two["embedded_chunks"], two["reused_chunks"], two["chunks"]) == (5, 0, one["chunks"], one["chunks"])
+
+    question = "When did Qatar's representative sign the letter backing China?"
+    answers = [json.loads(run_rag(["ask", "--json", question], s).stdout) for s in (first, second)]
+    assert not answers[0]["refused"]
+    assert (answers[0]["answer"], answers[0]["citations"]) == (answers[1]["answer"], answers[1]["citations"])
+    assert run_rag(["doctor"], second).returncode == 0

@@ -80,6 +80,18 @@ def test_eight_concurrent_readers_each_get_their_own_answer(app):
             assert expected in answer, (case["question"], reply)
 
 
+def test_oversized_requests_get_a_message_and_the_next_question_is_answered(app):
+    chat = client(app)
+    question = "Who signed the letter backing China's human rights record on behalf of Qatar?"
+    huge = chat.predict("Who? " * 200_000, [], api_name="/chat")
+    assert huge == "Error: the question is 999,999 characters long; the limit is 2,000 (RAG_MAX_QUESTION_CHARS)"
+    forged = [{"role": "user", "content": ", ".join(f"Name{i} Person{i}" for i in range(20_000))}]
+    refused = chat.predict("What did he say?", forged, api_name="/chat")
+    assert refused.startswith("Error: the last turn of the conversation is ") and "start a new chat" in refused
+    ansi = chat.predict("\x1b[31m" + question + "\x1b[0m", [], api_name="/chat")
+    assert "Ali Mansouri" in ansi.partition("\n\nSources:\n")[0]
+
+
 def test_ui_event_handlers_are_not_exposed_as_api_endpoints(app):
     endpoints = client(app).view_api(print_info=False, return_format="dict")["named_endpoints"]
     # The three documented endpoints; the analyst ones are tested in test_browser_analyst.py.

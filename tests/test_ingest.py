@@ -380,7 +380,7 @@ def test_new_copy_of_an_indexed_file_is_the_duplicate(tmp_path, make_settings, e
     run_sync(settings, embedder)
     shutil.copyfile(original, sources / "a-copy.txt")  # sorts before the indexed original
     summary, embedded = run_sync(settings, embedder)
-    assert summary.skipped == [{"path": "a-copy.txt", "reason": "duplicate of story.txt"}]
+    assert summary.skipped == [{"path": "a-copy.txt", "reason": "duplicate of story.txt", "duplicate_of": "story.txt"}]
     assert (summary.unchanged, summary.removed, summary.added, embedded) == (1, 0, 0, 0)
     assert_index_matches(Store(settings, embedder.model_id, embedder.dimension),
                          expected_chunks(settings, [original]))

@@ -407,8 +407,51 @@ def test_uploaded_files_are_ingested_and_answerable(make_settings, seeds_dir, tm
 
     # The same file again: nothing new is written or embedded.
     again = service.add_files([("lighthouse.md", incoming / "lighthouse.md")])
-    assert again[0] == ("same", "lighthouse.md is already in the index (as uploads/lighthouse.md).")
+    assert again[0] == ("same", "lighthouse.md is already indexed as uploads/lighthouse.md.")
     assert sorted(p.name for p in (sources / "uploads").iterdir()) == ["lighthouse.md"]
+
+
+def test_an_upload_of_an_indexed_article_says_which_and_a_cancel_leaves_the_rest_out(make_settings, seeds_dir,
+                                                                                      tmp_path, bbc_sample):
+    from rag.index.ingest import sync
+    from rag.web.service import ChatService
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / SEED).write_bytes((seeds_dir / SEED).read_bytes())
+    settings = make_settings(sources_dir=sources)
+    sync(settings, progress=False)
+    service = ChatService(settings)
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "copy.txt").write_bytes((seeds_dir / SEED).read_bytes())
+
+    # Same bytes under another name: the app and `rag ingest` agree it is a duplicate.
+    lines = service.add_files([("copy.txt", incoming / "copy.txt")])
+    assert lines[0] == ("same", f"copy.txt is already indexed as {SEED}.")
+    assert not (sources / "uploads" / "copy.txt").exists()
+    assert service.article_count() == 1
+
+    # A cancel while the first of three files is read: none is indexed, the index is as it was.
+    for i, path in enumerate(bbc_sample(3)):
+        (incoming / f"bbc{i}.txt").write_bytes(path.read_bytes())
+    events = []
+
+    def on_file(event) -> None:
+        events.append((event.path, event.stage))
+        assert service.cancel_upload()
+
+    lines = service.add_files([(f"bbc{i}.txt", incoming / f"bbc{i}.txt") for i in range(3)], on_file=on_file)
+    assert events[0] == ("uploads/bbc0.txt", "parsed")
+    assert [kind for kind, _ in lines] == ["rejected"] * 3 + ["info", "info"]
+    assert lines[1] == ("rejected", "bbc1.txt: cancelled before it was indexed")
+    assert lines[3] == ("info", "Cancelled: the files not indexed yet were left out.")
+    assert service.article_count() == 1 and not service.cancel_upload()
+
+    # Nothing is lost: the same files again are indexed.
+    lines = service.add_files([(f"bbc{i}.txt", incoming / f"bbc{i}.txt") for i in range(3)])
+    assert [kind for kind, _ in lines] == ["added"] * 3 + ["info"]
+    assert service.article_count() == 4
 
 
 def test_a_saved_conversation_reopens_against_the_re_ingested_article(make_settings, seeds_dir, tmp_path):

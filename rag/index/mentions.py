@@ -130,12 +130,12 @@ class MentionIndex:
         return row[0] if row else None
 
     @property
-    def generation(self) -> int:
-        """The catalog generation whose articles the words cover (-1: never refreshed)."""
-        return int(self._info("generation") or -1)
+    def generation(self) -> str:
+        """The catalog stamp whose articles the words cover ("": never refreshed)."""
+        return self._info("generation") or ""
 
     # -- keeping up with the catalog -------------------------------------------------------------
-    def refresh(self, ready: dict[str, str], load: Loader, generation: int, *, names: bool = True,
+    def refresh(self, ready: dict[str, str], load: Loader, generation: str, *, names: bool = True,
                 progress: Progress | None = None) -> RefreshReport:
         """Index the words of every article in ``ready`` (article id -> hash) not indexed with that
         hash, drop the others, and (``names``) find the names of every text not yet analysed.

@@ -3,6 +3,11 @@
 An article's ``text`` is the exact string every chunk and citation offset refers to; it is
 stored in the catalog so a quoted span can always be shown again, even if the file changes.
 A file that cannot be read raises ``SourceError`` with a reason a person can act on.
+
+Nothing in a file may make parsing explode: front matter is read as YAML without aliases
+(eight nested aliases in 0.5 KB expand ~9x per level, 1.9 GB of RAM before this rule) and
+metadata values are short scalars. Ingestion parses in a child process on top of this
+(rag/index/isolation.py), so time and memory stay bounded whatever a parser does.
 """
 
 from __future__ import annotations
@@ -12,11 +17,15 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from rag.errors import SourceChatError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+# RealTime QA front matter is under 1 KB; a URL or a byline is far below 2,000 characters.
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+MAX_META_CHARS = 2000
 
 
 class SourceError(SourceChatError):
@@ -101,9 +110,13 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def parse_article(data: bytes, suffix: str, article_id: str) -> Article:
-    """Turn one file's bytes into an Article (text, title and metadata)."""
+def parse_article(data: bytes, suffix: str, article_id: str, notes: list[str] | None = None) -> Article:
+    """Turn one file's bytes into an Article (text, title and metadata).
+
+    ``notes`` collects what was dropped on the way (e.g. front matter that could not be used).
+    """
     suffix = suffix.lower()
+    notes = [] if notes is None else notes
     if suffix == ".pdf":
         title, text, meta = _parse_pdf(data)
     else:
@@ -111,12 +124,12 @@ def parse_article(data: bytes, suffix: str, article_id: str) -> Article:
         if suffix in (".html", ".htm"):
             title, text, meta = _parse_html(raw)
         elif suffix in (".md", ".markdown"):
-            title, text, meta = _parse_markdown(raw)
+            title, text, meta = _parse_markdown(raw, notes)
         else:
             title, text, meta = _parse_plain(raw)
     if not text.strip():
         raise SourceError("no text found in file")
-    meta = {k: str(v) for k, v in meta.items() if v not in (None, "")}
+    meta = {k: _meta_value(v) for k, v in meta.items() if _meta_value(v)}
     return Article(
         id=article_id,
         title=(title or Path(article_id).stem).strip()[:300],
@@ -124,6 +137,13 @@ def parse_article(data: bytes, suffix: str, article_id: str) -> Article:
         hash=file_hash(data),
         meta=meta,
     )
+
+
+def _meta_value(value: object) -> str:
+    """A metadata value as a short string; lists, mappings and empty values are dropped."""
+    if value is None or isinstance(value, (list, dict, set, tuple, bytes)):
+        return ""
+    return str(value).strip()[:MAX_META_CHARS]
 
 
 def read_article(path: Path, root: Path, max_bytes: int) -> Article:
@@ -181,23 +201,60 @@ def _parse_plain(raw: str) -> tuple[str, str, dict]:
     return title, text, meta
 
 
-def _parse_markdown(raw: str) -> tuple[str, str, dict]:
-    import frontmatter  # small, but only needed here
-
-    try:
-        post = frontmatter.loads(raw)
-        front, body = dict(post.metadata), post.content
-    except Exception:  # malformed front matter: keep the text, lose only the metadata
-        front, body = {}, raw
+def _parse_markdown(raw: str, notes: list[str]) -> tuple[str, str, dict]:
+    front, body = _front_matter(raw, notes)
     meta = {key: front[key] for key in ("url", "published", "author", "date") if front.get(key)}
     if "date" in meta and "published" not in meta:
         meta["published"] = meta.pop("date")
     meta.pop("date", None)
-    title = str(front.get("title") or "")
+    title = _meta_value(front.get("title"))
     if not title:
         first = next((line for line in body.split("\n") if line.strip()), "")
         title = first.lstrip("#").strip()
     return title, body.strip("\n").rstrip(), meta
+
+
+@lru_cache(maxsize=1)
+def _no_alias_loader() -> type:
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        """Safe YAML that refuses aliases: each one can repeat a whole subtree (a "billion laughs")."""
+
+        def compose_node(self, parent, index):  # noqa: ANN001 (PyYAML's signature)
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.composer.ComposerError(
+                    None, None, "YAML aliases (*name) are not allowed", self.peek_event().start_mark
+                )
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
+
+
+def _front_matter(raw: str, notes: list[str]) -> tuple[dict, str]:
+    """(front matter, body). Front matter that cannot be used is noted and dropped; the text stays."""
+    import yaml
+    from frontmatter.default_handlers import YAMLHandler
+
+    handler = YAMLHandler()
+    if not handler.detect(raw):
+        return {}, raw
+    try:
+        fm, body = handler.split(raw)
+    except ValueError:  # an opening "---" line without a closing one: all of it is text
+        return {}, raw
+    if len(fm) > MAX_FRONT_MATTER_CHARS:
+        notes.append(f"front matter over {MAX_FRONT_MATTER_CHARS // 1024} KB ignored")
+        return {}, body
+    try:
+        front = yaml.load(fm, Loader=_no_alias_loader())  # noqa: S506 (a SafeLoader subclass)
+    except yaml.composer.ComposerError as err:  # well-formed YAML this reader refuses
+        notes.append(f"front matter ignored: {err.problem}")
+        return {}, body
+    except yaml.YAMLError:
+        notes.append("front matter ignored: not valid YAML")
+        return {}, raw  # perhaps not front matter at all: keep the text, lose only the metadata
+    return (front if isinstance(front, dict) else {}), body
 
 
 def _parse_html(raw: str) -> tuple[str, str, dict]:
@@ -216,7 +273,8 @@ def _parse_html(raw: str) -> tuple[str, str, dict]:
             return found.get("title") or "", text, meta
     # Pages too short for main-text extraction: all visible text, tags dropped.
     text = (trafilatura.html2txt(raw) or "").strip()
-    title_match = re.search(r"<title[^>]*>(.*?)</title>", raw, re.IGNORECASE | re.DOTALL)
+    # The title sits in the head: searching only there keeps a page of unclosed <title> tags linear.
+    title_match = re.search(r"<title[^>]*>(.*?)</title>", raw[:65536], re.IGNORECASE | re.DOTALL)
     title = re.sub(r"\s+", " ", title_match.group(1)).strip() if title_match else ""
     return title, text, {}
 

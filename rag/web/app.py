@@ -17,6 +17,7 @@ import threading
 from importlib import resources
 
 import rag  # noqa: F401  (sets the offline environment before gradio is imported)
+from rag.errors import SourceChatError
 from rag.web.panel import PANEL_PLACEHOLDER
 
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
@@ -131,7 +132,9 @@ def _layout(service, store_secret: str):
                                 "They are saved in the sources folder under `uploads/` and indexed right away.")
                     c["files"] = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, type="filepath",
                                          label="Files", elem_id="sc-files")
-                    c["add"] = gr.Button("Add to the index", elem_id="sc-add-button")
+                    with gr.Row(equal_height=True):
+                        c["add"] = gr.Button("Add to the index", elem_id="sc-add-button")
+                        c["cancel_add"] = gr.Button("Cancel", size="sm", elem_id="sc-cancel-add")
                     c["upload_status"] = gr.HTML("", elem_id="sc-upload-status")
             with gr.Column(scale=2, min_width=300, elem_id="sc-panel-column"):
                 c["panel"] = gr.HTML(PANEL_PLACEHOLDER, elem_id="sc-sources")
@@ -173,6 +176,7 @@ def _wire(demo, ui, handlers) -> None:
         # The clipboard is the browser's: the handler gives the Markdown, a line of JS copies it.
         ui.copy.click(handlers.last_markdown, [ui.session], [ui.copy_text], queue=False, **private).then(
             None, [ui.copy_text], None, js="(md) => { navigator.clipboard.writeText(md); }", **private)
+        ui.cancel_add.click(handlers.cancel_add, None, [ui.upload_status], queue=False, **private)
 
         def chat(message: str, history: list[dict] | None = None) -> str:
             """Answer a question from the articles: the text with [n] markers, then the quotes cited."""
@@ -241,7 +245,10 @@ def main(host: str | None = None, port: int | None = None) -> None:
         options = launch_options(settings)
     except ValueError as err:
         raise SystemExit(f"error: {err}") from None
-    demo = build_app(settings)
+    try:
+        demo = build_app(settings)
+    except SourceChatError as err:  # a damaged index: its file and the repair command, no traceback
+        raise SystemExit(f"error: {err}") from None
     demo.queue(default_concurrency_limit=settings.concurrency)
     demo.launch(**options, prevent_thread_lock=True)
     # The example questions need spaCy's full pipeline (about 3 s of CPU to load, most of it

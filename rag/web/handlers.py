@@ -101,6 +101,7 @@ class Ui:
     top_k: gr.Slider
     files: gr.File
     add: gr.Button
+    cancel_add: gr.Button
     upload_status: gr.HTML
     panel: gr.HTML
     filter_sources: gr.Dropdown
@@ -395,10 +396,21 @@ class Handlers:
             return {ui.upload_status: upload_status_html([("rejected", "Choose one or more files first.")])}
         progress(0, desc="Saving files")
 
-        def report(done: int, total: int) -> None:
-            progress((done, total), desc="Embedding passages", unit="passages")
+        current = {"file": ""}
 
-        lines = self.service.add_files([(Path(f).name, Path(f)) for f in files], progress=report)
+        def report(done: int, total: int) -> None:
+            progress((done, total), desc=f"Embedding passages{current['file']}", unit="passages")
+
+        def on_file(event) -> None:  # per file: parsed (with its passages), skipped, indexed
+            current["file"] = f" ({event.path}: {event.stage})"
+            progress(None, desc=f"{event.path}: {event.stage}" + (f", {event.chunks} passages" if event.chunks else ""))
+
+        try:
+            lines = self.service.add_files([(Path(f).name, Path(f)) for f in files], progress=report,
+                                           on_file=on_file)
+        finally:
+            for f in files:  # Gradio keeps every upload in its temp folder until told otherwise
+                Path(f).unlink(missing_ok=True)
         return {ui.upload_status: upload_status_html(lines), ui.files: None, ui.header: self.header(),
                 ui.examples: self.examples()}
 
@@ -406,6 +418,13 @@ class Handlers:
         folders, articles = self.service.filter_choices()
         return {self.ui.filter_sources: gr.Dropdown(choices=folders),
                 self.ui.filter_articles: gr.Dropdown(choices=articles)}
+
+    def cancel_add(self) -> dict:
+        if self.service.cancel_upload():
+            message = [("info", "Cancelling: the file being read is finished, the rest are left out.")]
+        else:
+            message = [("info", "No upload is being indexed.")]
+        return {self.ui.upload_status: upload_status_html(message)}
 
     # -- the API ---------------------------------------------------------------------------------
     def chat_api(self, message: str, history: list[dict] | None = None) -> str:

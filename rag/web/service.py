@@ -7,6 +7,7 @@ handlers (rag.web.handlers) call these methods and turn the results into compone
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
 from pathlib import Path
@@ -18,6 +19,8 @@ from rag.chats import ChatStore, SavedChat, SavedTurn
 from rag.settings import Settings
 from rag.web.examples import ExampleQuestions
 from rag.web.render import ChatTurn, answer_markdown
+
+log = logging.getLogger(__name__)
 
 
 class ChatService:
@@ -36,6 +39,11 @@ class ChatService:
         self._ingest_lock = threading.Lock()  # one sync at a time; answering goes on meanwhile
         # Download files live outside the store: they are copies of conversations, made on demand.
         self._exports_dir = Path(tempfile.mkdtemp(prefix="sourcechat-exports-"))
+        self._cancel = threading.Event()  # set by cancel_upload(); a new one per upload
+        # The store's checks at start: the keyword index is rebuilt if it must be; problems are logged.
+        for check in self.chat.health().checks:
+            if check.status != "ok":
+                log.warning("index %s: %s", check.part, check.message)
 
     # -- the index -----------------------------------------------------------------------------
     @property
@@ -140,34 +148,53 @@ class ChatService:
         return turns
 
     # -- uploads -------------------------------------------------------------------------------
-    def add_files(self, files: list[tuple[str, Path]], progress=None) -> list[tuple[str, str]]:
-        """Save and ingest uploaded files; returns (kind, message) lines for the reader."""
+    def add_files(self, files: list[tuple[str, Path]], progress=None, on_file=None) -> list[tuple[str, str]]:
+        """Save and ingest uploaded files; returns (kind, message) lines for the reader.
+
+        ``progress(done, total)`` hears about passages embedded, ``on_file(FileEvent)`` about each
+        file as it is parsed, skipped and indexed; ``cancel_upload()`` stops the run between files
+        (what was indexed stays).
+        """
         from rag.index.ingest import sync
         from rag.index.sources import article_id
         from rag.web.uploads import accept_uploads
 
         with self._ingest_lock:
+            self._cancel = threading.Event()
             result = accept_uploads(files, self.settings.sources_dir, self.settings.max_upload_mb)
             lines = [("rejected", f"{name}: {reason}") for name, reason in result.rejected]
             if not result.saved:
                 return lines
             root = Path(self.settings.sources_dir)
             summary = sync(self.settings, paths=[s.path for s in result.saved], progress=progress or False,
-                           store=self.store, embedder=self.embedder)
-            skipped = {item["path"]: item["reason"] for item in summary.skipped}
+                           store=self.store, embedder=self.embedder, cancel=self._cancel, report=on_file)
+            skipped = {item["path"]: item for item in summary.skipped}
             for saved in result.saved:
                 aid = article_id(saved.path, root)
                 if aid in skipped:
                     if not saved.reused:
-                        saved.path.unlink(missing_ok=True)  # unreadable: do not keep it around
-                    lines.append(("rejected", f"{saved.name}: {skipped[aid]}"))
+                        saved.path.unlink(missing_ok=True)  # not indexed: do not keep it around
+                    original = skipped[aid].get("duplicate_of")
+                    if original:
+                        lines.append(("same", f"{saved.name} is already indexed as {original}."))
+                    else:
+                        lines.append(("rejected", f"{saved.name}: {skipped[aid]['reason']}"))
                 elif saved.reused:
-                    lines.append(("same", f"{saved.name} is already in the index (as {aid})."))
+                    lines.append(("same", f"{saved.name} is already indexed as {aid}."))
                 elif saved.renamed:
                     lines.append(("added", f"{saved.name} added as {aid} (the name was taken "
                                            "or unsafe; the other file is unchanged)."))
                 else:
                     lines.append(("added", f"{saved.name} added as {aid}."))
+            if summary.cancelled:
+                lines.append(("info", "Cancelled: the files not indexed yet were left out."))
             lines.append(("info", f"The index now holds {summary.articles} articles ({summary.chunks} passages)."))
         self.examples.refresh()
         return lines
+
+    def cancel_upload(self) -> bool:
+        """Stop the upload being indexed, between files; False when none is running."""
+        if not self._ingest_lock.locked():
+            return False
+        self._cancel.set()
+        return True
