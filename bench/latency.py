@@ -4,8 +4,11 @@ Measured side by side in one run over the same questions (after WARM_UP other qu
 load the ONNX session, the BM25 index and Chroma's segments, and are not measured):
   * plain Chroma: embed the query + one Chroma query (what a dense-only app does);
   * hybrid retrieval: the same + BM25 + fusion + catalog look-ups;
-  * a full extractive ask: retrieval + sentence ranking + the answer record.
-Goals: hybrid p95 <= 1.5x plain Chroma; extractive ask p95 < 300 ms; peak RSS < 1.5 GB.
+  * a full extractive ask: retrieval + sentence ranking + the answer record;
+  * mentions: every article mentioning a name (rag.answer.mentions) for names the language layer
+    found in 5..500 articles (bench/mentions.py picks them), from the mentions index and catalog.
+Goals: hybrid p95 <= 1.5x plain Chroma; extractive ask p95 < 300 ms; mentions p95 < 500 ms;
+peak RSS < 1.5 GB.
 
     python bench/latency.py [--questions 200]
 
@@ -94,8 +97,18 @@ def main() -> None:
     print("|---|---|---|---|")
     for name, values in (("plain Chroma query", plain), ("hybrid retrieval", hybrid), ("extractive ask", ask)):
         print(f"| {name} | {percentile(values, 50):.1f} | {percentile(values, 95):.1f} | {statistics.mean(values):.1f} |")
+    from bench.mentions import query_names
+    from rag.answer.mentions import find_mentions
+
+    names = [name for name, _ in query_names(store, min(60, args.questions) + WARM_UP)]
+    for name in names[:WARM_UP]:
+        find_mentions(name, store)
+    mentions = [timed(lambda: find_mentions(name, store)) for name in names[WARM_UP:]]
+    print(f"| mentions ({len(mentions)} names, 5-500 articles each) | {percentile(mentions, 50):.1f} | "
+          f"{percentile(mentions, 95):.1f} | {statistics.mean(mentions):.1f} |")
     print(f"\nhybrid / plain p95 ratio: {percentile(hybrid, 95) / percentile(plain, 95):.2f} (goal <= 1.5)")
     print(f"extractive ask p95: {percentile(ask, 95):.0f} ms (goal < 300)")
+    print(f"mentions p95: {percentile(mentions, 95):.0f} ms (goal < 500)")
     print(f"peak RSS: {peak_rss_mb():.0f} MB (goal < 1536)")
 
 

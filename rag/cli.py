@@ -1,4 +1,4 @@
-"""``rag``: ingest | ask | chat | doctor | eval | feedback export | serve. Heavy imports happen inside each command."""
+"""``rag``: ingest | ask | chat | mentions | quote | doctor | eval | feedback export | serve. Heavy imports happen inside each command."""
 
 from __future__ import annotations
 
@@ -82,15 +82,74 @@ def _open_chat():
     return chat
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
-    answer = _open_chat().ask(args.question, mode=args.mode, top_k=args.top_k)
-    if args.json:
+def _filters(args: argparse.Namespace):
+    """The --source/--since/--until/--article options as Filters (None when none is given)."""
+    from rag.answer.filters import Filters
+
+    filters = Filters(article_ids=args.article or None, published_from=args.since, published_to=args.until,
+                      sources=args.source or None)
+    return None if filters.is_empty() else filters
+
+
+def _output(answer: Answer, fmt: str) -> None:
+    if fmt == "json":
         _print_json(answer)
         if answer.error:
             print(f"error: {answer.error}", file=sys.stderr)
+    elif fmt == "markdown":
+        from rag.answer.export import answer_markdown
+
+        print(answer_markdown(answer), flush=True)
+        if answer.error:
+            print(f"error: {answer.error}", file=sys.stderr)
     else:
+        if answer.scope:
+            print(f"({answer.scope})")
         _render(answer, sys.stdout)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    answer = _open_chat().ask(args.question, mode=args.mode, top_k=args.top_k, filters=_filters(args))
+    _output(answer, "json" if args.json else args.format)
     return 1 if answer.error else 0
+
+
+def cmd_mentions(args: argparse.Namespace) -> int:
+    """Every article that mentions TEXT, newest first, each mentioning sentence with its offsets."""
+    result = _open_chat().mentions(args.text, _filters(args))
+    if args.json:
+        _print_json(result)
+        return 0
+    if result.scope:
+        print(f"({result.scope['text']})")
+    forms = ", ".join(f"{text} ×{count}" for text, count in result.forms()[:8])
+    print(f"{result.total_articles} article{' mentions' if result.total_articles == 1 else 's mention'} {result.query}"
+          f" ({result.total_mentions} mentions{': ' + forms if forms else ''})")
+    for article in result.articles:
+        date = article.published[:10] if article.published else "undated"
+        print(f"\n{article.title} ({article.source}, {date}): {article.count}")
+        for sentence in article.mentions:
+            print(f"  [{sentence.start}-{sentence.end}] \u201c{sentence.quote}\u201d")
+    return 0
+
+
+def cmd_quote(args: argparse.Namespace) -> int:
+    """The verdict on a quote: verbatim, close (with the differences) or not found."""
+    check = _open_chat().check_quote(args.text, args.speaker, _filters(args))
+    if args.json:
+        _print_json(check)
+        return 0
+    if check.scope:
+        print(f"({check.scope['text']})")
+    print(check.summary)
+    label = "closest passages (NOT a match)" if check.verdict == "not_found" else "found in"
+    if check.matches:
+        print(label + ":")
+    for match in check.matches:
+        by = f", said by {match.speaker}" if match.speaker else ""
+        print(f"  {match.similarity:.0%} {match.title} ({match.source}, chars {match.start}-{match.end}{by}):")
+        print(f"      \u201c{match.quote}\u201d")
+    return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -98,6 +157,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from rag.errors import UsageError
 
     engine = _open_chat()
+    filters = _filters(args)
     interactive = sys.stdin.isatty()
     history = []
     status = 0
@@ -121,17 +181,15 @@ def cmd_chat(args: argparse.Namespace) -> int:
             history = []
             continue
         try:
-            answer = engine.ask(question, history=history, mode=args.mode, top_k=args.top_k)
+            answer = engine.ask(question, history=history, mode=args.mode, top_k=args.top_k, filters=filters)
         except UsageError as err:  # this question cannot be asked (too long ...): the next one can
             print(f"error: {err}", file=sys.stderr)
             status = 1
             continue
         if answer.error:
             status = 1
-        if args.json:
-            _print_json(answer)
-        else:
-            _render(answer, sys.stdout)
+        _output(answer, "json" if args.json else args.format)
+        if not args.json:
             print(flush=True)
         history.append(answer)
     return status
@@ -252,7 +310,23 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--mode", choices=["extractive", "generative"], default=None,
                        help="default: generative when an LLM is configured, else extractive")
         p.add_argument("--top-k", type=int, default=None, help="chunks to retrieve")
+        p.add_argument("--format", choices=["text", "markdown", "json"], default="text",
+                       help="markdown: the answer with footnotes ([^1]: \"quote\" — title, source, date, URL, chars)")
+        _add_filter_options(p)
         p.set_defaults(func=cmd_ask if name == "ask" else cmd_chat)
+
+    p = sub.add_parser("mentions", help="every article that mentions a name or phrase (complete, newest first)")
+    p.add_argument("text", help='a name or phrase: Microsoft, "Tony Blair", "Mr Blair"')
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    _add_filter_options(p)
+    p.set_defaults(func=cmd_mentions)
+
+    p = sub.add_parser("quote", help="check a quote: verbatim, close or not found, and who said it")
+    p.add_argument("text", help="the quoted words")
+    p.add_argument("--speaker", default=None, help="who is said to have said it; the verdict says if the article agrees")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    _add_filter_options(p)
+    p.set_defaults(func=cmd_quote)
 
     p = sub.add_parser("doctor", help="check the index; rebuild what can be rebuilt, name what needs a command")
     p.add_argument("--json", action="store_true", help="print the checks as one JSON object")
@@ -295,6 +369,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
     p.set_defaults(func=cmd_serve)
     return parser
+
+
+def _add_filter_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", action="append", default=[], metavar="GLOB",
+                   help="only these sources: a path, a folder or a glob such as 'tech/*' (repeatable)")
+    p.add_argument("--since", default=None, metavar="DATE", help="only articles published on or after DATE (2005-01-31)")
+    p.add_argument("--until", default=None, metavar="DATE", help="only articles published on or before DATE")
+    p.add_argument("--article", action="append", default=[], metavar="ID", help="only this article (repeatable)")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

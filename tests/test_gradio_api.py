@@ -94,7 +94,8 @@ def test_oversized_requests_get_a_message_and_the_next_question_is_answered(app)
 
 def test_ui_event_handlers_are_not_exposed_as_api_endpoints(app):
     endpoints = client(app).view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/chat"}
+    # The three documented endpoints; the analyst ones are tested in test_browser_analyst.py.
+    assert set(endpoints) == {"/chat", "/mentions", "/quote"}
 
 
 def test_login_is_required_when_rag_auth_is_set(tmp_path, seeds_dir):

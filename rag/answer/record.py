@@ -62,6 +62,9 @@ class Answer:
     sentences: list[AnswerSentence] = field(default_factory=list)
     standalone_question: str = ""  # the follow-up rewritten so it stands alone
     error: str | None = None  # set when the answer could not be produced (LLM down...)
+    kind: str = "answer"  # "answer", or an analyst request: "mentions" (every article), "quote" (a quote check)
+    scope: str = ""  # what filters kept, shown with the answer: "searched 60 tech articles, 2005-01 to 2005-03"
+    report: dict | None = None  # the whole result of a mentions list or a quote check (its to_json())
 
     def answer_parts(self) -> list[str]:
         """The answer text sentence by sentence (with markers), for streaming it piecewise."""
@@ -103,6 +106,9 @@ class Answer:
             ],
             "sentences": [asdict(s) for s in self.sentences],
             "error": self.error,
+            "kind": self.kind,
+            "scope": self.scope or None,
+            "report": self.report,
         }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rag.answer.filters import Filters
 from rag.errors import UsageError
 from rag.index.chunking import Chunk
 from rag.index.embedding import Embedder
@@ -17,25 +18,6 @@ from rag.index.store import Store, published_day
 
 
 METHODS = ("hybrid", "dense", "bm25")
-
-
-@dataclass
-class Filters:
-    article_ids: list[str] | None = None  # only these articles
-    published_from: str | None = None  # ISO date, inclusive
-    published_to: str | None = None
-
-    def __post_init__(self) -> None:
-        # A date the filter cannot read would otherwise be ignored and every article searched.
-        for name in ("published_from", "published_to"):
-            value = getattr(self, name)
-            if value and published_day(value) is None:
-                raise UsageError(f"{name} must be an ISO date like 2019-07-18, not {value!r}")
-        if isinstance(self.article_ids, str):
-            raise UsageError("article_ids must be a list of article ids, not one string")
-
-    def is_empty(self) -> bool:
-        return not (self.article_ids or self.published_from or self.published_to)
 
 
 @dataclass
@@ -62,51 +44,53 @@ class Retriever:
         self.embedder = embedder
         self.rrf_k = rrf_k
 
-    def _chroma_where(self, filters: Filters | None) -> dict | None:
+    def allowed_articles(self, filters: Filters | None) -> set[str] | None:
+        """The article ids ``filters`` keep (None: all of them)."""
         if filters is None or filters.is_empty():
             return None
+        return filters.allowed(self.store.list_articles())
+
+    @staticmethod
+    def _chroma_where(filters: Filters | None, allowed: set[str] | None) -> dict | None:
+        if filters is None or filters.is_empty() or allowed is None:
+            return None
         clauses = []
-        if filters.article_ids:
-            clauses.append({"article_id": {"$in": list(filters.article_ids)}})
+        if filters.article_ids or filters.sources:
+            clauses.append({"article_id": {"$in": sorted(allowed)}})
+        # Dates as a range on the vectors' own metadata: a date range alone may keep thousands of ids.
         if (day := published_day(filters.published_from)) is not None:
             clauses.append({"published_day": {"$gte": day}})
         if (day := published_day(filters.published_to)) is not None:
             clauses.append({"published_day": {"$lte": day}})
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def _allowed_articles(self, filters: Filters | None) -> set[str] | None:
-        if filters is None or filters.is_empty():
-            return None
-        allowed = None
-        if filters.article_ids:
-            allowed = set(filters.article_ids)
-        if filters.published_from or filters.published_to:
-            low = published_day(filters.published_from) or 0
-            high = published_day(filters.published_to) or 99999999
-            dated = {
-                a["article_id"] for a in self.store.list_articles()
-                if low <= (published_day(a.get("published")) or -1) <= high
-            }
-            allowed = dated if allowed is None else allowed & dated
-        return allowed
+    def dense(self, query: str, k: int, filters: Filters | None = None,
+              allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` by cosine; ``allowed`` (when the caller resolved ``filters`` already) is reused."""
+        allowed = self.allowed_articles(filters) if allowed is None else allowed
+        if allowed is not None and not allowed:
+            return []
+        return self.store.dense_search(self.embedder.embed_query(query), k, self._chroma_where(filters, allowed))
 
     def vocabulary(self) -> frozenset[str]:
         """The keyword index's terms (stems), for reading a misspelt question before retrieval."""
         return self.store.bm25().vocabulary()
 
-    def dense(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
-        return self.store.dense_search(self.embedder.embed_query(query), k, self._chroma_where(filters))
-
-    def lexical(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
-        return self.store.bm25().search(query, k, self._allowed_articles(filters))
+    def lexical(self, query: str, k: int, filters: Filters | None = None,
+                allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        allowed = self.allowed_articles(filters) if allowed is None else allowed
+        if allowed is not None and not allowed:
+            return []
+        return self.store.bm25().search(query, k, allowed)
 
     def retrieve(self, query: str, k: int = 6, filters: Filters | None = None, method: str = "hybrid") -> list[Hit]:
         """The ``k`` best chunks for ``query``; ``method`` is hybrid, dense or bm25."""
         if method not in METHODS:
             raise UsageError(f"unknown retrieval method {method!r}; use one of {', '.join(METHODS)}")
         pool = max(k * 4, 20)  # fuse from deeper lists than we return
-        dense = self.dense(query, pool, filters) if method in ("hybrid", "dense") else []
-        lexical = self.lexical(query, pool, filters) if method in ("hybrid", "bm25") else []
+        allowed = self.allowed_articles(filters)
+        dense = self.dense(query, pool, filters, allowed) if method in ("hybrid", "dense") else []
+        lexical = self.lexical(query, pool, filters, allowed) if method in ("hybrid", "bm25") else []
         fused = reciprocal_rank_fusion([[c for c, _ in dense], [c for c, _ in lexical]], self.rrf_k)
         top = sorted(fused, key=lambda cid: -fused[cid])[:k]
         chunks = self.store.chunks(top)

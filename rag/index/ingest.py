@@ -7,7 +7,8 @@ any point (even SIGKILL) is repaired by the next one: no duplicates, no orphans.
 
 ``sync`` runs the steps in order: scan the files, remove what is gone, embed and write what
 changed (in groups of ``ingest_group_chunks``), repair drift between Chroma and the catalog,
-and bring the BM25 index up to date.
+and bring the BM25 index and the mentions index (words, then the names the language layer
+finds: rag/index/mentions.py) up to date.
 
 No file can stop the run: each one is parsed in a child process under a time and memory
 budget (rag/index/isolation.py) and one that fails is skipped with its reason, remembered, and
@@ -196,7 +197,7 @@ def sync(
                                                                    "delete the folder once you no longer need it"})
         else:
             remove(aside)
-    return _finish(store, summary)
+    return _finish(store, summary, progress)
 
 
 def _open(settings: Settings, embedder: Embedder, store: Store | None, rebuild: bool) -> tuple[Store, Path | None, bool]:
@@ -501,9 +502,35 @@ def _repair_drift(store: Store, embedder: Embedder, group_chunks: int, progress:
     return len(missing), _embed_and_write(store, embedder, pending, group_chunks, progress, run)
 
 
-def _finish(store: Store, summary: SyncSummary) -> SyncSummary:
+def _finish(store: Store, summary: SyncSummary, progress: bool | Progress = False) -> SyncSummary:
     if not store.bm25_is_current():
         store.rebuild_bm25()
+    _index_mentions(store, progress)
     summary.articles = store.article_count()
     summary.chunks = store.chunk_count()
     return summary
+
+
+# -- 6. the mentions index ------------------------------------------------------------------------
+
+
+def _index_mentions(store: Store, progress: bool | Progress) -> None:
+    """Words of every changed article, then the names of every text not analysed yet (NER)."""
+    if progress is True:
+        from tqdm import tqdm
+
+        bars: dict[str, tqdm] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            bar = bars.get(stage)
+            if bar is None:
+                bar = bars[stage] = tqdm(total=total, unit="article", desc=stage, file=sys.stderr, dynamic_ncols=True)
+            bar.update(done - bar.n)
+
+        try:
+            store.find_names(progress=report)
+        finally:
+            for bar in bars.values():
+                bar.close()
+    else:
+        store.find_names()

@@ -31,9 +31,10 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.index.bm25 import BM25Index, UnreadableIndex
-from rag.index.catalog import Catalog
+from rag.index.catalog import READY, Catalog
 from rag.index.chunking import Chunk
 from rag.index.damage import DamagedStore, StoreError, is_chroma_damage, set_aside
+from rag.index.mentions import FILE_NAME as MENTIONS_FILE, MentionIndex, Progress as MentionsProgress
 from rag.index.sources import Article
 
 if TYPE_CHECKING:
@@ -203,6 +204,8 @@ class Store:
         self._reopen_lock = threading.Lock()
         self._bm25: BM25Index | None = None
         self._bm25_lock = threading.Lock()
+        self._mentions: MentionIndex | None = None
+        self._mentions_lock = threading.Lock()
 
     @property
     def client(self) -> ClientAPI:
@@ -534,6 +537,49 @@ class Store:
         except UnreadableIndex:
             return False
         return index is not None and index.stamp == self.catalog.stamp()
+
+    def chunk_ids_at(self, places: list[tuple[str, int]]) -> list[str]:
+        """The id of the chunk holding each (article id, character offset); "" where none does."""
+        ids = self.catalog.chunk_ids_of(sorted({aid for aid, _ in places}))
+        by_article: dict[str, list[Chunk]] = {}
+        for chunk in self.catalog.chunks(ids).values():
+            by_article.setdefault(chunk.article_id, []).append(chunk)
+        return [next((c.id for c in sorted(by_article.get(aid, []), key=lambda c: c.start) if c.start <= at < c.end), "")
+                for aid, at in places]
+
+    # -- the mentions index (rag/index/mentions.py) ------------------------------------------------
+    def mentions(self, progress: MentionsProgress | None = None) -> MentionIndex:
+        """The words of every ready article (brought up to date with the catalog first) and the
+        names found so far; ``find_names`` finds the rest. Derived data: a damaged file is
+        dropped and built again."""
+        import sqlite3
+
+        with self._mentions_lock:
+            try:
+                return self._current_mentions(progress)
+            except sqlite3.DatabaseError as err:
+                self.notice(f"the mentions index was unreadable ({err}); rebuilding it")
+                if self._mentions is not None:
+                    self._mentions.close()
+                self._mentions = None
+                for path in self.dir.glob(MENTIONS_FILE + "*"):
+                    path.unlink(missing_ok=True)
+                return self._current_mentions(progress)
+
+    def _current_mentions(self, progress: MentionsProgress | None) -> MentionIndex:
+        if self._mentions is None:
+            self._mentions = MentionIndex(self.dir / MENTIONS_FILE)
+        index = self._mentions
+        stamp = "%s:%d" % self.catalog.stamp()
+        if index.generation != stamp:
+            ready = {aid: known.hash for aid, known in self.catalog.states().items() if known.state == READY}
+            index.refresh(ready, self.articles, stamp, names=False, progress=progress)
+        return index
+
+    def find_names(self, article_ids: list[str] | None = None, progress: MentionsProgress | None = None) -> int:
+        """Find the names (language layer) of the articles not analysed yet, all or ``article_ids``;
+        returns how many texts were analysed. No lock: each text is stored once, whoever finds it."""
+        return self.mentions(progress).analyse(self.articles, article_ids, progress=progress)
 
 
 def open_store(settings: Settings, embedder: Embedder | None = None) -> Store:

@@ -102,7 +102,24 @@ def _layout(service, store_secret: str):
                                                elem_id="sc-question", autofocus=True, max_lines=4, submit_btn=False)
                     c["send"] = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="sc-send")
                 c["examples"] = gr.HTML("", elem_id="sc-examples-box", js_on_load=static_text("examples.js"))
-                # A filter bar (dates, articles) belongs here, between the question and the settings.
+                with gr.Row(elem_id="sc-export-row"):
+                    c["copy"] = gr.Button("Copy answer", size="sm", visible=False, elem_id="sc-copy")
+                    c["download_md"] = gr.DownloadButton("Download conversation (.md)", size="sm", visible=False,
+                                                         elem_id="sc-download-md")
+                    c["download_json"] = gr.DownloadButton("Download (.json)", size="sm", visible=False,
+                                                           elem_id="sc-download-json")
+                c["copy_text"] = gr.Textbox(visible="hidden", elem_id="sc-copy-text")
+                folders, articles = service.filter_choices()
+                with gr.Accordion("Filters", open=False, elem_id="sc-filters"):
+                    with gr.Row():
+                        c["filter_sources"] = gr.Dropdown(folders, multiselect=True, label="Folders",
+                                                          elem_id="sc-filter-sources", allow_custom_value=True)
+                        c["filter_since"] = gr.Textbox(label="Published from", placeholder="2005-01-01", max_lines=1,
+                                                       elem_id="sc-filter-since")
+                        c["filter_until"] = gr.Textbox(label="Published until", placeholder="2005-03-31", max_lines=1,
+                                                       elem_id="sc-filter-until")
+                    c["filter_articles"] = gr.Dropdown(articles, multiselect=True, label="Only these articles",
+                                                       elem_id="sc-filter-articles")
                 with gr.Accordion("Settings", open=False, elem_id="sc-settings"):
                     c["mode"] = gr.Radio(["extractive", "generative"],
                                          value=settings.default_mode if llm_ready else "extractive",
@@ -133,7 +150,8 @@ def _wire(demo, ui, handlers) -> None:
     with demo:
         demo.load(handlers.load, [ui.browser], view + [ui.browser, ui.header], **private)
         demo.load(handlers.load_examples, None, [ui.examples], **private)
-        ask_inputs = [ui.question, ui.session, ui.mode, ui.top_k]
+        ask_inputs = [ui.question, ui.session, ui.mode, ui.top_k, ui.filter_sources, ui.filter_since,
+                      ui.filter_until, ui.filter_articles]
         ask_outputs = view + [ui.question, ui.header]
         for trigger in (ui.question.submit, ui.send.click):
             trigger(handlers.ask, ask_inputs, ask_outputs, show_progress="hidden", **private)
@@ -153,7 +171,11 @@ def _wire(demo, ui, handlers) -> None:
             trigger(handlers.send_note, [ui.session, ui.note],
                     [ui.session, ui.note_row, ui.note, ui.feedback_status], queue=False, **private)
         ui.add.click(handlers.add_files, [ui.files], [ui.upload_status, ui.files, ui.header, ui.examples],
-                     concurrency_limit=1, **private)
+                     concurrency_limit=1, **private).then(
+            handlers.filter_choices, None, [ui.filter_sources, ui.filter_articles], **private)
+        # The clipboard is the browser's: the handler gives the Markdown, a line of JS copies it.
+        ui.copy.click(handlers.last_markdown, [ui.session], [ui.copy_text], queue=False, **private).then(
+            None, [ui.copy_text], None, js="(md) => { navigator.clipboard.writeText(md); }", **private)
         ui.cancel_add.click(handlers.cancel_add, None, [ui.upload_status], queue=False, **private)
 
         def chat(message: str, history: list[dict] | None = None) -> str:
@@ -161,6 +183,19 @@ def _wire(demo, ui, handlers) -> None:
             return handlers.chat_api(message, history)
 
         gr.api(chat, api_name="chat")
+
+        def mentions(query: str, sources: list[str] | None = None, since: str | None = None,
+                     until: str | None = None, articles: list[str] | None = None) -> dict:
+            """Every article that mentions a name or phrase, each mentioning sentence with its offsets."""
+            return handlers.mentions_api(query, sources, since, until, articles)
+
+        def quote(text: str, speaker: str | None = None, sources: list[str] | None = None,
+                  since: str | None = None, until: str | None = None) -> dict:
+            """Whether a quote is in the articles: verbatim, close or not found, and who said it."""
+            return handlers.quote_api(text, speaker, sources, since, until)
+
+        gr.api(mentions, api_name="mentions")
+        gr.api(quote, api_name="quote")
 
 
 def build_app(settings=None, service=None):

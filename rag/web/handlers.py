@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import gradio as gr
 
+from rag.answer.filters import Filters
 from rag.answer.record import Answer, SourcesEvent, TextEvent
 from rag.chats import title_from
 from rag.errors import SourceChatError
@@ -103,12 +104,20 @@ class Ui:
     cancel_add: gr.Button
     upload_status: gr.HTML
     panel: gr.HTML
+    filter_sources: gr.Dropdown
+    filter_since: gr.Textbox
+    filter_until: gr.Textbox
+    filter_articles: gr.Dropdown
+    copy: gr.Button
+    copy_text: gr.Textbox
+    download_md: gr.DownloadButton
+    download_json: gr.DownloadButton
 
     def view_outputs(self) -> list:
         """The components ``Handlers.view`` writes: the outputs of every event that calls it."""
         return [self.session, self.location, self.chat_list, self.this_chat, self.title, self.share_box,
                 self.delete_row, self.banner, self.chatbot, self.note_row, self.feedback_status, self.ask_row,
-                self.panel]
+                self.panel, self.copy, self.download_md, self.download_json]
 
 
 def _turn_of(index) -> int:
@@ -167,7 +176,25 @@ class Handlers:
             ui.feedback_status: "",
             ui.ask_row: gr.Row(visible=not s.read_only),
             ui.panel: panel_html(s.turns, link=s.link),
+            **self._exports(s),
         }
+
+    # -- exporting -------------------------------------------------------------------------------
+    def _exports(self, s: Session) -> dict:
+        """The Copy and Download buttons: shown once there is an answer, the files written afresh."""
+        ui = self.ui
+        if not s.turns:
+            return {ui.copy: gr.Button(visible=False), ui.download_md: gr.DownloadButton(visible=False),
+                    ui.download_json: gr.DownloadButton(visible=False)}
+        md, js = self.service.export_files(s.chat_id, s.title or title_from(s.turns[0].answer.question), s.history)
+        return {ui.copy: gr.Button(visible=True), ui.download_md: gr.DownloadButton(value=str(md), visible=True),
+                ui.download_json: gr.DownloadButton(value=str(js), visible=True)}
+
+    def last_markdown(self, s: Session) -> str:
+        """The newest answer with its footnotes, for the clipboard."""
+        from rag.answer.export import answer_markdown
+
+        return answer_markdown(s.turns[-1].answer) if s.turns else ""
 
     def header(self) -> str:
         return header_html(self.service.article_count(), self.service.folder_name)
@@ -240,7 +267,8 @@ class Handlers:
         return self.view(s.fresh())
 
     # -- asking ----------------------------------------------------------------------------------
-    def ask(self, message: str, s: Session, mode: str, top_k: int):
+    def ask(self, message: str, s: Session, mode: str, top_k: int, sources: list[str] | None = None,
+            since: str = "", until: str = "", articles: list[str] | None = None):
         ui = self.ui
         question = (message or "").strip()
         if s.read_only or not question:
@@ -255,7 +283,10 @@ class Handlers:
         yield {ui.chatbot: showing(progress_html("Searching the articles…")), ui.question: "", ui.banner: ""}
         status, text, turn = "", "", None
         try:
-            for event in self.service.answer_stream(question, s.history, mode, int(top_k) if top_k else None):
+            filters = Filters(article_ids=list(articles or []) or None, sources=list(sources or []) or None,
+                              published_from=(since or "").strip() or None, published_to=(until or "").strip() or None)
+            for event in self.service.answer_stream(question, s.history, mode, int(top_k) if top_k else None,
+                                                    None if filters.is_empty() else filters):
                 if isinstance(event, SourcesEvent):
                     status = sources_status(event.sources)
                     pending = ChatTurn(Answer(question, "", False, mode, sources=event.sources,
@@ -383,6 +414,11 @@ class Handlers:
         return {ui.upload_status: upload_status_html(lines), ui.files: None, ui.header: self.header(),
                 ui.examples: self.examples()}
 
+    def filter_choices(self) -> dict:
+        folders, articles = self.service.filter_choices()
+        return {self.ui.filter_sources: gr.Dropdown(choices=folders),
+                self.ui.filter_articles: gr.Dropdown(choices=articles)}
+
     def cancel_add(self) -> dict:
         if self.service.cancel_upload():
             message = [("info", "Cancelling: the file being read is finished, the rest are left out.")]
@@ -397,3 +433,25 @@ class Handlers:
             return self.service.ask(message, history or None)
         except SourceChatError as err:
             return f"Error: {err}"
+
+    def mentions_api(self, query: str, sources: list[str] | None = None, since: str | None = None,
+                     until: str | None = None, articles: list[str] | None = None) -> dict:
+        """Every article that mentions ``query`` (the JSON of ``rag mentions --json``)."""
+        try:
+            return self.service.mentions(query, _filters(sources, since, until, articles))
+        except SourceChatError as err:
+            return {"error": str(err)}
+
+    def quote_api(self, text: str, speaker: str | None = None, sources: list[str] | None = None,
+                  since: str | None = None, until: str | None = None) -> dict:
+        """The verdict on a quote (the JSON of ``rag quote --json``)."""
+        try:
+            return self.service.check_quote(text, speaker, _filters(sources, since, until, None))
+        except SourceChatError as err:
+            return {"error": str(err)}
+
+
+def _filters(sources, since, until, articles) -> Filters | None:
+    filters = Filters(article_ids=list(articles or []) or None, sources=list(sources or []) or None,
+                      published_from=since or None, published_to=until or None)
+    return None if filters.is_empty() else filters

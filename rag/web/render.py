@@ -108,7 +108,12 @@ def _answer_body(answer: Answer, turn: int) -> str:
             )
         else:
             parts.append(f'<span class="sc-sentence">{body}</span>')
-    return f'<p class="sc-text">{" ".join(parts)}</p>'
+    if answer.kind == "quote" and answer.report:
+        verdict = answer.report.get("verdict", "")
+        label = {"verbatim": "Verbatim", "close": "Close, not exact", "not_found": "Not found"}.get(verdict, verdict)
+        parts.insert(0, f'<span class="sc-badge sc-verdict sc-verdict-{esc(verdict)}">{esc(label)}</span>')
+    # A mentions list is one article per line.
+    return f'<p class="sc-text">{("<br>" if answer.kind == "mentions" else " ").join(parts)}</p>'
 
 
 def _footer(answer: Answer, fallback: bool) -> str:
@@ -120,6 +125,12 @@ def _footer(answer: Answer, fallback: bool) -> str:
         bits.append(f"{plural(answer.unsupported_count, 'sentence')} not supported by the sources")
     if fallback:
         bits[0] = "extractive fallback (quoted from the sources)"
+    if answer.kind == "mentions":
+        bits[0] = "every mention in the indexed articles (not a sample)"
+    elif answer.kind == "quote":
+        bits[0] = "quote check against the indexed articles"
+    if answer.scope:
+        bits.append(answer.scope)
     return f'<p class="sc-footer">{esc(" · ".join(bits))}</p>'
 
 
@@ -152,7 +163,7 @@ def answer_html(turn_index: int, turn: ChatTurn) -> str:
         classes.append("sc-has-error")
         parts.append(f'<p class="sc-error" role="alert">⚠ No generative answer: {esc(turn.llm_error)}.</p>')
         parts.append('<p class="sc-fallback-label">Extractive answer from the sources instead:</p>')
-    if answer.refused:
+    if answer.refused and answer.kind != "quote":  # a quote not found shows its verdict and closest passages
         classes.append("sc-refusal")
         parts.append(_refusal_body(answer, turn_index))
     else:

@@ -8,10 +8,12 @@ handlers (rag.web.handlers) call these methods and turn the results into compone
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 from pathlib import Path
 from typing import Iterator
 
+from rag.answer.filters import Filters, folders_of
 from rag.answer.record import Answer, AnswerEvent, SourcesEvent, TextEvent
 from rag.chats import ChatStore, SavedChat, SavedTurn
 from rag.settings import Settings
@@ -35,6 +37,8 @@ class ChatService:
         self.chats = ChatStore.in_folder(self.settings.store_dir)
         self.examples = ExampleQuestions(self.chat)
         self._ingest_lock = threading.Lock()  # one sync at a time; answering goes on meanwhile
+        # Download files live outside the store: they are copies of conversations, made on demand.
+        self._exports_dir = Path(tempfile.mkdtemp(prefix="sourcechat-exports-"))
         self._cancel = threading.Event()  # set by cancel_upload(); a new one per upload
         # The store's checks at start: the keyword index is rebuilt if it must be; problems are logged.
         for check in self.chat.health().checks:
@@ -63,13 +67,28 @@ class ChatService:
     def texts_for(self, answer: Answer) -> dict[str, str]:
         return self.texts(self._article_ids(answer))
 
+    def filter_choices(self) -> tuple[list[str], list[tuple[str, str]]]:
+        """The filter bar's choices: the folders of the sources tree, and every article (label, id), newest first."""
+        rows = self.chat.list_articles()
+        rows.sort(key=lambda r: (r.get("published") or "", r["article_id"]), reverse=True)
+        articles = [(f"{r.get('title') or r['article_id']} ({(r.get('published') or '')[:10] or r['article_id']})",
+                     r["article_id"]) for r in rows]
+        return folders_of(r["article_id"] for r in rows), articles
+
+    # -- analyst tools (the API endpoints) -----------------------------------------------------
+    def mentions(self, query: str, filters: Filters | None = None) -> dict:
+        return self.chat.mentions(query, filters).to_json()
+
+    def check_quote(self, text: str, speaker: str | None = None, filters: Filters | None = None) -> dict:
+        return self.chat.check_quote(text, speaker or None, filters).to_json()
+
     # -- answering -----------------------------------------------------------------------------
-    def answer_stream(self, question: str, history: list[Answer], mode: str, top_k: int | None
-                      ) -> Iterator[SourcesEvent | TextEvent | ChatTurn]:
+    def answer_stream(self, question: str, history: list[Answer], mode: str, top_k: int | None,
+                      filters: Filters | None = None) -> Iterator[SourcesEvent | TextEvent | ChatTurn]:
         """The pipeline's events, ending with the finished ``ChatTurn`` (with the fallback
         answer, labelled, when the language model failed)."""
         final = None
-        for event in self.chat.ask_stream(question, history=history, mode=mode, top_k=top_k):
+        for event in self.chat.ask_stream(question, history=history, mode=mode, top_k=top_k, filters=filters):
             if isinstance(event, AnswerEvent):
                 final = event.answer
             else:
@@ -77,13 +96,14 @@ class ChatService:
         if final is None:
             raise RuntimeError("the answer stream ended without an answer")
         if final.error:
-            yield self.fallback(question, history, top_k, final.error)
+            yield self.fallback(question, history, top_k, final.error, filters)
         else:
             yield ChatTurn(final, self.texts_for(final))
 
-    def fallback(self, question: str, history, top_k: int | None, error: str) -> ChatTurn:
+    def fallback(self, question: str, history, top_k: int | None, error: str,
+                 filters: Filters | None = None) -> ChatTurn:
         """The language model failed: the same question answered extractively, with the error kept."""
-        answer = self.chat.ask(question, history=history, mode="extractive", top_k=top_k)
+        answer = self.chat.ask(question, history=history, mode="extractive", top_k=top_k, filters=filters)
         return ChatTurn(answer, self.texts_for(answer), llm_error=error)
 
     def ask(self, question: str, history=None) -> str:
@@ -93,6 +113,18 @@ class ChatService:
             turn = self.fallback(question, history, None, answer.error)
             return answer_markdown(turn.answer, llm_error=turn.llm_error)
         return answer_markdown(answer)
+
+    # -- exports -------------------------------------------------------------------------------
+    def export_files(self, chat_id: str | None, title: str, answers: list[Answer]) -> tuple[Path, Path]:
+        """The conversation as Markdown with footnotes and as JSON, written for the download buttons."""
+        from rag.answer.export import conversation_json, conversation_markdown
+
+        folder = self._exports_dir / (chat_id or "unsaved")
+        folder.mkdir(parents=True, exist_ok=True)
+        md, js = folder / "conversation.md", folder / "conversation.json"
+        md.write_text(conversation_markdown(answers, title), encoding="utf-8")
+        js.write_text(conversation_json(answers, title), encoding="utf-8")
+        return md, js
 
     # -- conversations -------------------------------------------------------------------------
     def save_turn(self, chat_id: str | None, owner: str, turn: ChatTurn) -> str:

@@ -1,0 +1,96 @@
+"""What kind of request a chat question is: a mentions list, a quote check, a comparison, or a question.
+
+"Which articles mention Microsoft?" wants every article (rag.answer.mentions), not the top-k
+passages; "Did Blair say 'I have lost my passion for politics'?" wants a verdict on the quote
+(rag.answer.quotes); "How do the sources differ on X?" wants each article heard
+(rag.answer.compare). They are recognised by the shape of the request, never by its topic; any
+other question is answered as before.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answer.quotes import MIN_WORDS
+
+# "which/what articles mention X", "articles that mention X", "every mention of X",
+# "list all mentions of X", "where is X mentioned", "who mentions X"
+_MENTIONS = [re.compile(p, re.IGNORECASE) for p in (
+    r"^(?:which|what|list(?: all| every| the)?|show(?: me)?(?: all| every| the)?|find(?: all| every| the)?)?\s*"
+    r"(?:articles|stories|sources|documents|texts)\s+(?:that\s+|which\s+)?(?:mention|mentions|mentioning|"
+    r"refer to|talk about|name)\s+(?P<x>.+?)\s*[?.!]*$",
+    r"^(?:list|show|find|give)?\s*(?:me\s+)?(?:all|every)\s+(?:the\s+)?mentions?\s+of\s+(?P<x>.+?)\s*[?.!]*$",
+    r"^where\s+(?:is|are|was|were)\s+(?P<x>.+?)\s+mentioned\s*[?.!]*$",
+)]
+# "compare what A and B say about X", "what do A and B say about X", "how do the sources differ on X",
+# "compare the articles on X"
+_SIDES = r"(?P<a>[^,?]+?)\s+(?:and|with|versus|vs\.?)\s+(?P<b>[^,?]+?)"
+_COMPARE = [re.compile(p, re.IGNORECASE) for p in (
+    rf"^compare\s+(?:what\s+)?{_SIDES}\s+(?:say|said|says|report|reported|write|wrote)\s+(?:about|on|of)\s+(?P<x>.+?)\s*[?.!]*$",
+    rf"^what\s+do\s+{_SIDES}\s+(?:say|report|write)\s+(?:about|on)\s+(?P<x>.+?)\s*[?.!]*$",
+    r"^how\s+do\s+(?:the\s+)?(?:sources|articles|reports|stories)\s+(?:differ|disagree|compare|vary)\s+"
+    r"(?:on|about|over|in|regarding)\s+(?P<x>.+?)\s*[?.!]*$",
+    r"^compare\s+(?:the\s+)?(?:sources|articles|reports|stories|coverage)\s+(?:on|about|of)\s+(?P<x>.+?)\s*[?.!]*$",
+)]
+_QUOTED = re.compile(r"[\"“‘'](?P<q>[^\"“”‘’]{3,}?)[\"”’'](?![A-Za-z])")
+
+
+@dataclass(frozen=True)
+class MentionsRequest:
+    query: str
+
+
+@dataclass(frozen=True)
+class QuoteRequest:
+    text: str
+    speaker: str | None  # "Blair" in "Did Blair say '...'?"; None for "Who said '...'?"
+
+
+_MORE = re.compile(r"^(?:show\s+)?(?:more|next(?:\s+page)?|the\s+next\s+ones|continue)\s*[.!?]*$", re.IGNORECASE)
+
+
+def asks_for_more(question: str) -> bool:
+    """"more", "next page": the next page of a list the previous answer showed."""
+    return bool(_MORE.match(" ".join((question or "").split())))
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    topic: str
+    sides: tuple[str, ...] = ()  # ("Blair", "Brown"); empty: the sources themselves
+
+
+def request_of(question: str) -> MentionsRequest | QuoteRequest | CompareRequest | None:
+    """The analyst request ``question`` makes, or None for an ordinary question."""
+    question = " ".join((question or "").split())
+    for pattern in _COMPARE:
+        match = pattern.match(question)
+        if match:
+            sides = tuple(match.group(k).strip() for k in ("a", "b") if k in pattern.groupindex)
+            return CompareRequest(match.group("x").strip(), sides)
+    for pattern in _MENTIONS:
+        match = pattern.match(question)
+        if match:
+            return MentionsRequest(match.group("x").strip("\"“”'‘’ "))
+    quoted = [m for m in _QUOTED.finditer(question) if len(m.group("q").split()) >= MIN_WORDS]
+    if quoted:
+        quote = max(quoted, key=lambda m: len(m.group("q")))
+        return QuoteRequest(quote.group("q").strip(), _speaker(question, quote.start("q") - 1, quote.end("q") + 1))
+    return None
+
+
+def _speaker(question: str, start: int, end: int) -> str | None:
+    """The speaker the question names for its quote: the subject of its reporting verb."""
+    from rag import language
+
+    # Curly marks around the quote: the language layer does not read straight single quotes as quotation marks.
+    question = question[:start] + "“" + question[start + 1:end - 1] + "”" + question[end:]
+    analysis = language.analyze(question)
+    for quote in analysis.quotes:
+        if quote.start <= end and start <= quote.end and quote.speaker is not None:
+            speaker = analysis.resolve(quote.speaker)
+            if speaker.pronoun or speaker.text.lower() in ("who", "whom", "anyone", "someone", "anybody"):
+                return None
+            return quote.speaker_name or speaker.text
+    return None
