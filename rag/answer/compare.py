@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from rag.answer.compose import AnswerBuilder, refusal
 from rag.answer.evidence import gather_evidence, near_duplicate
+from rag.answer.question import read_question
 from rag.answer.record import Answer
 
 if TYPE_CHECKING:
@@ -27,15 +28,23 @@ _FACT_LABELS = ("CARDINAL", "MONEY", "PERCENT", "QUANTITY", "DATE")
 
 
 def best_per_article(topic: str, hits: list[Hit], embedder: Embedder, limit: int = MAX_ARTICLES) -> list[RankedSpan]:
-    """The best sentence of each article (best articles first) that speaks to ``topic``."""
-    evidence = gather_evidence(topic, hits, embedder)
-    chosen: dict[str, RankedSpan] = {}
-    for ranked in evidence.ranked:
-        if ranked.span.article_id not in chosen:
-            chosen[ranked.span.article_id] = ranked
+    """The best sentence of each article (best articles first) that speaks to ``topic``.
+
+    Each article is ranked on its own, with the topic read as a briefing's ("the news about X"):
+    ranked together, one article's sentences can fill the whole shortlist, and a comparison wants
+    each article heard, not the one sentence that answers."""
+    asked = read_question(topic, as_briefing=True)
+    by_article: dict[str, list[Hit]] = {}
+    for hit in hits:  # best article first: the order of its best chunk
+        by_article.setdefault(hit.article.id, []).append(hit)
+    chosen: list[RankedSpan] = []
+    for article_hits in by_article.values():
+        evidence = gather_evidence(topic, article_hits, embedder, asked=asked)
+        if evidence.ranked and not evidence.refusal_reason:
+            chosen.append(evidence.ranked[0])
         if len(chosen) == limit:
             break
-    return list(chosen.values())
+    return chosen
 
 
 def compare_answer(question: str, mode: str, groups: list[tuple[str | None, list[Hit], list[RankedSpan]]],
