@@ -43,6 +43,9 @@ def _plain(text: str) -> str:
 
 
 def _sentences(text: str) -> list[str]:
+    # An extractive answer leads with its short answer ("**Ali Mansouri**: <quoted sentence>"): a
+    # judge reads the quoted sentence, which states the short answer too, as the statement.
+    text = re.sub(r"^\*\*[^*]+\*\*:\s*", "", text.strip())
     return [s.strip() for s in re.split(r"(?<=[.!?”])\s+(?=[A-Z“])", text) if s.strip()]
 
 
