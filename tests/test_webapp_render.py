@@ -95,6 +95,23 @@ def test_answer_links_each_marker_to_its_panel_entry(seed_text):
     assert "title" not in link and link["aria-label"] == "Citation 1: Title"
 
 
+def test_the_short_answer_lead_is_bold_and_markup_inside_it_stays_text(seed_text):
+    quote = seed_text[seed_text.index("Qatar’s permanent"):seed_text.index("Xinjiang province.") + 18]
+    cite = citation(1, SEED, seed_text, quote)
+    lead = "**Ali Mansouri**: " + quote
+    answer = Answer(question="Who signed?", answer=lead + " [1]", refused=False, mode="extractive",
+                    citations=[cite], sentences=[AnswerSentence(lead, [1], 1.0)])
+    markup = answer_html(0, ChatTurn(answer, {SEED: seed_text}))
+    assert Elements(markup).text_of("strong") == ["Ali Mansouri"]
+    assert "**" not in markup
+    hostile = "**<img src=x onerror=alert(1)>**: a sentence."
+    answer = Answer(question="?", answer=hostile, refused=False, mode="extractive",
+                    sentences=[AnswerSentence(hostile, [], 1.0)])
+    elements = Elements(answer_html(0, ChatTurn(answer, {})))
+    assert "img" not in elements.tags()
+    assert elements.text_of("strong") == ["<img src=x onerror=alert(1)>"]  # shown as text, in bold
+
+
 def test_article_markup_in_answers_quotes_and_titles_is_escaped():
     quote = "A banner read <script>alert(1)</script> by the water."
     cite = citation(1, "prank.txt", HOSTILE_TEXT, quote, title="<b onmouseover=alert(3)>Prank</b>",

@@ -81,14 +81,23 @@ def _cite_link(turn: int, citation: Citation) -> str:
             f"[{citation.n}]</a>")
 
 
+_BOLD = re.compile(r"\*\*([^*<>]+)\*\*")
+
+
+def _strong(escaped: str) -> str:
+    """The answer's own emphasis, ``**short answer**`` and ``**headline**``, as bold. Runs on
+    escaped text, so only the asterisks become markup."""
+    return _BOLD.sub(r"<strong>\1</strong>", escaped)
+
+
 def _sentence_html(text: str, links: str) -> str:
     """Escaped sentence with its citation links placed before the closing punctuation."""
     if not links:
-        return esc(text)
+        return _strong(esc(text))
     match = _CLOSING.search(text)
     if match:
-        return f"{esc(text[:match.start()])} {links}{esc(match.group(1))}"
-    return f"{esc(text)} {links}"
+        return f"{_strong(esc(text[:match.start()]))} {links}{esc(match.group(1))}"
+    return f"{_strong(esc(text))} {links}"
 
 
 def _answer_body(answer: Answer, turn: int) -> str:
