@@ -362,3 +362,17 @@ def test_an_acronym_that_spells_a_common_word_is_matched_as_written(chat, texts)
     assert {a.article_id for a in result.articles} >= truth
     exact = [m for a in result.articles for s in a.mentions for m in s.matches if m.form in ("exact", "possessive")]
     assert exact and all(m.text.startswith("US") for m in exact)  # never "us" in "told us"
+
+
+@pytest.mark.parametrize("question, is_quote_check", [
+    ("Did Blair say 'I have lost my passion for politics'?", True),
+    ("Who said “we offer our mediation and facilitation services”?", True),
+    ("When did Mansouri write “we offer our mediation and facilitation services”?", True),
+    # RealTime QA 2025 questions that quote a phrase while asking for something else
+    ("President Donald Trump this week said the US “will take over” which territory?", False),
+    ("What was the name of the giant schnauzer that won 'best in show' at the Westminster Kennel Club Dog Show?", False),
+])
+def test_only_a_question_about_the_quoted_words_is_a_quote_check(question, is_quote_check):
+    from rag.answer.requests import QuoteRequest, request_of
+
+    assert isinstance(request_of(question), QuoteRequest) is is_quote_check

@@ -76,8 +76,21 @@ def request_of(question: str) -> MentionsRequest | QuoteRequest | CompareRequest
     quoted = [m for m in _QUOTED.finditer(question) if len(m.group("q").split()) >= MIN_WORDS]
     if quoted:
         quote = max(quoted, key=lambda m: len(m.group("q")))
-        return QuoteRequest(quote.group("q").strip(), _speaker(question, quote.start("q") - 1, quote.end("q") + 1))
+        if _asks_about_the_quote(question[:quote.start("q") - 1] + " " + question[quote.end("q") + 1:]):
+            return QuoteRequest(quote.group("q").strip(), _speaker(question, quote.start("q") - 1, quote.end("q") + 1))
     return None
+
+
+# A question that asks for something else, and quotes a phrase on the way ("Trump said the US
+# “will take over” which territory?", "Which dog won 'best in show'?"), is an ordinary question:
+# a quote check answers whether, by whom, where and when the words were said.
+_ASKS_FOR_SOMETHING_ELSE = re.compile(r"\b(?:what|which|how|why|whose)\b", re.IGNORECASE)
+
+
+def _asks_about_the_quote(rest: str) -> bool:
+    """``rest``: the question without its quote. "Did X say ...?", "Who said ...?", "When did X
+    say ...?", "Check: ..." ask about the quote; a what/which/how/why question asks for something else."""
+    return not _ASKS_FOR_SOMETHING_ELSE.search(rest)
 
 
 def _speaker(question: str, start: int, end: int) -> str | None:
