@@ -20,11 +20,11 @@ import dataclasses
 import json
 import secrets
 import sqlite3
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from rag.sqlite import ThreadConnections
 from rag.answer.record import Answer, AnswerSentence, Citation, Source
 
 FILE_NAME = "chats.sqlite3"
@@ -158,7 +158,7 @@ class ChatStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._connections = ThreadConnections(self.path, timeout=30, pragmas=("foreign_keys=ON",))
         with self._conn() as conn:
             conn.executescript(_SCHEMA)
 
@@ -167,20 +167,10 @@ class ChatStore:
         return cls(Path(store_dir) / FILE_NAME)
 
     def _conn(self) -> sqlite3.Connection:
-        # One connection per thread: the web app serves several readers at once.
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-        return conn
+        return self._connections.get()
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._connections.close()
 
     # -- conversations -------------------------------------------------------------------------
     def create(self, owner: str, title: str) -> str:

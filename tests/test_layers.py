@@ -15,7 +15,7 @@ from harness import REPO
 # (layer, rank, module prefixes). A module may import its own layer and any layer of lower rank.
 LAYERS = [
     ("base", 0, ["rag", "rag.errors", "rag.offline", "rag.settings", "rag.text", "rag.language", "rag.prompts",
-                 "rag._prompts"]),
+                 "rag._prompts", "rag.sqlite"]),
     ("index", 1, ["rag.index"]),
     ("answer", 2, ["rag.answer"]),
     ("pipeline", 3, ["rag.pipeline"]),

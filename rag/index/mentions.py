@@ -24,11 +24,11 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Collection, Iterable
 
+from rag.sqlite import ThreadConnections
 from rag.index.sources import Article
 
 FILE_NAME = "mentions.sqlite3"
@@ -105,25 +105,15 @@ class MentionIndex:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._connections = ThreadConnections(self.path, timeout=60, pragmas=("synchronous=NORMAL",))
         with self._conn() as conn:
             conn.executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
-        # One connection per thread, as the catalog does: the web app answers from several.
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
+        return self._connections.get()
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._connections.close()
 
     def _info(self, key: str) -> str | None:
         row = self._conn().execute("SELECT value FROM info WHERE key = ?", (key,)).fetchone()
