@@ -8,12 +8,11 @@ articles under bbc/<topic>/; expectations are checked against the files themselv
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
 from app_server import SEED_ARTICLE, running_app
-from test_browser import CHROMIUM_ARGS, ask, open_page, shot  # noqa: F401  (shot is a fixture)
+from test_browser import ask, browser, open_page, shot  # noqa: F401  (browser and shot are fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,19 +25,6 @@ def app(tmp_path_factory, seeds_dir, bbc_sample):
     with running_app(tmp_path_factory.mktemp("analyst-app"), seeds_dir, extra_files=extra,
                      RAG_ANSWER_MODE="extractive", RAG_CHUNK_SIZE="800") as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
