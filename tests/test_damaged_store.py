@@ -84,13 +84,17 @@ def same_answer(run_rag, settings, sound_store) -> None:
 # -- primary data ---------------------------------------------------------------------------------
 
 
+def ask_ingest_and_doctor_name_the_damage(run_rag, store, damaged: Path) -> None:
+    message = (f"the index file {damaged} is damaged", "Repair: `rag ingest --rebuild`")
+    assert_clear_error(run_rag(["ask", QUESTION], store), *message)
+    assert_clear_error(run_rag(["ingest", "--quiet"], store), *message)
+    assert_clear_error(run_rag(["doctor"], store), *message)
+
+
 def test_truncated_catalog_names_the_file_and_rebuild_repairs_it(store_copy, run_rag, sound_store):
     catalog = store_copy.store_dir / "catalog.sqlite3"
     truncate(catalog)
-    message = (f"the index file {catalog} is damaged", "Repair: `rag ingest --rebuild`")
-    assert_clear_error(run_rag(["ask", QUESTION], store_copy), *message)
-    assert_clear_error(run_rag(["ingest", "--quiet"], store_copy), *message)
-    assert_clear_error(run_rag(["doctor"], store_copy), *message)
+    ask_ingest_and_doctor_name_the_damage(run_rag, store_copy, catalog)
 
     rebuilt = run_rag(["ingest", "--json", "--quiet", "--rebuild"], store_copy)
     assert rebuilt.returncode == 0, rebuilt.stderr
@@ -121,10 +125,7 @@ def test_the_app_with_a_truncated_catalog_stops_with_one_line_naming_the_file(st
 def test_truncated_chroma_sqlite_names_the_file_and_rebuild_repairs_it(store_copy, run_rag, sound_store):
     chroma = store_copy.store_dir / "chroma" / "chroma.sqlite3"
     truncate(chroma)
-    message = (f"the index file {chroma} is damaged", "Repair: `rag ingest --rebuild`")
-    assert_clear_error(run_rag(["ask", QUESTION], store_copy), *message)
-    assert_clear_error(run_rag(["ingest", "--quiet"], store_copy), *message)
-    assert_clear_error(run_rag(["doctor"], store_copy), *message)
+    ask_ingest_and_doctor_name_the_damage(run_rag, store_copy, chroma)
 
     rebuilt = run_rag(["ingest", "--json", "--quiet", "--rebuild"], store_copy)
     assert rebuilt.returncode == 0, rebuilt.stderr
