@@ -403,20 +403,25 @@ def test_uploads_of_the_wrong_type_size_or_empty_are_refused_with_the_reason(tmp
     }
 
 
-def test_uploaded_files_are_ingested_and_answerable(make_settings, seeds_dir, tmp_path):
+@pytest.fixture
+def upload_service(make_settings, seeds_dir, tmp_path):
+    """(service, sources folder, a folder of files to upload) over an index of the seed article.
+    Uploads go under the sources folder: each test gets its own copy of it."""
     from rag.index.ingest import sync
     from rag.web.service import ChatService
 
-    # Uploads go under the sources folder: give this test its own copy of it.
     sources = tmp_path / "sources"
     sources.mkdir()
     (sources / SEED).write_bytes((seeds_dir / SEED).read_bytes())
     settings = make_settings(sources_dir=sources)
     sync(settings, progress=False)
-    service = ChatService(settings)
-
     incoming = tmp_path / "incoming"
     incoming.mkdir()
+    return ChatService(settings), sources, incoming
+
+
+def test_uploaded_files_are_ingested_and_answerable(upload_service):
+    service, sources, incoming = upload_service
     (incoming / "lighthouse.md").write_text("# Lighthouse reopens\n\nThe Kestrel Bay lighthouse reopened on "
                                             "March 3 after a restoration costing 2.4 million euros.\n")
     (incoming / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
@@ -440,19 +445,9 @@ def test_uploaded_files_are_ingested_and_answerable(make_settings, seeds_dir, tm
     assert sorted(p.name for p in (sources / "uploads").iterdir()) == ["lighthouse.md"]
 
 
-def test_an_upload_of_an_indexed_article_says_which_and_a_cancel_leaves_the_rest_out(make_settings, seeds_dir,
-                                                                                      tmp_path, bbc_sample):
-    from rag.index.ingest import sync
-    from rag.web.service import ChatService
-
-    sources = tmp_path / "sources"
-    sources.mkdir()
-    (sources / SEED).write_bytes((seeds_dir / SEED).read_bytes())
-    settings = make_settings(sources_dir=sources)
-    sync(settings, progress=False)
-    service = ChatService(settings)
-    incoming = tmp_path / "incoming"
-    incoming.mkdir()
+def test_an_upload_of_an_indexed_article_says_which_and_a_cancel_leaves_the_rest_out(upload_service, seeds_dir,
+                                                                                      bbc_sample):
+    service, sources, incoming = upload_service
     (incoming / "copy.txt").write_bytes((seeds_dir / SEED).read_bytes())
 
     # Same bytes under another name: the app and `rag ingest` agree it is a duplicate.
