@@ -184,7 +184,9 @@ def test_time_and_memory_budgets_skip_the_file_not_the_folder(tmp_path, make_set
     # 20 MB of HTML: lxml and trafilatura alone need seconds on any machine, and far more than 64 MB.
     hostile.write_one_paragraph_html(sources / "big.html", sentences, 20 * MB)
 
-    slow = make_settings(sources_dir=sources, max_file_mb=40, parse_timeout_s=1.0)
+    # The passage limit is lifted so that only the clock can stop this file: on a fast machine the default
+    # limit of 500 passages is reached before one second has passed.
+    slow = make_settings(sources_dir=sources, max_file_mb=40, parse_timeout_s=1.0, max_chunks_per_file=100_000)
     summary = sync(slow, progress=False, embedder=embedder)
     assert summary.added == 2
     assert [item["path"] for item in summary.skipped] == ["big.html"]
