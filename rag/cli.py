@@ -64,6 +64,8 @@ def _render(answer: Answer, out: TextIO) -> None:
         if sentence.unsupported:
             why = f" ({sentence.reason})" if sentence.reason else ""
             print(f"  ! not supported by the sources: {sentence.text}{why}", file=out)
+    if answer.notice:
+        print(f"notice: {answer.notice}", file=sys.stderr)
     for citation in answer.citations:
         print(f"  [{citation.n}] {citation.title} ({citation.source}, chars {citation.start}-{citation.end}):", file=out)
         print(f"      \u201c{citation.quote}\u201d", file=out)

@@ -60,6 +60,7 @@ class SourceChat:
         self.store = store or open_store(self.settings, self.embedder)
         self.retriever = Retriever(self.store, self.embedder, self.settings.rrf_k)
         self._llm: ChatModel | None = llm
+        self._verifier: ChatModel | None = None  # a second-opinion model other than the answering one
         self._lock = threading.Lock()
 
     # -- what the app, the CLI and the evals read about the index --------------------------------
@@ -119,6 +120,18 @@ class SourceChat:
                                    unreachable=True)
                 self._llm = LLM(self.settings)
         return self._llm
+
+    @property
+    def second_opinion_model(self) -> ChatModel | None:
+        """The model asked for a second opinion on generative answers (RAG_VERIFY=model), or None."""
+        if self.settings.verify == "local" or not self.settings.llm_configured:
+            return None
+        if not self.settings.verify_model or self.settings.verify_model == self.settings.llm_model:
+            return self.llm
+        with self._lock:
+            if self._verifier is None:
+                self._verifier = LLM(self.settings, model=self.settings.verify_model)
+        return self._verifier
 
     # -- answering ---------------------------------------------------------------------------------
     def ask_stream(self, question: str, history: History | None = None, mode: str | None = None,
@@ -336,7 +349,8 @@ class SourceChat:
                                      sources=sources_from_hits(hits), standalone_question=standalone,
                                      error=str(err)))
             return
-        yield AnswerEvent(verify_answer(question, "".join(pieces), hits, self.embedder, standalone))
+        yield AnswerEvent(verify_answer(question, "".join(pieces), hits, self.embedder, standalone,
+                                        second_opinion_model=self.second_opinion_model))
 
 
 def _history_chars(item: object) -> int:

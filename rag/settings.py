@@ -88,6 +88,14 @@ class Settings(BaseSettings):
     llm_model: str = Field("gpt-4o-mini", min_length=1, description="Model name at the OpenAI-compatible endpoint.")
     llm_timeout: float = Field(30.0, gt=0, le=600, description="Seconds before a model call gives up.")
     llm_retries: int = Field(1, ge=0, le=5, description="Retries of a failed model call.")
+    verify: Literal["local", "model"] | None = Field(
+        None, description="How generative answers are checked: `local` (the claim checker) or `model` (the claim "
+                          "checker and a second opinion from the model; a sentence stays supported only when both "
+                          "agree). Unset = `model`.",
+    )
+    verify_model: str | None = Field(
+        None, description="Model at the same endpoint that gives the second opinion; unset = RAG_LLM_MODEL."
+    )
     openai_api_key: str | None = Field(
         None, validation_alias=AliasChoices("RAG_OPENAI_API_KEY", "OPENAI_API_KEY"),
         description="API key of the OpenAI-compatible endpoint (local servers need none).",

@@ -48,7 +48,9 @@ def fake():
 def chat(seeded_root, fake):
     from rag.pipeline import SourceChat
 
-    return SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="test-key"))
+    # The local claim checker alone: the model's second opinion is tested in tests/test_second_opinion.py.
+    return SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="test-key",
+                                  verify="local"))
 
 
 @pytest.fixture

@@ -47,8 +47,15 @@ MODEL_PAUSE = 1.5
 MODEL_CALLS: list[tuple[float, str]] = []
 
 
+SECOND_OPINION = json.dumps({"labels": [
+    {"sentence": 1, "label": "SUPPORTED", "reason": ""},
+    {"sentence": 2, "label": "NOT_STATED", "reason": "The passages do not say that Germany signed."}]})
+
+
 def scripted_model(request: dict) -> Reply:
     question = request["messages"][-1]["content"]
+    if question.startswith("You check an answer against the passages"):  # the second opinion (prompts/verify.md)
+        return Reply(SECOND_OPINION)
     MODEL_CALLS.append((time.monotonic(), question))
     if "trade" in question:
         return Reply("Trade reached $13 billion [1].", delay=LLM_TIMEOUT * 4)
@@ -289,7 +296,7 @@ def test_generative_answer_streams_sources_first_and_marks_unsupported_sentences
     assert "Germany also signed the letter in May" in flagged.inner_text()
     assert "not supported by the sources" in flagged.locator(".sc-flag").inner_text()
     assert flagged.locator("a.sc-cite").count() == 0  # the model's [2] pointed at nothing that says so
-    assert "generative answer" in answer.locator(".sc-footer").inner_text()
+    assert "generative answer (checked against the sources, and by the model)" in answer.locator(".sc-footer").inner_text()
     shot(page, "generative")
 
 

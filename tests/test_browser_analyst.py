@@ -84,7 +84,8 @@ def test_copy_and_download_keep_the_citations(page, app, tmp_path, shot):
     copied = page.evaluate("() => navigator.clipboard.readText()")
     seed = (app.sources / SEED_ARTICLE).read_text(encoding="utf-8")
     footnote = re.search(r'^\[\^1\]: "(.*)" — .*, chars (\d+)–(\d+)$', copied, re.MULTILINE)
-    assert footnote and footnote.group(1) == seed[int(footnote.group(2)):int(footnote.group(3))]
+    assert footnote, copied
+    assert footnote.group(1) == seed[int(footnote.group(2)):int(footnote.group(3))]
     assert "[^1]" in copied.split("\n[^1]:")[0]
     with page.expect_download() as download:
         page.click("#sc-download-md")

@@ -132,7 +132,8 @@ def generative(seeded_root, fake):
 
     fake.requests.clear()
     fake.holder["reply"] = model(WROTE_STANDALONE)
-    return SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="k"))
+    # These tests count the rewrite and answer calls; the second opinion's call is tested in test_second_opinion.
+    return SourceChat(settings_at(seeded_root, openai_base_url=fake.base_url, openai_api_key="k", verify="local"))
 
 
 def test_generative_follow_up_is_condensed_by_the_model_and_retrieved_as_rewritten(generative, fake):

@@ -81,6 +81,8 @@ def test_an_installed_rag_answers_in_generative_mode(installed, tmp_path):
     run([rag, "ingest", "--quiet"], env=env, cwd=tmp_path)
 
     def model(body):
+        if not body.get("stream"):  # the second opinion on the answer (prompts/verify.md)
+            return '{"labels": [{"sentence": 1, "label": "SUPPORTED", "reason": ""}]}'
         return f"Ali Mansouri signed the letter on July 12 [{source_of(body, 'Ali Mansouri had signed on July 12')}]."
 
     with FakeOpenAI(model) as fake:
@@ -89,5 +91,8 @@ def test_an_installed_rag_answers_in_generative_mode(installed, tmp_path):
     answer = json.loads(result.stdout)
     assert answer["mode"] == "generative" and answer["error"] is None and not answer["refused"]
     assert "Ali Mansouri" in answer["answer"] and answer["citations"][0]["article_id"] == SEED_ID
-    system = fake.requests[-1]["messages"][0]["content"]
-    assert system.startswith("You answer questions about news articles.")  # prompts/answer.md, from the wheel
+    answer_request, verify_request = fake.requests
+    # prompts/answer.md and prompts/verify.md, both read from the wheel
+    assert answer_request["messages"][0]["content"].startswith("You answer questions about news articles.")
+    assert verify_request["messages"][0]["content"].startswith("You check an answer against the passages")
+    assert answer["verified_by"] == "local+model" and answer["sentences"][0]["model_label"] == "SUPPORTED"

@@ -57,13 +57,13 @@ class AnswerBuilder:
         return self._number[key]
 
     def add(self, text: str, spans: list[SentenceSpan], support: float, unsupported: bool = False,
-            reason: str | None = None) -> None:
+            reason: str | None = None, model_label: str | None = None) -> None:
         ns = [self.cite(span, support) for span in spans]
         if text and not _CLOSED.search(text):
             # A quoted headline has no full stop; without one the next sentence runs on.
             text += "."
         self.sentences.append(AnswerSentence(text=text, citations=ns, support=round(float(support), 4),
-                                             unsupported=unsupported, reason=reason))
+                                             unsupported=unsupported, reason=reason, model_label=model_label))
 
     def add_heading(self, text: str) -> None:
         """A line over the quotes that follow (an article's headline and date): cites nothing."""

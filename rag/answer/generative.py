@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Iterator, Protocol
 from rag.answer.citations import SUPPORT_THRESHOLD, SupportScorer, parse_markers, spans_for_hits, split_answer_sentences
 from rag.answer.compose import REFUSAL_TEXT, AnswerBuilder, refusal
 from rag.answer.record import Answer
+from rag.answer.second_opinion import Verdict, second_opinion
 from rag.errors import SourceChatError
 from rag.prompts import render
 
@@ -56,11 +57,11 @@ class ChatModel(Protocol):
 class LLM:
     """A chat model behind any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, model: str | None = None):
         import httpx
         from openai import OpenAI
 
-        self.model = settings.llm_model
+        self.model = model or settings.llm_model
         self.timeout = settings.llm_timeout
         self.where = settings.openai_base_url or "api.openai.com"
         self.client = OpenAI(
@@ -139,18 +140,39 @@ def is_refusal_text(text: str) -> bool:
     return plain in {REFUSAL_TEXT.lower().rstrip("."), "the sources do not say", "i don't know", "i do not know"}
 
 
-def verify_answer(question: str, text: str, hits: list[Hit], embedder: Embedder, standalone_question: str = "") -> Answer:
+def verify_answer(question: str, text: str, hits: list[Hit], embedder: Embedder, standalone_question: str = "",
+                  second_opinion_model: ChatModel | None = None) -> Answer:
     """Turn the model's text into an Answer whose every citation is a checked sentence span.
 
     A flagged sentence carries the reason: what the span it cited says instead (or, when it
-    cited nothing usable, what the closest sentence of the sources lacks).
+    cited nothing usable, what the closest sentence of the sources lacks). With
+    ``second_opinion_model`` (RAG_VERIFY=model) that model labels every sentence too, and a
+    sentence stays supported only when both checks agree (rag/answer/second_opinion.py).
     """
     if is_refusal_text(text):
         return refusal(question, "generative", hits, standalone_question, "the model found no answer in the sources")
+    verdicts = local_verdicts(text, hits, embedder)
+    verified_by, notice = "local", None
+    if second_opinion_model is not None:
+        opinion = second_opinion(second_opinion_model, verdicts, {h.article.id: h.article.title for h in hits})
+        verdicts, notice = opinion.verdicts, opinion.notice
+        verified_by = "local+model" if opinion.asked else "local"
+    builder = AnswerBuilder(question, "generative", hits, standalone_question)
+    for verdict in verdicts:
+        # a flagged sentence cites nothing: the spans it was weighed against are not its evidence
+        builder.add(verdict.text, [] if verdict.unsupported else verdict.spans, verdict.score,
+                    unsupported=verdict.unsupported, reason=verdict.reason, model_label=verdict.model_label)
+    answer = builder.build()
+    answer.verified_by, answer.notice = verified_by, notice
+    return answer
+
+
+def local_verdicts(text: str, hits: list[Hit], embedder: Embedder) -> list[Verdict]:
+    """Each sentence of the model's text as the local claim checker judges it against the sources."""
     scorer = SupportScorer(embedder, {h.article.id: h.article.title for h in hits},
                            {h.article.id: h.article.text for h in hits})
     all_spans = spans_for_hits(hits)
-    builder = AnswerBuilder(question, "generative", hits, standalone_question)
+    verdicts = []
     for raw in split_answer_sentences(text):
         sentence, markers = parse_markers(raw)
         if not sentence:
@@ -159,16 +181,17 @@ def verify_answer(question: str, text: str, hits: list[Hit], embedder: Embedder,
         claim_vector = embedder.embed_query(sentence)
         cited = scorer.best_support(sentence, spans_for_hits([hits[n - 1] for n in valid]), claim_vector) if valid else None
         if cited is not None and cited.supported:
-            builder.add(sentence, cited.spans, cited.score)
+            verdicts.append(Verdict(sentence, cited.spans, cited.score, unsupported=False))
             continue
         # A cited sentence that states otherwise decides: another source cannot make it true.
         anywhere = None if cited is not None and cited.contradicts else scorer.best_support(sentence, all_spans, claim_vector)
         needed = SUPPORT_THRESHOLD + (UNCITED_MARGIN if not valid else 0.0)
         if anywhere is not None and anywhere.supported and anywhere.score >= needed:
-            builder.add(sentence, anywhere.spans, anywhere.score)
+            verdicts.append(Verdict(sentence, anywhere.spans, anywhere.score, unsupported=False))
         else:
             best = max((s.score for s in (cited, anywhere) if s is not None), default=0.0)
             explained = cited if cited is not None and cited.problems else anywhere or cited
             reason = explained.reason if explained is not None else "no source sentence says this"
-            builder.add(sentence, [], best, unsupported=True, reason=reason)
-    return builder.build()
+            verdicts.append(Verdict(sentence, explained.spans if explained is not None else [], best,
+                                    unsupported=True, reason=reason))
+    return verdicts

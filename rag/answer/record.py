@@ -49,6 +49,8 @@ class AnswerSentence:
     # why it is flagged, in plain words ("the source says withdrawing, not increased"); None when
     # it is supported
     reason: str | None = None
+    # the model's label (SUPPORTED / CONTRADICTED / NOT_STATED) when it gave a second opinion
+    model_label: str | None = None
 
 
 @dataclass
@@ -65,6 +67,8 @@ class Answer:
     kind: str = "answer"  # "answer", or an analyst request: "mentions" (every article), "quote" (a quote check)
     scope: str = ""  # what filters kept, shown with the answer: "searched 60 tech articles, 2005-01 to 2005-03"
     report: dict | None = None  # the whole result of a mentions list or a quote check (its to_json())
+    verified_by: str = "local"  # "local+model" when a model's second opinion was read (RAG_VERIFY=model)
+    notice: str | None = None  # why the model's second opinion is missing, when it was asked for
 
     def answer_parts(self) -> list[str]:
         """The answer text sentence by sentence (with markers), for streaming it piecewise."""
@@ -109,6 +113,8 @@ class Answer:
             "kind": self.kind,
             "scope": self.scope or None,
             "report": self.report,
+            "verified_by": self.verified_by,
+            "notice": self.notice,
         }
 
 

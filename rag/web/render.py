@@ -127,7 +127,8 @@ def _answer_body(answer: Answer, turn: int) -> str:
 
 def _footer(answer: Answer, fallback: bool) -> str:
     bits = ["extractive answer (quoted from the sources)" if answer.mode == "extractive"
-            else "generative answer (checked against the sources)"]
+            else "generative answer (checked against the sources, and by the model)"
+            if answer.verified_by == "local+model" else "generative answer (checked against the sources)"]
     if answer.citations:
         bits.append(f"{plural(len(answer.citations), 'citation')} · click a number to see the passage")
     if answer.unsupported_count:
@@ -140,6 +141,8 @@ def _footer(answer: Answer, fallback: bool) -> str:
         bits[0] = "quote check against the indexed articles"
     if answer.scope:
         bits.append(answer.scope)
+    if answer.notice:
+        bits.append(answer.notice)
     return f'<p class="sc-footer">{esc(" · ".join(bits))}</p>'
 
 
@@ -281,6 +284,8 @@ def answer_markdown(answer: Answer, llm_error: str | None = None) -> str:
     if unsupported:
         lines += ["", "Not supported by the sources:"] + [
             f"- {s.text}" + (f" ({s.reason})" if s.reason else "") for s in unsupported]
+    if answer.notice:
+        lines += ["", f"Notice: {answer.notice}."]
     if answer.citations:
         lines += ["", "Sources:"]
         for c in answer.citations:
