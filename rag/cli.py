@@ -223,6 +223,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise MissingExtra("eval", "rag eval") from err
     if args.dataset == "claims":
         return _eval_claims(args)
+    if args.dataset == "generative":
+        return _eval_generative(args)
     from rag.evals import report
     from rag.evals.suite import EvalOptions, run_suite
     from rag.evals.thresholds import parse_overrides
@@ -264,6 +266,19 @@ def _eval_claims(args: argparse.Namespace) -> int:
     print("\n".join(run.table.lines()))
     print("\n".join(line.line() for line in run.gate_lines))
     print(f"claims gate {'passed' if run.passed else 'FAILED'} ({len(run.verdicts)} claims, {run.seconds:.0f} s)")
+    return 0 if run.passed else 1
+
+
+def _eval_generative(args: argparse.Namespace) -> int:
+    """Recorded model answers replayed through generative mode; exit 1 when its gate fails."""
+    from rag.evals.corpus import SHARED_DATA
+    from rag.evals.generative_replay import report_lines, run_generative
+
+    log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    run = run_generative(Path(args.out), data_dir=Path(args.data_dir) if args.data_dir else SHARED_DATA, log=log)
+    print("\n".join(report_lines(run)))
+    print(f"generative gate {'passed' if run.passed else 'FAILED'} "
+          f"({len(run.results)} recorded sentences, {run.seconds:.0f} s)")
     return 0 if run.passed else 1
 
 
@@ -336,7 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="score the answers on a golden dataset (ragas and our metrics)")
     p.add_argument("--dataset", default="seeds",
-                   help="seeds, bbc-rtqa, realtimeqa-2025, claims (the verifier on labelled claims), or a path to a JSONL file")
+                   help="seeds, bbc-rtqa, realtimeqa-2025, claims (the verifier on labelled claims), generative "
+                        "(recorded model answers replayed through generative mode), or a path to a JSONL file")
     p.add_argument("--sources", default=None, metavar="DIR",
                    help="run the dataset over your own folder (reference_article_ids are paths in it)")
     p.add_argument("--mode", choices=["extractive", "generative"], default=None,
