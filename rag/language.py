@@ -220,6 +220,9 @@ ORDINAL_WORDS: dict[str, int] = {
                                 "ninth", "tenth", "eleventh", "twelfth"), start=1)
 }
 
+# Days of the week: a date as news writes it ("on Tuesday"), compared like a month.
+WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+
 
 def are_opposites(verb: str, other: str) -> bool:
     """Whether two verb lemmas say opposite things (``OPPOSITE_VERBS``): "withdraw" and "keep"."""

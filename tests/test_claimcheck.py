@@ -41,6 +41,9 @@ DISTORTED = [
     ("The airline cut 300 jobs in March.", "The airline cut 3,000 jobs in March.", "number", "3,000"),
     ("The airline cut 300 jobs in March.", "The airline cut 300 jobs in May.", "number", "May"),
     ("Maria Lopez scored twice for Valencia.", "Ana Ruiz scored twice for Valencia.", "name", "Ana Ruiz"),
+    ("The jury will announce its verdict on Thursday.", "The jury will announce its verdict on Friday.", "number",
+     "Friday"),
+    ("The market is closed on Sundays.", "The market is closed on Saturdays.", "number", "Saturdays"),
 ]
 
 # (source sentence, the same facts as a model may write them)
@@ -53,6 +56,7 @@ SAME_FACTS = [
     ("Ford sold its stake in Mazda to Toyota in 2010.", "In 2010 Ford sold its Mazda stake to Toyota."),
     ("Neither Qatar nor Oman signed the letter.", "Qatar did not sign the letter."),
     ("Eighteen people were hurt in the crash.", "18 people were hurt in the crash."),
+    ("On Wednesday the council voted to close the library.", "The council voted on Wednesday to close the library."),
 ]
 
 

@@ -121,7 +121,8 @@ def written_numbers(text: str) -> set[str]:
 
 def _number_values(a: Analysis) -> dict[str, str]:
     """Normalised number -> how the text writes it: digits and months (rag.text.numbers), number
-    words ("Eighteen" -> "18"), and ordinal entities ("second" -> "2": "the second season" is "season 2")."""
+    words ("Eighteen" -> "18"), ordinal entities ("second" -> "2": "the second season" is "season 2")
+    and days of the week ("Tuesday")."""
     found: dict[str, str] = {}
     for value in numbers(a.text):
         found.setdefault(value, value)
@@ -131,6 +132,8 @@ def _number_values(a: Analysis) -> dict[str, str]:
                 found.setdefault(str(language.NUMBER_WORDS[part]), t.text)
         if t.lower in language.ORDINAL_WORDS and t.ent_type == "ORDINAL":
             found.setdefault(str(language.ORDINAL_WORDS[t.lower]), t.text)
+        if t.lower.rstrip("s") in language.WEEKDAYS and t.text[:1].isupper():  # "on Monday", "Mondays"
+            found.setdefault(t.lower.rstrip("s"), t.text)
     return found
 
 
