@@ -654,7 +654,8 @@ def test_generative_answers_are_scored_and_an_uncited_claim_counts_against_them(
     text = "Ali Mansouri had signed the letter backing China on July 12 [1]. Germany also signed the letter [1]."
     with FakeOpenAI([text, text, Reply(status=500)]) as fake:
         settings = Settings(_env_file=None, chroma_url=None, embedding_backend="local", openai_base_url=fake.base_url,
-                            openai_api_key="test", llm_timeout=20, llm_retries=0, judge_model=None)
+                            openai_api_key="test", llm_timeout=20, llm_retries=0, judge_model=None,
+                            verify="local")  # the scripted replies are the answers; no second opinion is asked
         options = EvalOptions(dataset="seeds", mode="generative", out_dir=eval_out, limit=3, progress=False)
         result = run_suite(options, settings=settings, log=lambda line: None)
     assert result.profile == "seeds-first3.generative" and result.thresholds is None  # reported, not gated
