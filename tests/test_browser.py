@@ -622,13 +622,13 @@ def test_logged_in_readers_see_only_their_own_conversations(browser, auth_app, s
         ask(alice, SIGNER_QUESTION)
         address = saved_address(alice)
         assert alice.locator("#sc-chat-list .sc-chat-item").count() == 1
-        bob.reload()
+        bob.reload(wait_until="domcontentloaded")
         wait_until_loaded(bob)
         assert bob.locator("#sc-chat-list .sc-chat-item").count() == 0
         shot(bob, "bob-list")
 
         # Alice's link shows Bob nothing until she shares it.
-        bob.goto(address)
+        bob.goto(address, wait_until="domcontentloaded")  # the app's own readiness is waited for below
         wait_until_loaded(bob)
         assert "No conversation shared with you has this link" in bob.locator("#sc-banner").inner_text()
         assert bob.locator("#sc-chat .sc-answer").count() == 0
@@ -636,7 +636,7 @@ def test_logged_in_readers_see_only_their_own_conversations(browser, auth_app, s
         alice.click("#sc-share")
         alice.locator("#sc-share-box .sc-share-url").wait_for()
         assert "Anyone who can log in" in alice.locator("#sc-share-box").inner_text()
-        bob.goto(address)
+        bob.goto(address, wait_until="domcontentloaded")  # the app's own readiness is waited for below
         wait_until_loaded(bob)
         bob.locator(FINAL_ANSWERS).first.wait_for()
         assert "Read-only" in bob.locator("#sc-banner").inner_text()
