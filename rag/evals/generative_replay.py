@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from rag.evals.corpus import REPO, SHARED_DATA, golden_corpus, sync_corpus
+from rag.evals.replay import GateLine
 
 if TYPE_CHECKING:
     from rag.answer.record import Answer
@@ -177,34 +178,17 @@ class Table:
         return out
 
 
-@dataclass(frozen=True)
-class GateLine:
-    name: str
-    minimum: float
-    value: float
-
-    @property
-    def ok(self) -> bool:
-        return self.value == self.value and self.value >= self.minimum
-
-    def line(self) -> str:
-        return f"{'ok  ' if self.ok else 'FAIL'} {self.name:<14} {self.value:.3f} (minimum {self.minimum:.2f})"
-
-
 def gate(table: Table, minimums: dict[str, float]) -> list[GateLine]:
     """Each minimum of [generative.replay]; a name the table has no figure for fails (NaN)."""
     figures = table.figures()
-    return [GateLine(name, minimum, figures.get(name, float("nan"))) for name, minimum in minimums.items()]
+    values = {name: figures.get(name, float("nan")) for name in minimums}
+    return [GateLine(name, minimum, values[name], values[name] >= minimum) for name, minimum in minimums.items()]
 
 
 def load_gate(path: Path | None = None) -> dict[str, float]:
-    from rag.evals.corpus import THRESHOLDS_FILE
-    from rag.evals.thresholds import load_thresholds
+    from rag.evals.thresholds import required_minimums
 
-    minimums = load_thresholds(path or THRESHOLDS_FILE, PROFILE)
-    if not minimums:
-        raise ValueError(f"{path or THRESHOLDS_FILE} has no [{PROFILE}] section")
-    return minimums
+    return required_minimums(PROFILE, path)
 
 
 # -- one run -------------------------------------------------------------------------------------

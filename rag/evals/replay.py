@@ -180,13 +180,9 @@ def gate(table: Confusion, minimums: dict[str, float]) -> list[GateLine]:
 
 
 def load_gate(path: Path | None = None) -> dict[str, float]:
-    from rag.evals.corpus import THRESHOLDS_FILE
-    from rag.evals.thresholds import load_thresholds
+    from rag.evals.thresholds import required_minimums
 
-    minimums = load_thresholds(path or THRESHOLDS_FILE, GATE_PROFILE)
-    if not minimums:
-        raise ValueError(f"{path or THRESHOLDS_FILE} has no [{GATE_PROFILE}] section")
-    return minimums
+    return required_minimums(GATE_PROFILE, path)
 
 
 # -- one run -------------------------------------------------------------------------------------

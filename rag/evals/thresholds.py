@@ -251,3 +251,14 @@ def update(path: Path, profile: str, summaries, commit: str, metrics: list[str] 
             out[header + 1:header + 1] = written
     path.write_text("\n".join(out).rstrip() + "\n", encoding="utf-8")
     return written
+
+
+def required_minimums(profile: str, path: Path | None = None) -> dict[str, float]:
+    """The minimums of a profile that must be gated (the claims and generative gates): an error
+    when the thresholds file has no section for it."""
+    from rag.evals.corpus import THRESHOLDS_FILE
+
+    minimums = load_thresholds(path or THRESHOLDS_FILE, profile)
+    if not minimums:
+        raise ValueError(f"{path or THRESHOLDS_FILE} has no [{profile}] section")
+    return minimums
