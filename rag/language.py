@@ -578,6 +578,10 @@ class Analysis:
         from another annotation version or model, or does not fit the text (analyse it again then)."""
         return _from_json(text, data)
 
+    def children(self, i: int) -> tuple[int, ...]:
+        """Positions of the tokens whose head is token ``i``, in text order."""
+        return self._children[i]
+
     # -- internals
 
     @cached_property

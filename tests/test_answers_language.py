@@ -128,6 +128,48 @@ def test_a_fact_question_leads_with_the_answer_in_bold(chat, question, article, 
 
 
 @pytest.mark.parametrize("question,article,expected", [
+    # the articles never write "Irish" or "American": the nationality describes the answer asked for
+    ("Which Irish airline has ordered 70 Boeing planes?", RYANAIR, "Ryanair"),
+    ("Which American media firm saw its profits jump 76%?", TIME_WARNER, "TimeWarner"),  # as written
+], ids=["irish-airline", "american-media-firm"])
+def test_a_nationality_describing_the_answer_need_not_be_written(chat, question, article, expected):
+    answer = ask(chat, question)
+    assert not answer.refused, answer.answer
+    assert lead(answer) is not None and expected in lead(answer), answer.answer
+    assert answer.citations[0].article_id == article
+
+
+def test_a_nationality_of_the_topic_is_still_a_name_the_sources_must_write():
+    from rag.answer.question import read_question
+
+    assert "Irish" not in [n.text for n in read_question("Which Irish airline ordered planes?").names]
+    assert "Irish" in [n.text for n in read_question("What did Irish officials say about Ryanair?").names]
+    assert "Chinese" in [n.text for n in read_question("Which company did Chinese regulators fine?").names]
+
+
+@pytest.mark.parametrize("question,article,expected", [
+    # "three days", "the next seven years": dates to the model, counts of the noun asked for
+    ("How many days of detailed deliberation on the bill do peers begin on Thursday?", DAVIS, "three days"),
+    ("Over how many years should the 2,500 new Ryanair jobs be created?", RYANAIR, "seven years"),
+], ids=["days-of-deliberation", "years-of-jobs"])
+def test_a_count_the_model_labels_a_date_answers_how_many(chat, question, article, expected):
+    answer = ask(chat, question)
+    assert not answer.refused, answer.answer
+    assert lead(answer) is not None and expected in lead(answer), answer.answer
+    assert answer.citations[0].article_id == article
+
+
+def test_a_question_the_article_asks_does_not_answer_a_fact_question():
+    from rag.answer.evidence import asks_itself
+
+    assert asks_itself("When will Starbucks begin to eliminate items from the menu?")
+    assert asks_itself("Could Yukos be a blessing in disguise?")  # a BBC headline
+    assert asks_itself('"Is this the end?" ')
+    assert not asks_itself('"Is this the end?" she asked.')
+    assert not asks_itself("Ryanair has placed an order for 70 Boeing 737-800 planes.")
+
+
+@pytest.mark.parametrize("question,article,expected", [
     ("How much did Gerard Jugnot earn in 2004?", JUGNOT, "5.45m Euros"),  # "Jugnot made 5.45m Euros"
     ("In which year did Dolly Parton set up the Dollywood Foundation?", PARTON_AWARD, "1988"),  # "established"
 ], ids=["earn-made", "set-up-established"])
@@ -195,7 +237,10 @@ def test_a_misspelt_question_is_read_as_the_words_the_sources_hold(chat, questio
 @pytest.mark.parametrize("question,name,articles", [
     ("Summarize the news about Yukos", "Yukos", 2),
     ("Tell me about Medgar Evers", "Evers", 1),
-], ids=["yukos", "evers"])
+    # the sources asked what they say: a briefing, where "What did X say about ..." asks for X's words
+    ("What do the sources say about Yukos?", "Yukos", 2),
+    ("What do the articles say about Medgar Evers?", "Evers", 1),
+], ids=["yukos", "evers", "sources-say-yukos", "articles-say-evers"])
 def test_a_briefing_quotes_sentences_under_each_articles_headline(chat, question, name, articles):
     answer = ask(chat, question)
     assert not answer.refused, answer.answer

@@ -58,6 +58,7 @@ NO_SENTENCE = "no sentence in the sources answers the question"
 TYPE_BONUS = 0.1
 # Labels of amounts and dates: a question asking for one ("how many", "how long", "which year") is
 # answered only by a sentence holding one.
+NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART"})
 AMOUNT_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME", "ORDINAL"})
 HEADLINE_FACTOR = 0.85  # a headline restates the story; prefer a body sentence saying the same
 SHORTLIST = 10  # sentences embedded per question (latency: ~10 ms each on 2 cores)
@@ -314,7 +315,12 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
     lexical = [lexical_coverage(weights, st, title_terms[s.article_id]) for s, st in zip(spans, span_terms)]
     # Dense retrieval rank breaks lexical ties, so the shortlist keeps paraphrases too.
     chunk_rank = {h.chunk.id: r for r, h in enumerate(hits)}
-    order = sorted(range(len(spans)), key=lambda i: (-lexical[i], chunk_rank.get(spans[i].chunk_id, 99)))[:SHORTLIST]
+    order = sorted(range(len(spans)), key=lambda i: (-lexical[i], chunk_rank.get(spans[i].chunk_id, 99)))
+    if asked.kind == "briefing":
+        # a briefing quotes several articles: the best sentences of each, not of whichever article
+        # holds the first retrieved chunks
+        order = _round_robin(order, [spans[i].article_id for i in order])
+    order = order[:SHORTLIST]
     semantics = semantic_scores(embedder, [spans[i].text for i in order], embedder.embed_query(semantic_text))
     topic = {t: 1.0 for t in weights if t not in asked.name_terms}
     candidates = []
@@ -332,7 +338,7 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
             span_terms[i] = span_terms[i] | resolved
             lexical[i] = lexical_coverage(weights, span_terms[i], title_terms[span.article_id])
         if not _quoted_words_in(asked, span_terms[i]) or not _years_in(asked, span, article) \
-                or _other_kind(asked, span_terms[i]):
+                or _other_kind(asked, span_terms[i]) or (asked.kind == "fact" and asks_itself(span.text)):
             continue
         is_headline = span.position == 0 and span.text.strip() == article.title.strip()
         candidates.append(_Candidate(i, span, span_terms[i], lexical[i], semantic, is_headline))
@@ -346,6 +352,12 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
     ranked.sort(key=lambda c: -c.relevance)
     ranked = _headlines_last(ranked)
     return [RankedSpan(c.span, c.relevance, c.lexical, c.semantic) for c in ranked]
+
+
+def asks_itself(text: str) -> bool:
+    """A question in the article ("When will Starbucks begin to eliminate items?", a subheading or a
+    rhetorical question) states nothing, so it answers no fact question."""
+    return text.rstrip().rstrip("\"'”’)").endswith("?")
 
 
 def paraphrases(asked: Question, span: SentenceSpan, sentence_terms: set[str], semantic: float) -> bool:
@@ -378,6 +390,20 @@ def joined_names(asked: Question, text: str) -> set[str]:
         return set()
     lowered = {w.lower() for w in words(text)}
     return {t for n in joined if n.joined in lowered for t in n.terms}
+
+
+def _round_robin(order: list[int], groups: list[str]) -> list[int]:
+    """``order`` regrouped: each group's first, then each group's second ..., groups in the order
+    of their first item."""
+    queues: dict[str, list[int]] = {}
+    for i, group in zip(order, groups):
+        queues.setdefault(group, []).append(i)
+    out = []
+    while any(queues.values()):
+        for queue in queues.values():
+            if queue:
+                out.append(queue.pop(0))
+    return out
 
 
 def speaks_to(topic: TermWeights, span_terms: set[str]) -> bool:
@@ -573,8 +599,11 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
     asked_terms = asked.name_terms | set(asked.weights)
     out = []
     for ent in a.entities:
-        if ent.label not in asked.labels:
+        if ent.label not in asked.labels and not _counts_asked_noun(asked, a, ent) \
+                and not _named_by_asked_noun(asked, a, ent):
             continue
+        if ent.label in NAME_LABELS and not any(t.pos == "PROPN" for t in a.tokens[ent.token_start:ent.token_end]):
+            continue  # "Budget" of "Budget airline Ryanair": a common noun the model took for a name
         terms = set(match_terms(ent.text))
         if terms and terms <= asked_terms:
             continue  # "Qatar" does not answer "Who did Qatar inform?"
@@ -582,6 +611,29 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
             continue
         out.append(ent)
     return out
+
+
+def _counts_asked_noun(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
+    """A count of the noun "how many" asks for, whatever the model labels it: "six more weeks of
+    winter" (a DATE to the model) answers "How many more weeks of winter ...?"."""
+    if asked.wh != "how many" or not asked.wh_noun:
+        return False
+    inside = a.tokens[ent.token_start:ent.token_end]
+    return any(t.pos == "NUM" for t in inside) and any(t.lemma.lower() == asked.wh_noun for t in inside)
+
+
+def _named_by_asked_noun(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
+    """A proper name the noun asked for stands next to in the parse ("airline Ryanair" for "Which
+    airline ...?"), whatever the model labels it: it labels the same "Ryanair" a PERSON and an ORG
+    in one sentence."""
+    if not asked.wh_noun or ent.label not in NAME_LABELS or not asked.labels & NAME_LABELS:
+        return False
+    inside = range(ent.token_start, ent.token_end)
+    for t in a.tokens:
+        if t.lemma.lower() == asked.wh_noun and t.i not in inside and t.dep in ("compound", "appos") \
+                and t.head in inside:
+            return any(a.tokens[i].pos == "PROPN" for i in inside)
+    return False
 
 
 def _other_participant(asked: Question, a: language.Analysis, sentence_terms: set[str]) -> bool:

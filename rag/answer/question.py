@@ -169,9 +169,9 @@ def _qualified_nouns(a: language.Analysis, context: set[str]) -> tuple[tuple[str
             continue
         # a qualifier qualified by a proper name belongs to a name ("the Kestrel Harbour bridge"):
         # "bridge cost" is then the tagger reading the verb "cost" as a noun, not a kind of cost
-        qualifiers = [a.tokens[c] for c in a._children[t.i]
+        qualifiers = [a.tokens[c] for c in a.children(t.i)
                       if a.tokens[c].dep == "compound" and a.tokens[c].pos == "NOUN" and not a.tokens[c].ent_type
-                      and not any(a.tokens[g].pos == "PROPN" for g in a._children[c])]
+                      and not any(a.tokens[g].pos == "PROPN" for g in a.children(c))]
         head = match_terms(t.text)
         terms = frozenset(x for q in qualifiers for x in match_terms(q.text)) - context
         if head and terms and head[0] not in context:
@@ -200,19 +200,31 @@ def _kind(a: language.Analysis, tokens: list[language.Token], lowered: list[str]
         return "briefing"  # "Which articles mention Microsoft?"
     # "Tell me about X", "What do the sources say about X?", "What's the news about/on X?"
     for t in tokens:
-        about = [c for c in a._children[t.i] if a.tokens[c].lower in ("about", "on", "of")
+        about = [c for c in a.children(t.i) if a.tokens[c].lower in ("about", "on", "of")
                  and a.tokens[c].dep == "prep"]
         if not about:
             continue
         if t.lemma.lower() in ("tell", "know") or t.lower in BRIEFING_NOUNS:
             return "briefing"
+        # "What do the sources say about X?": the sources themselves are asked, not a speaker of theirs
+        # (a report or a document may be one the articles quote: "what did the report say" asks of that one)
+        if any(a.tokens[c].dep in ("nsubj", "nsubjpass") and _names_the_sources(a.tokens[c])
+               for c in a.children(t.i)):
+            return "briefing"
     return "fact"
+
+
+def _names_the_sources(t: language.Token) -> bool:
+    """"the sources", "the articles", "the stories", "the reports", "the news": the indexed articles."""
+    lemma = t.lemma.lower()
+    return (lemma in ("source", "article", "story") or (lemma in SOURCE_NOUNS and t.lower != lemma)
+            or t.lower in BRIEFING_NOUNS)
 
 
 def _request_words(a: language.Analysis, tokens: list[language.Token]) -> set[str]:
     """The match terms of the request itself ("summarize", "news", "tell"), not of its topic."""
     words = [t.text for t in tokens if t.lemma.lower() in BRIEFING_VERBS or t.lower in BRIEFING_NOUNS
-             or t.lemma.lower() in SOURCE_NOUNS or t.lemma.lower() in ("tell", "know", "mention")
+             or t.lemma.lower() in SOURCE_NOUNS or t.lemma.lower() in ("tell", "know", "mention", "say")
              or t.lower in CONTINUE_WORDS]
     return set(match_terms(" ".join(words)))
 
@@ -221,8 +233,14 @@ def _names(a: language.Analysis) -> tuple[AskedName, ...]:
     """Entities that are not amounts or dates, and proper nouns the model left unlabelled."""
     found: list[tuple[int, int, str]] = []
     covered: set[int] = set()
+    describing = _answer_description(a)
     for ent in a.entities:
         if ent.label in NUMERIC_LABELS:
+            covered.update(range(ent.token_start, ent.token_end))
+            continue
+        if ent.label == "NORP" and ent.token_start in describing:
+            # "Which American chain ...?", "which Chinese company": a nationality describes the
+            # answer, and its article need not write it ("Starbucks ... in Michigan")
             covered.update(range(ent.token_start, ent.token_end))
             continue
         first, last = ent.token_start, ent.token_end
@@ -252,6 +270,16 @@ def _names(a: language.Analysis) -> tuple[AskedName, ...]:
     return tuple(names)
 
 
+def _answer_description(a: language.Analysis) -> range:
+    """Token positions between "which/what" and the noun it asks for: the words that describe the
+    answer ("popular European tourist" in "Which popular European tourist destination ...?")."""
+    noun = language.wh_noun(a)
+    if noun is None:
+        return range(0)
+    wh = max((t.i for t in a.tokens[:noun.i] if t.lower in ("which", "what", "whose")), default=noun.i)
+    return range(wh + 1, noun.i)
+
+
 def _focus(a: language.Analysis, context: set[str]) -> str | None:
     """For "Who/What is [the] X [of Y]?" the match term of X (or of Y when X is "name")."""
     for clause in a.clauses:
@@ -264,8 +292,8 @@ def _focus(a: language.Analysis, context: set[str]) -> str | None:
             continue
         head = a.tokens[other[0].head]
         if head.lemma.lower() in NAMING_NOUNS:
-            objects = [c for c in a._children[head.i] if a.tokens[c].lower == "of"]
-            nouns = [g for c in objects for g in a._children[c] if a.tokens[g].dep == "pobj"]
+            objects = [c for c in a.children(head.i) if a.tokens[c].lower == "of"]
+            nouns = [g for c in objects for g in a.children(c) if a.tokens[g].dep == "pobj"]
             if not nouns or a.tokens[nouns[0]].pos != "NOUN":
                 return None
             head = a.tokens[nouns[0]]
