@@ -26,7 +26,7 @@ BBC = ["politics/014", "business/047", "business/001", "business/127", "business
        "sport/045", "business/090"]
 # Medgar Evers, Qatar; Dolly Parton in February and November 2022 (names and months spread over two
 # articles); LeBron James at 40 (a season named two sentences before the figure).
-RTQA = ["1cbf3d39653d", "0500ff0f7641", "5af40acbff57", "5dcffe9c2141", "45d11132c82d"]
+RTQA = ["1cbf3d39653d", "0500ff0f7641", "5af40acbff57", "5dcffe9c2141", "45d11132c82d", "85337309a0a9"]
 DISTRACTORS = 24
 
 ACME_MARCH = """---
@@ -157,6 +157,21 @@ def test_a_count_the_model_labels_a_date_answers_how_many(chat, question, articl
     assert not answer.refused, answer.answer
     assert lead(answer) is not None and expected in lead(answer), answer.answer
     assert answer.citations[0].article_id == article
+
+
+@pytest.mark.parametrize("question,expected", [
+    # the best sentence writes the surname; the article names the person in full before it
+    ("Who was once Russia's richest man?", "Mikhail Khodorkovsky"),
+    ("Who will review the Qantas group's cost-cutting measures?", "Geoff Dixon"),
+    ("Which actor broke the record for the longest acceptance speech in the history of the Academy Awards?",
+     "Adrien Brody"),
+], ids=["khodorkovsky", "dixon", "brody"])
+def test_a_person_answered_by_surname_is_named_in_full(chat, question, expected):
+    answer = ask(chat, question)
+    assert not answer.refused, answer.answer
+    assert lead(answer) == expected, answer.answer
+    surname = expected.split()[-1]
+    assert surname in answer.citations[0].quote and expected not in answer.citations[0].quote
 
 
 def test_a_question_the_article_asks_does_not_answer_a_fact_question():

@@ -49,6 +49,7 @@ BRIEF_SENTENCES = 2
 MORE_SENTENCES = 3
 # Words that may join two amounts of one answer: "jumped [76%] to [$1.13bn]".
 _AMOUNT_JOINERS = frozenset({"to", "from", "and", "or", "-", "–", "of"})
+FULL_NAME_SENTENCES = 3  # earlier sentences writing a surname read for the full name
 # Currencies written as words after an amount ("70m euros", "5 million pounds").
 CURRENCY_WORDS = frozenset({"euro", "dollar", "pound", "yen", "yuan", "franc", "rupee", "peso", "rouble", "ruble",
                             "real", "won", "krona", "krone", "lira", "rand", "sterling", "cent", "penny", "pence"})
@@ -120,7 +121,8 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
     a = language.analyze(span.text, language.Pipes.FULL)
     if asked.asks_speaker:
         return _speaker(a, span, article)
-    found = [e for e in answer_entities(asked, a) if not (asked.wh == "when" and _is_age(a, e))]
+    found = [e for e in answer_entities(asked, a) if not (asked.wh == "when" and _is_age(a, e))
+             and not all(_is_currency(t) for t in a.tokens[e.token_start:e.token_end])]  # "Euros", a PERSON to the model
     if not found:
         if asked.labels & {"PERSON"}:
             return _person_by_pronoun(span, article)  # "Who announced ...?" -> "He announced ..."
@@ -150,7 +152,10 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
 
     best = min(found, key=lambda e: (min(asked_noun_distance(asked, a, e), 3), preference.get(_label(a, e), 3),
                                      closeness(e), e.token_start))
-    return Lead(_widened(a, best, found), [])
+    text = _widened(a, best, found)
+    if best.label == "PERSON":
+        text = _full_name(text, span, article)  # "Brody" -> "Adrien Brody"
+    return Lead(text, [])
 
 
 def _label(a: language.Analysis, ent: language.Entity) -> str:
@@ -264,16 +269,22 @@ def _person_named(a: language.Analysis, subject: language.Phrase) -> str | None:
 
 
 def _full_name(person: str, span: SentenceSpan, article: Article) -> str:
-    """"Albert" -> "Debbie Albert" when the sentences before write the full name."""
+    """"Albert" -> "Debbie Albert" when the sentences before write the full name, or else the
+    sentence where the article first writes the surname does (a story names a person in full once,
+    then by surname)."""
     if " " in person:
         return person
     window = antecedent_window(article, span)
-    if window is None:
-        return person
-    a = language.analyze(window[0], language.Pipes.FULL)
-    for name in a.names_matching(person):
-        if name.label == "PERSON" and " " in name.canonical:
-            return name.canonical
+    texts = [window[0]] if window is not None else []
+    before = window[1] if window is not None else span.start
+    mentions = [m.start() for m in re.finditer(rf"\b{re.escape(person)}\b", article.text[:before])]
+    texts += [article.text[s:e] for s, e in article_sentences(article.id, article.hash, article.text)
+              if any(s <= m < e for m in mentions)][:FULL_NAME_SENTENCES]
+    for text in texts:
+        a = language.analyze(text, language.Pipes.FULL)
+        for name in a.names_matching(person):
+            if name.label == "PERSON" and " " in name.canonical:
+                return name.canonical
     return person
 
 
