@@ -181,7 +181,8 @@ CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "NUM"})
 PRIMARY_VERBS = frozenset({"be", "have", "do"})
 # Verbs that say opposite things about the same participants, as pairs of groups (lemmas): "Qatar
 # withdrew its support" is not "Qatar kept (or increased) its support". Directions of change, of
-# continuing, of outcome, of acceptance, of possession, of membership and of employment: general
+# continuing, of outcome, of acceptance, of possession, of membership, of employment, of reaching a
+# target and of the reaction caused: general
 # English, checked on BBC News and RealTime QA 2025 claims (evals/datasets/claims.jsonl). A verb may
 # sit in several pairs ("withdraw" ends a thing and lowers an amount).
 OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
@@ -199,12 +200,17 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
                 "overturn", "dismiss", "dispute"})),
     (frozenset({"buy", "acquire", "purchase"}), frozenset({"sell"})),
     (frozenset({"open", "launch", "start", "begin"}), frozenset({"close", "shut", "end", "finish"})),
-    (frozenset({"join", "enter"}), frozenset({"leave", "quit", "exit", "withdraw"})),
+    (frozenset({"join", "enter", "remain", "stay"}), frozenset({"leave", "quit", "exit", "withdraw"})),
     (frozenset({"hire", "appoint", "employ", "recruit"}), frozenset({"fire", "sack", "dismiss"})),
     (frozenset({"arrive"}), frozenset({"depart", "leave"})),
     (frozenset({"remember"}), frozenset({"forget"})),
     (frozenset({"succeed", "pass"}), frozenset({"fail"})),
     (frozenset({"include"}), frozenset({"exclude"})),
+    # reaching a target or not: "made the playoffs" / "missed the playoffs", "hit" / "missed"
+    (frozenset({"make", "hit", "reach", "catch"}), frozenset({"miss"})),
+    # the reaction a thing causes: "will disappoint some members" is not "will please them"
+    (frozenset({"please", "delight", "satisfy", "encourage", "reassure"}),
+     frozenset({"disappoint", "upset", "anger", "dismay", "frustrate", "worry", "alarm"})),
 )
 # Numbers written as words (a claim's "18" is a source's "Eighteen"); scale words are left out, so
 # "six million" compares as 6, as "6 million" does.

@@ -44,6 +44,18 @@ DISTORTED = [
     ("The jury will announce its verdict on Thursday.", "The jury will announce its verdict on Friday.", "number",
      "Friday"),
     ("The market is closed on Sundays.", "The market is closed on Saturdays.", "number", "Saturdays"),
+    # polarity the layer leaves unmarked: inverted "neither", "not all", "unable to", a negated copula
+    ("Neither does the policy cover flood damage.", "The policy also covers flood damage.", "negation", "Neither"),
+    ("Not all members voted for the motion.", "All members voted for the motion.", "negation", "Not all"),
+    ("The council was unable to agree a budget.", "The council agreed a budget.", "negation", "agree"),
+    ("The union is not opposed to the pay deal.", "The union is opposed to the pay deal.", "negation", "opposed"),
+    # verbs and nouns of opposite sense
+    ("The coach will remain at the club next season.", "The coach will leave the club next season.", "opposite",
+     "remain"),
+    ("The team missed the final for the first time.", "The team made the final for the first time.", "opposite",
+     "missed"),
+    ("The verdict will disappoint the families.", "The verdict will please the families.", "opposite", "disappoint"),
+    ("Car thefts are on the decline in the city.", "Car thefts are on the rise in the city.", "opposite", "decline"),
 ]
 
 # (source sentence, the same facts as a model may write them)
@@ -57,6 +69,12 @@ SAME_FACTS = [
     ("Neither Qatar nor Oman signed the letter.", "Qatar did not sign the letter."),
     ("Eighteen people were hurt in the crash.", "18 people were hurt in the crash."),
     ("On Wednesday the council voted to close the library.", "The council voted on Wednesday to close the library."),
+    ("Neither does the policy cover flood damage.", "The policy does not cover flood damage."),
+    ("Not all members voted for the motion.", "Some members did not vote for the motion."),
+    ("The council was unable to agree a budget.", "The council failed to agree a budget."),
+    ("The union is not opposed to the pay deal.", "The union does not oppose the pay deal."),
+    ("The coach will remain at the club next season.", "The coach will stay at the club next season."),
+    ("Car thefts are on the decline in the city.", "Car thefts in the city are declining."),
 ]
 
 

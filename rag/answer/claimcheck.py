@@ -604,7 +604,13 @@ def _negated(text: _Text, clause: Clause) -> bool:
     * under "without": "left without paying" does not pay; the gerund object of a negative verb:
       "denied lying" as "denied that he had lied";
     * a verb joined by "or"/"nor" to a negated one: "did not sign or support" does not support;
-    * a subject under "neither ... nor": "Neither Qatar nor Oman signed" signs nothing.
+    * a subject under "neither ... nor": "Neither Qatar nor Oman signed" signs nothing, and an
+      inverted "Neither does it cover X" (the parse makes "Neither" a subject) covers nothing;
+    * "not all" / "not every" on a subject: "not all analysts were convinced" is not "all were";
+    * the infinitive under an adjective of negative prefix: "was unable to secure a deal",
+      "unwilling to pay" (the layer negates only under negative verbs such as "fail to");
+    * a predicate adjective or participle under a negated copula: "we are not opposed to it"
+      (the layer puts the "not" on "are", the participle "opposed" is a clause of its own).
     """
     a = text.a
     verb = a.tokens[clause.verb_token]
@@ -619,8 +625,29 @@ def _negated(text: _Text, clause: Clause) -> bool:
                and not clause.negated
                and any(a.tokens[c].lower in ("or", "nor") for c in text.children[verb.head] + text.children[verb.i]
                        if a.tokens[c].dep == "cc"))
-    neither = any(a.tokens[d].lower == "neither" for s in clause.subjects for d in text.children[s.head])
-    return clause.negated != (by_noun or without or gerund or carried or neither)
+    neither = any(a.tokens[d].lower == "neither" for s in clause.subjects for d in [s.head] + text.children[s.head]) \
+        or any(a.tokens[d].lower == "neither" and d < verb.i for d in text.children[verb.i])
+    not_all = _not_all(text, clause)
+    unable = (verb.dep == "xcomp" and governor.pos == "ADJ" and governor.lower.startswith(_NEGATIVE_ADJECTIVE_PREFIX)
+              and len(governor.lower) >= 6)
+    copula = (verb.dep in ("acomp", "attr") and verb.head in text.clause_of_verb and verb.head != verb.i
+              and text.clause_of_verb[verb.head].negated and not clause.negated)
+    return clause.negated != (by_noun or without or gerund or carried or neither or not_all or unable or copula)
+
+
+# Quantifiers that "not" turns from all to some ("not all", "not every", "not everyone").
+_UNIVERSAL = frozenset({"all", "every", "everyone", "everybody", "everything", "each"})
+# "unable", "unwilling", "unprepared" (to do it): the "un" of an adjective taking an infinitive
+# negates that infinitive. ("in-" adjectives are left out: "inclined to", "intended to".)
+_NEGATIVE_ADJECTIVE_PREFIX = "un"
+
+
+def _not_all(text: _Text, clause: Clause) -> bool:
+    """The clause says "not all X" / "not every X" (wherever the parse hangs the "not": on the
+    noun, the quantifier or an auxiliary)."""
+    tokens = text.a.tokens
+    return any(t.lower == "not" and t.i + 1 < len(tokens) and tokens[t.i + 1].lower in _UNIVERSAL
+               and text.owner(t.i) == clause.verb_token for t in tokens)
 
 
 def _verb_words(clause: Clause) -> set[str]:
@@ -751,6 +778,7 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
                 noun = a.tokens[t.head]
                 if _key(noun.lemma or noun.text) in claim_lemmas:
                     problems.append(Problem("negation", f'the source says "no {noun.text}"'))
+    problems += _opposite_nouns(claim, source)
     claim_adjectives = {_key(t.lemma or t.text): t.text for t in claim.a.tokens if t.pos == "ADJ"}
     source_adjectives = {_key(t.lemma or t.text): t.text for x in source.texts for t in x.a.tokens if t.pos == "ADJ"}
     for mine, written in claim_adjectives.items():
@@ -759,6 +787,27 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
         for theirs, shown in source_adjectives.items():
             if any(theirs == p + mine or mine == p + theirs for p in _NEGATIVE_PREFIXES) and len(min(mine, theirs)) >= 4:
                 problems.append(Problem("opposite", f'the source says "{shown}", not "{written}"'))
+    return problems
+
+
+def _opposite_nouns(claim: _Text, source: _Source) -> list[Problem]:
+    """A noun of opposite sense in the same place: "executions are on the rise" against "on the
+    decline", "a fall in prices" against "a rise in prices" (the nouns of ``OPPOSITE_VERBS``). The
+    same place is the same relation to a head of the same lemma, so "a rise in sales and a fall
+    in costs" does not oppose "sales rose"."""
+    problems = []
+    for t in claim.a.tokens:
+        lemma = _key(t.lemma or t.text)
+        if t.pos != "NOUN" or lemma in source.lemmas:
+            continue
+        head = _key(claim.a.tokens[t.head].lemma or claim.a.tokens[t.head].text)
+        for text in source.texts:
+            for u in text.a.tokens:
+                theirs = _key(u.lemma or u.text)
+                if u.pos == "NOUN" and u.dep == t.dep and theirs not in claim.lemmas \
+                        and _key(text.a.tokens[u.head].lemma or text.a.tokens[u.head].text) == head \
+                        and language.are_opposites(lemma, theirs):
+                    problems.append(Problem("opposite", f'the source says "{u.text}", not "{t.text}"'))
     return problems
 
 
