@@ -56,6 +56,14 @@ DISTORTED = [
      "missed"),
     ("The verdict will disappoint the families.", "The verdict will please the families.", "opposite", "disappoint"),
     ("Car thefts are on the decline in the city.", "Car thefts are on the rise in the city.", "opposite", "decline"),
+    # who is who: named by examples, or told apart by an adjective
+    ("Small carmakers such as Saab and Volvo were bought by rivals like Ford.",
+     "Rivals such as Volvo bought small carmakers like Ford.", "roles", "Volvo"),
+    ("Production moved from the northern plant to the southern plant in 2003.",
+     "Production moved from the southern plant to the northern plant in 2003.", "roles", "northern"),
+    # a reason the source does not give
+    ("The bakery closed its shop in March.", "The bakery closed its shop in March due to rising rents.", "addition",
+     "rising rents"),
 ]
 
 # (source sentence, the same facts as a model may write them)
@@ -75,6 +83,14 @@ SAME_FACTS = [
     ("The union is not opposed to the pay deal.", "The union does not oppose the pay deal."),
     ("The coach will remain at the club next season.", "The coach will stay at the club next season."),
     ("Car thefts are on the decline in the city.", "Car thefts in the city are declining."),
+    ("Small carmakers such as Saab and Volvo were bought by rivals like Ford.", "Ford bought Saab and Volvo."),
+    ("Production moved from the northern plant to the southern plant in 2003.",
+     "In 2003 production was moved from the northern plant to the southern plant."),
+    # "£25m of which": the relative pronoun stands for the loan, which is no other amount than £25m
+    ("The club agreed a £40m loan, £25m of which will be repaid by the owners.",
+     "The owners will repay £25m of the £40m loan."),
+    ("The bakery closed its shop in March because rents had risen.",
+     "The bakery closed its shop in March because of higher rents."),
 ]
 
 

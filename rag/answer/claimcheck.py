@@ -12,15 +12,18 @@ words for the reader:
 * ``name``: a person, organisation or place the span does not mention, unless the span refers
   to it by a pronoun or a surname and the article names it just before;
 * ``negation``: a predicate the span negates and the claim does not, or the reverse (negators and
-  negative verbs: "not", "never", "refused to", "denied that" ...);
+  negative verbs: "not", "never", "refused to", "denied that" ..., and what the layer leaves
+  unmarked: "Neither does it cover", "not all", "unable to", "are not opposed");
 * ``opposite``: the span says the opposite verb about the same participants ("withdrawing", not
-  "increased": ``language.OPPOSITE_VERBS``);
+  "increased": ``language.OPPOSITE_VERBS``), or the opposite noun in the same place ("on the
+  decline", not "on the rise");
 * ``roles``: who did what to whom differs: another named participant in the same role ("Kate
-  Martin delivered 16 points", not Hannah Stuelke), participants swapped ("in the source, Airbus
-  overtook Boeing, not the reverse"), or a possessive relation reversed ("in the source, China
+  Martin delivered 16 points", not Hannah Stuelke; "chains like CVS", not "chains like Rite
+  Aid"), participants swapped ("in the source, Airbus overtook Boeing, not the reverse"; "from a
+  national level to a local level"), or a possessive relation reversed ("in the source, China
   is Qatar's partner, not the reverse");
 * ``addition``: a clause of the claim (a reason, consequence or reaction) whose content words
-  the span does not have.
+  the span does not have, or a reason ("because ...", "due to ...") where the span gives none.
 
 A predicate of the claim is compared with the span's predicate of the same verb (lemma) whose
 participants agree best; participants are compared by their names (proper nouns, with spelling
@@ -203,6 +206,8 @@ class _Arg:
     pronoun: bool
     inferred: bool = False  # read through a relative or personal pronoun: never a "different" name
     figures: frozenset[str] = frozenset()  # the numbers in it ("May 2003": 2003)
+    kinds: frozenset[str] = frozenset()  # the adjectives of its head noun, as lemmas ("national" level)
+    kin: frozenset[str] = frozenset()  # the adjectives of the other nouns of that lemma in its sentence
 
 
 def _is_name_token(t: Token) -> bool:
@@ -219,7 +224,14 @@ def _name_words(text: _Text, head: int) -> tuple[str, ...]:
     a = text.a
     if not _is_name_token(a.tokens[head]):
         named = [c for c in text.children[head] if a.tokens[c].dep == "appos" and _is_name_token(a.tokens[c])]
-        return _name_words(text, named[0]) if named else ()
+        if named:
+            return _name_words(text, named[0])
+        # the examples a class is given by: "chains like CVS and Walgreens", "defendants including
+        # Citigroup", "rivals such as Teva" stand for the names they list
+        listed = [o for c in text.children[head] if a.tokens[c].dep == "prep" and _introduces_examples(text, c)
+                  for o in text.children[c] if a.tokens[o].dep == "pobj" and _is_name_token(a.tokens[o])]
+        return tuple(w for o in listed for x in [o] + _conjuncts(text, o) if _is_name_token(a.tokens[x])
+                     for w in _name_words(text, x))
     found, stack = [head], [head]
     while stack:
         i = stack.pop()
@@ -228,6 +240,12 @@ def _name_words(text: _Text, head: int) -> tuple[str, ...]:
                 found.append(c)
                 stack.append(c)
     return tuple(_key(a.tokens[i].text) for i in sorted(found))
+
+
+def _introduces_examples(text: _Text, prep: int) -> bool:
+    word = text.a.tokens[prep].lower
+    return word in ("like", "including") or (word == "as" and any(
+        text.a.tokens[c].lower == "such" for c in text.children[prep] + [prep - 1] if c >= 0))
 
 
 def _noun_key(text: _Text, head: int) -> str:
@@ -254,12 +272,25 @@ def _arg(text: _Text, phrase: Phrase, role: str, clause: Clause) -> list[_Arg]:
     out = []
     for head in heads:
         tok = a.tokens[head]
-        whole = text.subtree(head, _NOT_THE_PHRASE)
+        names = _name_words(text, head)
+        examples = bool(names) and not _is_name_token(tok) and not any(
+            a.tokens[c].dep == "appos" for c in text.children[head])
+        # shown with the examples that name it ("chains like CVS and Walgreens")
+        whole = text.subtree(head, frozenset({"relcl", "acl", "advcl", "appos"}) if examples else _NOT_THE_PHRASE)
         shown = a.text[a.tokens[whole[0]].start:a.tokens[whole[-1]].end].strip(" ,;:-—–")
         figures = frozenset(n for n in written_numbers(shown) if n[:1].isdigit())
-        out.append(_Arg(role, _name_words(text, head), _noun_key(text, head), shown,
-                        tok.pos == "PRON" or tok.lower in _RELATIVE, inferred, figures))
+        kinds, kin = _adjectives(text, head), set()
+        for other in a.tokens:
+            if other.i != head and other.pos == "NOUN" and other.lemma == tok.lemma:
+                kin |= _adjectives(text, other.i)
+        out.append(_Arg(role, names, _noun_key(text, head), shown,
+                        tok.pos == "PRON" or tok.lower in _RELATIVE, inferred, figures, kinds, frozenset(kin)))
     return out
+
+
+def _adjectives(text: _Text, head: int) -> frozenset[str]:
+    return frozenset(_key(text.a.tokens[c].lemma or text.a.tokens[c].text) for c in text.children[head]
+                     if text.a.tokens[c].dep == "amod")
 
 
 def _conjuncts(text: _Text, head: int) -> list[int]:
@@ -307,7 +338,11 @@ def _relation(x: _Arg, y: _Arg) -> str:
     if x.pronoun or y.pronoun:
         return "unknown"
     if x.figures and y.figures and not x.names and not y.names:
-        return "same" if x.figures & y.figures else "different"
+        if x.figures & y.figures:
+            return "same"
+        # a relative pronoun the parse hung on the wrong noun ("$155m of which will be covered":
+        # the $168m settlement) is no evidence of another amount
+        return "unknown" if x.inferred or y.inferred else "different"
     if x.names and y.names:
         xs, ys = set(x.names), set(y.names)
         if _covers(xs, ys) or _covers(ys, xs) or _same_word(x.names[-1], y.names[-1]):
@@ -316,6 +351,17 @@ def _relation(x: _Arg, y: _Arg) -> str:
     if not x.names and not y.names and x.key == y.key:
         return "same"
     return "unknown"
+
+
+def _relation_among(x: _Arg, y: _Arg, theirs: Sequence[_Arg]) -> str:
+    """``_relation``, where the span tells two things of one noun apart by an adjective ("from a
+    national level to a local level"): there, "a local level" is not "a national level". Only
+    then: elsewhere an adjective more or less ("bigger chains", "large chains") is the same thing."""
+    relation = _relation(x, y)
+    if relation == "same" and not x.names and not y.names and x.kinds and y.kinds and not (x.kinds & y.kinds) \
+            and x.kinds <= y.kin:
+        return "different"
+    return relation
 
 
 def _covers(words: set[str], other: set[str]) -> bool:
@@ -368,6 +414,7 @@ class ClaimChecker:
         additions = _addition_problems(text, source)
         if additions and self.embedder is not None:
             additions = self._said_otherwise(additions, source)
+        additions += _reason_problems(text, source)
         problems = (_number_problems(text, source) + _name_problems(text, source) + _clause_problems(text, source)
                     + _word_polarity_problems(text, source) + _possessive_problems(text, source) + additions)
         unique: dict[str, Problem] = {}
@@ -682,6 +729,10 @@ def _compare_roles(mine: list[_Arg], theirs: list[_Arg]) -> tuple[int, list[tupl
     found Beckham)."""
     same = 0
     conflicts = []
+
+    def _relation(x: _Arg, y: _Arg) -> str:
+        return _relation_among(x, y, theirs)
+
     for role in dict.fromkeys(x.role for x in mine):
         group = [x for x in mine if x.role == role]
         here = [y for y in theirs if y.role == role]
@@ -877,6 +928,43 @@ def _addition_problems(claim: _Text, source: _Source) -> list[Problem]:
             start, end = _clause_span(claim, clause)
             problems.append(Problem("addition", f'the source does not say "{claim.snippet(start, end)}"',
                                     "" if bare_verb else claim.a.text[start:end]))
+    return problems
+
+
+# Words that give a reason: "because (of)", "due to", "owing to", "thanks to". A span that gives one
+# in any form ("reason", "cause", "amid", or "as", "since", "so", "after" joining a clause) may be
+# paraphrased by them.
+_REASON_WORDS = frozenset({"because", "due", "owing", "thanks"})
+_SPAN_REASON_WORDS = _REASON_WORDS | {"reason", "cause", "result", "lead", "why", "amid", "following"}
+_SPAN_REASON_CONJUNCTIONS = frozenset({"as", "since", "so", "after"})
+
+
+def _reason_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """A reason the claim gives ("because his book had sold well") that the span does not: the
+    span has no word that gives a reason, and a word of the claim's reason is not in the span."""
+    if any(_key(t.lemma or t.text) in _SPAN_REASON_WORDS or t.lower in _SPAN_REASON_WORDS
+           or (t.lower in _SPAN_REASON_CONJUNCTIONS and t.dep in ("mark", "cc", "advmod"))
+           for x in source.texts for t in x.a.tokens):
+        return []
+    a = claim.a
+    problems = []
+    for t in a.tokens:
+        if t.lower not in _REASON_WORDS:
+            continue
+        if t.dep == "mark":  # "because his book sold well": the clause it introduces
+            tokens = claim.subtree(t.head)
+        else:  # "because of his ties", "due to demand", "thanks to a new job": the phrase after it
+            tokens = claim.subtree(t.i)
+            after = t.i + 1
+            if after < len(a.tokens) and a.tokens[after].lower in ("to", "of") and after not in tokens:
+                tokens = sorted(set(tokens) | set(claim.subtree(after)))
+        words = [a.tokens[i] for i in tokens if a.tokens[i].pos in ("NOUN", "VERB", "ADJ", "PROPN")
+                 and (a.tokens[i].lemma or "").lower() not in language.PRIMARY_VERBS and a.tokens[i].lower not in _REASON_WORDS]
+        missing = [w for w in words if not _covered(claim, w, source)]
+        if missing:
+            start = min(a.tokens[i].start for i in tokens)
+            end = max(a.tokens[i].end for i in tokens)
+            problems.append(Problem("addition", f'the source gives no reason such as "{claim.snippet(start, end)}"'))
     return problems
 
 
