@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # spaCy is imported lazily, inside _load()
 
 __all__ = [
     "ANSWER_LABELS", "NEGATING_VERBS", "NEGATION_WORDS", "NUMBER_WORDS", "OPPOSITE_VERBS", "ORDINAL_WORDS",
-    "REPORTING_VERBS", "TITLES",
+    "REPORTING_VERBS", "STATE_PARTICIPLES", "TITLES",
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
     "analyze", "analyze_many", "answer_labels", "are_opposites", "base_form", "entities", "is_english_word",
@@ -212,6 +212,10 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"please", "delight", "satisfy", "encourage", "reassure"}),
      frozenset({"disappoint", "upset", "anger", "dismay", "frustrate", "worry", "alarm"})),
 )
+# Verbs whose passive or bare participle names a state that is not the act: "only 40 tickets are
+# left" and "two minutes left" say what remains, the opposite of the active "they left" (``OPPOSITE_VERBS``
+# pairs "leave" with "remain"). Such a participle is compared by its verb, never as an opposite.
+STATE_PARTICIPLES = frozenset({"leave"})
 # Numbers written as words (a claim's "18" is a source's "Eighteen"); scale words are left out, so
 # "six million" compares as 6, as "6 million" does.
 NUMBER_WORDS: dict[str, int] = {

@@ -82,6 +82,7 @@ SAME_FACTS = [
     ("The council was unable to agree a budget.", "The council failed to agree a budget."),
     ("The union is not opposed to the pay deal.", "The union does not oppose the pay deal."),
     ("The coach will remain at the club next season.", "The coach will stay at the club next season."),
+    ("Only 40 tickets remain for the concert.", "Only 40 tickets are left for the concert."),
     ("Car thefts are on the decline in the city.", "Car thefts in the city are declining."),
     ("Small carmakers such as Saab and Volvo were bought by rivals like Ford.", "Ford bought Saab and Volvo."),
     ("Production moved from the northern plant to the southern plant in 2003.",

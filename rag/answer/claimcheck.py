@@ -710,7 +710,8 @@ def _align(claim: _Text, c: Clause, source: _Source, same_verb: bool):
         if same_verb:
             if not (_verb_words(c) & _verb_words(s)):
                 continue
-        elif not language.are_opposites(c.verb.split()[0], s.verb.split()[0]):
+        elif not language.are_opposites(c.verb.split()[0], s.verb.split()[0]) \
+                or _passive_state(claim, c) or _passive_state(text, s):
             continue
         theirs = _args(text, s)
         same, conflicts = _compare_roles(mine, theirs)
@@ -720,6 +721,13 @@ def _align(claim: _Text, c: Clause, source: _Source, same_verb: bool):
         if best is None or score > best[0]:
             best = (score, text, s, same, conflicts)
     return best
+
+
+def _passive_state(text: _Text, clause: Clause) -> bool:
+    """A participle that names a state, not the act ("only 40 tickets are left", "two minutes
+    left": what remains): ``language.STATE_PARTICIPLES`` in the passive or as a bare participle."""
+    verb = text.a.tokens[clause.verb_token]
+    return _key(verb.lemma) in language.STATE_PARTICIPLES and (clause.passive or verb.tag == "VBN")
 
 
 def _compare_roles(mine: list[_Arg], theirs: list[_Arg]) -> tuple[int, list[tuple[_Arg, _Arg | None, str]]]:
