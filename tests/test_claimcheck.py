@@ -56,6 +56,8 @@ DISTORTED = [
      "missed"),
     ("The verdict will disappoint the families.", "The verdict will please the families.", "opposite", "disappoint"),
     ("Car thefts are on the decline in the city.", "Car thefts are on the rise in the city.", "opposite", "decline"),
+    ("Voters are reluctant to back the new tax.", "Voters are eager to back the new tax.", "opposite", "reluctant"),
+    ("The bank expects lower rates next year.", "The bank expects higher rates next year.", "opposite", "lower"),
     # who is who: named by examples, or told apart by an adjective
     ("Small carmakers such as Saab and Volvo were bought by rivals like Ford.",
      "Rivals such as Volvo bought small carmakers like Ford.", "roles", "Volvo"),
@@ -84,6 +86,8 @@ SAME_FACTS = [
     ("The coach will remain at the club next season.", "The coach will stay at the club next season."),
     ("Only 40 tickets remain for the concert.", "Only 40 tickets are left for the concert."),
     ("Car thefts are on the decline in the city.", "Car thefts in the city are declining."),
+    ("Voters are reluctant to back the new tax.", "Voters are unwilling to back the new tax."),
+    ("The bank expects lower rates next year.", "Next year the bank expects rates to be lower."),
     ("Small carmakers such as Saab and Volvo were bought by rivals like Ford.", "Ford bought Saab and Volvo."),
     ("Production moved from the northern plant to the southern plant in 2003.",
      "In 2003 production was moved from the northern plant to the southern plant."),

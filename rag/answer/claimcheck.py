@@ -654,8 +654,8 @@ def _negated(text: _Text, clause: Clause) -> bool:
     * a subject under "neither ... nor": "Neither Qatar nor Oman signed" signs nothing, and an
       inverted "Neither does it cover X" (the parse makes "Neither" a subject) covers nothing;
     * "not all" / "not every" on a subject: "not all analysts were convinced" is not "all were";
-    * the infinitive under an adjective of negative prefix: "was unable to secure a deal",
-      "unwilling to pay" (the layer negates only under negative verbs such as "fail to");
+    * the infinitive under an adjective that says it did not happen: "was unable to secure a deal"
+      (``language.NEGATING_ADJECTIVES``; the layer negates only under verbs such as "fail to");
     * a predicate adjective or participle under a negated copula: "we are not opposed to it"
       (the layer puts the "not" on "are", the participle "opposed" is a clause of its own).
     """
@@ -675,8 +675,7 @@ def _negated(text: _Text, clause: Clause) -> bool:
     neither = any(a.tokens[d].lower == "neither" for s in clause.subjects for d in [s.head] + text.children[s.head]) \
         or any(a.tokens[d].lower == "neither" and d < verb.i for d in text.children[verb.i])
     not_all = _not_all(text, clause)
-    unable = (verb.dep == "xcomp" and governor.pos == "ADJ" and governor.lower.startswith(_NEGATIVE_ADJECTIVE_PREFIX)
-              and len(governor.lower) >= 6)
+    unable = verb.dep == "xcomp" and governor.pos == "ADJ" and _key(governor.lemma) in language.NEGATING_ADJECTIVES
     copula = (verb.dep in ("acomp", "attr") and verb.head in text.clause_of_verb and verb.head != verb.i
               and text.clause_of_verb[verb.head].negated and not clause.negated)
     return clause.negated != (by_noun or without or gerund or carried or neither or not_all or unable or copula)
@@ -684,9 +683,6 @@ def _negated(text: _Text, clause: Clause) -> bool:
 
 # Quantifiers that "not" turns from all to some ("not all", "not every", "not everyone").
 _UNIVERSAL = frozenset({"all", "every", "everyone", "everybody", "everything", "each"})
-# "unable", "unwilling", "unprepared" (to do it): the "un" of an adjective taking an infinitive
-# negates that infinitive. ("in-" adjectives are left out: "inclined to", "intended to".)
-_NEGATIVE_ADJECTIVE_PREFIX = "un"
 
 
 def _not_all(text: _Text, clause: Clause) -> bool:
@@ -837,7 +833,7 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
                 noun = a.tokens[t.head]
                 if _key(noun.lemma or noun.text) in claim_lemmas:
                     problems.append(Problem("negation", f'the source says "no {noun.text}"'))
-    problems += _opposite_nouns(claim, source)
+    problems += _opposite_words(claim, source)
     claim_adjectives = {_key(t.lemma or t.text): t.text for t in claim.a.tokens if t.pos == "ADJ"}
     source_adjectives = {_key(t.lemma or t.text): t.text for x in source.texts for t in x.a.tokens if t.pos == "ADJ"}
     for mine, written in claim_adjectives.items():
@@ -849,23 +845,25 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
     return problems
 
 
-def _opposite_nouns(claim: _Text, source: _Source) -> list[Problem]:
-    """A noun of opposite sense in the same place: "executions are on the rise" against "on the
-    decline", "a fall in prices" against "a rise in prices" (the nouns of ``OPPOSITE_VERBS``). The
-    same place is the same relation to a head of the same lemma, so "a rise in sales and a fall
-    in costs" does not oppose "sales rose"."""
+def _opposite_words(claim: _Text, source: _Source) -> list[Problem]:
+    """A noun or adjective of opposite sense in the same place: "executions are on the rise"
+    against "on the decline" (the nouns of ``OPPOSITE_VERBS``), "the public are eager" against
+    "reluctant", "higher rents" against "lower rents" (``OPPOSITE_ADJECTIVES``). The same place
+    is the same relation to a head of the same lemma, so "a rise in sales and a fall in costs"
+    does not oppose "sales rose"."""
     problems = []
     for t in claim.a.tokens:
         lemma = _key(t.lemma or t.text)
-        if t.pos != "NOUN" or lemma in source.lemmas:
+        if t.pos not in ("NOUN", "ADJ") or lemma in source.lemmas:
             continue
+        opposite = language.are_opposites if t.pos == "NOUN" else language.are_opposite_adjectives
         head = _key(claim.a.tokens[t.head].lemma or claim.a.tokens[t.head].text)
         for text in source.texts:
             for u in text.a.tokens:
                 theirs = _key(u.lemma or u.text)
-                if u.pos == "NOUN" and u.dep == t.dep and theirs not in claim.lemmas \
+                if u.pos == t.pos and u.dep == t.dep and theirs not in claim.lemmas \
                         and _key(text.a.tokens[u.head].lemma or text.a.tokens[u.head].text) == head \
-                        and language.are_opposites(lemma, theirs):
+                        and opposite(lemma, theirs):
                     problems.append(Problem("opposite", f'the source says "{u.text}", not "{t.text}"'))
     return problems
 
@@ -967,7 +965,8 @@ def _reason_problems(claim: _Text, source: _Source) -> list[Problem]:
             if after < len(a.tokens) and a.tokens[after].lower in ("to", "of") and after not in tokens:
                 tokens = sorted(set(tokens) | set(claim.subtree(after)))
         words = [a.tokens[i] for i in tokens if a.tokens[i].pos in ("NOUN", "VERB", "ADJ", "PROPN")
-                 and (a.tokens[i].lemma or "").lower() not in language.PRIMARY_VERBS and a.tokens[i].lower not in _REASON_WORDS]
+                 and (a.tokens[i].lemma or "").lower() not in language.PRIMARY_VERBS
+                 and a.tokens[i].lower not in _REASON_WORDS]
         missing = [w for w in words if not _covered(claim, w, source)]
         if missing:
             start = min(a.tokens[i].start for i in tokens)
