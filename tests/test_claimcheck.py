@@ -44,6 +44,28 @@ DISTORTED = [
     ("The jury will announce its verdict on Thursday.", "The jury will announce its verdict on Friday.", "number",
      "Friday"),
     ("The market is closed on Sundays.", "The market is closed on Saturdays.", "number", "Saturdays"),
+    # polarity the layer leaves unmarked: inverted "neither", "not all", "unable to", a negated copula
+    ("Neither does the policy cover flood damage.", "The policy also covers flood damage.", "negation", "Neither"),
+    ("Not all members voted for the motion.", "All members voted for the motion.", "negation", "Not all"),
+    ("The council was unable to agree a budget.", "The council agreed a budget.", "negation", "agree"),
+    ("The union is not opposed to the pay deal.", "The union is opposed to the pay deal.", "negation", "opposed"),
+    # verbs and nouns of opposite sense
+    ("The coach will remain at the club next season.", "The coach will leave the club next season.", "opposite",
+     "remain"),
+    ("The team missed the final for the first time.", "The team made the final for the first time.", "opposite",
+     "missed"),
+    ("The verdict will disappoint the families.", "The verdict will please the families.", "opposite", "disappoint"),
+    ("Car thefts are on the decline in the city.", "Car thefts are on the rise in the city.", "opposite", "decline"),
+    ("Voters are reluctant to back the new tax.", "Voters are eager to back the new tax.", "opposite", "reluctant"),
+    ("The bank expects lower rates next year.", "The bank expects higher rates next year.", "opposite", "lower"),
+    # who is who: named by examples, or told apart by an adjective
+    ("Small carmakers such as Saab and Volvo were bought by rivals like Ford.",
+     "Rivals such as Volvo bought small carmakers like Ford.", "roles", "Volvo"),
+    ("Production moved from the northern plant to the southern plant in 2003.",
+     "Production moved from the southern plant to the northern plant in 2003.", "roles", "northern"),
+    # a reason the source does not give
+    ("The bakery closed its shop in March.", "The bakery closed its shop in March due to rising rents.", "addition",
+     "rising rents"),
 ]
 
 # (source sentence, the same facts as a model may write them)
@@ -57,6 +79,23 @@ SAME_FACTS = [
     ("Neither Qatar nor Oman signed the letter.", "Qatar did not sign the letter."),
     ("Eighteen people were hurt in the crash.", "18 people were hurt in the crash."),
     ("On Wednesday the council voted to close the library.", "The council voted on Wednesday to close the library."),
+    ("Neither does the policy cover flood damage.", "The policy does not cover flood damage."),
+    ("Not all members voted for the motion.", "Some members did not vote for the motion."),
+    ("The council was unable to agree a budget.", "The council failed to agree a budget."),
+    ("The union is not opposed to the pay deal.", "The union does not oppose the pay deal."),
+    ("The coach will remain at the club next season.", "The coach will stay at the club next season."),
+    ("Only 40 tickets remain for the concert.", "Only 40 tickets are left for the concert."),
+    ("Car thefts are on the decline in the city.", "Car thefts in the city are declining."),
+    ("Voters are reluctant to back the new tax.", "Voters are unwilling to back the new tax."),
+    ("The bank expects lower rates next year.", "Next year the bank expects rates to be lower."),
+    ("Small carmakers such as Saab and Volvo were bought by rivals like Ford.", "Ford bought Saab and Volvo."),
+    ("Production moved from the northern plant to the southern plant in 2003.",
+     "In 2003 production was moved from the northern plant to the southern plant."),
+    # "£25m of which": the relative pronoun stands for the loan, which is no other amount than £25m
+    ("The club agreed a £40m loan, £25m of which will be repaid by the owners.",
+     "The owners will repay £25m of the £40m loan."),
+    ("The bakery closed its shop in March because rents had risen.",
+     "The bakery closed its shop in March because of higher rents."),
 ]
 
 

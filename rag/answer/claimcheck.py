@@ -12,15 +12,18 @@ words for the reader:
 * ``name``: a person, organisation or place the span does not mention, unless the span refers
   to it by a pronoun or a surname and the article names it just before;
 * ``negation``: a predicate the span negates and the claim does not, or the reverse (negators and
-  negative verbs: "not", "never", "refused to", "denied that" ...);
+  negative verbs: "not", "never", "refused to", "denied that" ..., and what the layer leaves
+  unmarked: "Neither does it cover", "not all", "unable to", "are not opposed");
 * ``opposite``: the span says the opposite verb about the same participants ("withdrawing", not
-  "increased": ``language.OPPOSITE_VERBS``);
+  "increased": ``language.OPPOSITE_VERBS``), or the opposite noun in the same place ("on the
+  decline", not "on the rise");
 * ``roles``: who did what to whom differs: another named participant in the same role ("Kate
-  Martin delivered 16 points", not Hannah Stuelke), participants swapped ("in the source, Airbus
-  overtook Boeing, not the reverse"), or a possessive relation reversed ("in the source, China
+  Martin delivered 16 points", not Hannah Stuelke; "chains like CVS", not "chains like Rite
+  Aid"), participants swapped ("in the source, Airbus overtook Boeing, not the reverse"; "from a
+  national level to a local level"), or a possessive relation reversed ("in the source, China
   is Qatar's partner, not the reverse");
 * ``addition``: a clause of the claim (a reason, consequence or reaction) whose content words
-  the span does not have.
+  the span does not have, or a reason ("because ...", "due to ...") where the span gives none.
 
 A predicate of the claim is compared with the span's predicate of the same verb (lemma) whose
 participants agree best; participants are compared by their names (proper nouns, with spelling
@@ -203,6 +206,8 @@ class _Arg:
     pronoun: bool
     inferred: bool = False  # read through a relative or personal pronoun: never a "different" name
     figures: frozenset[str] = frozenset()  # the numbers in it ("May 2003": 2003)
+    kinds: frozenset[str] = frozenset()  # the adjectives of its head noun, as lemmas ("national" level)
+    kin: frozenset[str] = frozenset()  # the adjectives of the other nouns of that lemma in its sentence
 
 
 def _is_name_token(t: Token) -> bool:
@@ -219,7 +224,14 @@ def _name_words(text: _Text, head: int) -> tuple[str, ...]:
     a = text.a
     if not _is_name_token(a.tokens[head]):
         named = [c for c in text.children[head] if a.tokens[c].dep == "appos" and _is_name_token(a.tokens[c])]
-        return _name_words(text, named[0]) if named else ()
+        if named:
+            return _name_words(text, named[0])
+        # the examples a class is given by: "chains like CVS and Walgreens", "defendants including
+        # Citigroup", "rivals such as Teva" stand for the names they list
+        listed = [o for c in text.children[head] if a.tokens[c].dep == "prep" and _introduces_examples(text, c)
+                  for o in text.children[c] if a.tokens[o].dep == "pobj" and _is_name_token(a.tokens[o])]
+        return tuple(w for o in listed for x in [o] + _conjuncts(text, o) if _is_name_token(a.tokens[x])
+                     for w in _name_words(text, x))
     found, stack = [head], [head]
     while stack:
         i = stack.pop()
@@ -228,6 +240,12 @@ def _name_words(text: _Text, head: int) -> tuple[str, ...]:
                 found.append(c)
                 stack.append(c)
     return tuple(_key(a.tokens[i].text) for i in sorted(found))
+
+
+def _introduces_examples(text: _Text, prep: int) -> bool:
+    word = text.a.tokens[prep].lower
+    return word in ("like", "including") or (word == "as" and any(
+        text.a.tokens[c].lower == "such" for c in text.children[prep] + [prep - 1] if c >= 0))
 
 
 def _noun_key(text: _Text, head: int) -> str:
@@ -254,12 +272,25 @@ def _arg(text: _Text, phrase: Phrase, role: str, clause: Clause) -> list[_Arg]:
     out = []
     for head in heads:
         tok = a.tokens[head]
-        whole = text.subtree(head, _NOT_THE_PHRASE)
+        names = _name_words(text, head)
+        examples = bool(names) and not _is_name_token(tok) and not any(
+            a.tokens[c].dep == "appos" for c in text.children[head])
+        # shown with the examples that name it ("chains like CVS and Walgreens")
+        whole = text.subtree(head, frozenset({"relcl", "acl", "advcl", "appos"}) if examples else _NOT_THE_PHRASE)
         shown = a.text[a.tokens[whole[0]].start:a.tokens[whole[-1]].end].strip(" ,;:-—–")
         figures = frozenset(n for n in written_numbers(shown) if n[:1].isdigit())
-        out.append(_Arg(role, _name_words(text, head), _noun_key(text, head), shown,
-                        tok.pos == "PRON" or tok.lower in _RELATIVE, inferred, figures))
+        kinds, kin = _adjectives(text, head), set()
+        for other in a.tokens:
+            if other.i != head and other.pos == "NOUN" and other.lemma == tok.lemma:
+                kin |= _adjectives(text, other.i)
+        out.append(_Arg(role, names, _noun_key(text, head), shown,
+                        tok.pos == "PRON" or tok.lower in _RELATIVE, inferred, figures, kinds, frozenset(kin)))
     return out
+
+
+def _adjectives(text: _Text, head: int) -> frozenset[str]:
+    return frozenset(_key(text.a.tokens[c].lemma or text.a.tokens[c].text) for c in text.children[head]
+                     if text.a.tokens[c].dep == "amod")
 
 
 def _conjuncts(text: _Text, head: int) -> list[int]:
@@ -307,7 +338,11 @@ def _relation(x: _Arg, y: _Arg) -> str:
     if x.pronoun or y.pronoun:
         return "unknown"
     if x.figures and y.figures and not x.names and not y.names:
-        return "same" if x.figures & y.figures else "different"
+        if x.figures & y.figures:
+            return "same"
+        # a relative pronoun the parse hung on the wrong noun ("$155m of which will be covered":
+        # the $168m settlement) is no evidence of another amount
+        return "unknown" if x.inferred or y.inferred else "different"
     if x.names and y.names:
         xs, ys = set(x.names), set(y.names)
         if _covers(xs, ys) or _covers(ys, xs) or _same_word(x.names[-1], y.names[-1]):
@@ -316,6 +351,17 @@ def _relation(x: _Arg, y: _Arg) -> str:
     if not x.names and not y.names and x.key == y.key:
         return "same"
     return "unknown"
+
+
+def _relation_among(x: _Arg, y: _Arg, theirs: Sequence[_Arg]) -> str:
+    """``_relation``, where the span tells two things of one noun apart by an adjective ("from a
+    national level to a local level"): there, "a local level" is not "a national level". Only
+    then: elsewhere an adjective more or less ("bigger chains", "large chains") is the same thing."""
+    relation = _relation(x, y)
+    if relation == "same" and not x.names and not y.names and x.kinds and y.kinds and not (x.kinds & y.kinds) \
+            and x.kinds <= y.kin:
+        return "different"
+    return relation
 
 
 def _covers(words: set[str], other: set[str]) -> bool:
@@ -368,6 +414,7 @@ class ClaimChecker:
         additions = _addition_problems(text, source)
         if additions and self.embedder is not None:
             additions = self._said_otherwise(additions, source)
+        additions += _reason_problems(text, source)
         problems = (_number_problems(text, source) + _name_problems(text, source) + _clause_problems(text, source)
                     + _word_polarity_problems(text, source) + _possessive_problems(text, source) + additions)
         unique: dict[str, Problem] = {}
@@ -604,7 +651,13 @@ def _negated(text: _Text, clause: Clause) -> bool:
     * under "without": "left without paying" does not pay; the gerund object of a negative verb:
       "denied lying" as "denied that he had lied";
     * a verb joined by "or"/"nor" to a negated one: "did not sign or support" does not support;
-    * a subject under "neither ... nor": "Neither Qatar nor Oman signed" signs nothing.
+    * a subject under "neither ... nor": "Neither Qatar nor Oman signed" signs nothing, and an
+      inverted "Neither does it cover X" (the parse makes "Neither" a subject) covers nothing;
+    * "not all" / "not every" on a subject: "not all analysts were convinced" is not "all were";
+    * the infinitive under an adjective that says it did not happen: "was unable to secure a deal"
+      (``language.NEGATING_ADJECTIVES``; the layer negates only under verbs such as "fail to");
+    * a predicate adjective or participle under a negated copula: "we are not opposed to it"
+      (the layer puts the "not" on "are", the participle "opposed" is a clause of its own).
     """
     a = text.a
     verb = a.tokens[clause.verb_token]
@@ -619,8 +672,25 @@ def _negated(text: _Text, clause: Clause) -> bool:
                and not clause.negated
                and any(a.tokens[c].lower in ("or", "nor") for c in text.children[verb.head] + text.children[verb.i]
                        if a.tokens[c].dep == "cc"))
-    neither = any(a.tokens[d].lower == "neither" for s in clause.subjects for d in text.children[s.head])
-    return clause.negated != (by_noun or without or gerund or carried or neither)
+    neither = any(a.tokens[d].lower == "neither" for s in clause.subjects for d in [s.head] + text.children[s.head]) \
+        or any(a.tokens[d].lower == "neither" and d < verb.i for d in text.children[verb.i])
+    not_all = _not_all(text, clause)
+    unable = verb.dep == "xcomp" and governor.pos == "ADJ" and _key(governor.lemma) in language.NEGATING_ADJECTIVES
+    copula = (verb.dep in ("acomp", "attr") and verb.head in text.clause_of_verb and verb.head != verb.i
+              and text.clause_of_verb[verb.head].negated and not clause.negated)
+    return clause.negated != (by_noun or without or gerund or carried or neither or not_all or unable or copula)
+
+
+# Quantifiers that "not" turns from all to some ("not all", "not every", "not everyone").
+_UNIVERSAL = frozenset({"all", "every", "everyone", "everybody", "everything", "each"})
+
+
+def _not_all(text: _Text, clause: Clause) -> bool:
+    """The clause says "not all X" / "not every X" (wherever the parse hangs the "not": on the
+    noun, the quantifier or an auxiliary)."""
+    tokens = text.a.tokens
+    return any(t.lower == "not" and t.i + 1 < len(tokens) and tokens[t.i + 1].lower in _UNIVERSAL
+               and text.owner(t.i) == clause.verb_token for t in tokens)
 
 
 def _verb_words(clause: Clause) -> set[str]:
@@ -636,7 +706,8 @@ def _align(claim: _Text, c: Clause, source: _Source, same_verb: bool):
         if same_verb:
             if not (_verb_words(c) & _verb_words(s)):
                 continue
-        elif not language.are_opposites(c.verb.split()[0], s.verb.split()[0]):
+        elif not language.are_opposites(c.verb.split()[0], s.verb.split()[0]) \
+                or _passive_state(claim, c) or _passive_state(text, s):
             continue
         theirs = _args(text, s)
         same, conflicts = _compare_roles(mine, theirs)
@@ -648,6 +719,13 @@ def _align(claim: _Text, c: Clause, source: _Source, same_verb: bool):
     return best
 
 
+def _passive_state(text: _Text, clause: Clause) -> bool:
+    """A participle that names a state, not the act ("only 40 tickets are left", "two minutes
+    left": what remains): ``language.STATE_PARTICIPLES`` in the passive or as a bare participle."""
+    verb = text.a.tokens[clause.verb_token]
+    return _key(verb.lemma) in language.STATE_PARTICIPLES and (clause.passive or verb.tag == "VBN")
+
+
 def _compare_roles(mine: list[_Arg], theirs: list[_Arg]) -> tuple[int, list[tuple[_Arg, _Arg | None, str]]]:
     """How many of the claim's participants the span has in the same role, and the conflicts:
     (claim participant, span participant, "different" | "moved"). A role agrees when one of the
@@ -655,6 +733,10 @@ def _compare_roles(mine: list[_Arg], theirs: list[_Arg]) -> tuple[int, list[tupl
     found Beckham)."""
     same = 0
     conflicts = []
+
+    def _relation(x: _Arg, y: _Arg) -> str:
+        return _relation_among(x, y, theirs)
+
     for role in dict.fromkeys(x.role for x in mine):
         group = [x for x in mine if x.role == role]
         here = [y for y in theirs if y.role == role]
@@ -751,6 +833,7 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
                 noun = a.tokens[t.head]
                 if _key(noun.lemma or noun.text) in claim_lemmas:
                     problems.append(Problem("negation", f'the source says "no {noun.text}"'))
+    problems += _opposite_words(claim, source)
     claim_adjectives = {_key(t.lemma or t.text): t.text for t in claim.a.tokens if t.pos == "ADJ"}
     source_adjectives = {_key(t.lemma or t.text): t.text for x in source.texts for t in x.a.tokens if t.pos == "ADJ"}
     for mine, written in claim_adjectives.items():
@@ -759,6 +842,29 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
         for theirs, shown in source_adjectives.items():
             if any(theirs == p + mine or mine == p + theirs for p in _NEGATIVE_PREFIXES) and len(min(mine, theirs)) >= 4:
                 problems.append(Problem("opposite", f'the source says "{shown}", not "{written}"'))
+    return problems
+
+
+def _opposite_words(claim: _Text, source: _Source) -> list[Problem]:
+    """A noun or adjective of opposite sense in the same place: "executions are on the rise"
+    against "on the decline" (the nouns of ``OPPOSITE_VERBS``), "the public are eager" against
+    "reluctant", "higher rents" against "lower rents" (``OPPOSITE_ADJECTIVES``). The same place
+    is the same relation to a head of the same lemma, so "a rise in sales and a fall in costs"
+    does not oppose "sales rose"."""
+    problems = []
+    for t in claim.a.tokens:
+        lemma = _key(t.lemma or t.text)
+        if t.pos not in ("NOUN", "ADJ") or lemma in source.lemmas:
+            continue
+        opposite = language.are_opposites if t.pos == "NOUN" else language.are_opposite_adjectives
+        head = _key(claim.a.tokens[t.head].lemma or claim.a.tokens[t.head].text)
+        for text in source.texts:
+            for u in text.a.tokens:
+                theirs = _key(u.lemma or u.text)
+                if u.pos == t.pos and u.dep == t.dep and theirs not in claim.lemmas \
+                        and _key(text.a.tokens[u.head].lemma or text.a.tokens[u.head].text) == head \
+                        and opposite(lemma, theirs):
+                    problems.append(Problem("opposite", f'the source says "{u.text}", not "{t.text}"'))
     return problems
 
 
@@ -828,6 +934,44 @@ def _addition_problems(claim: _Text, source: _Source) -> list[Problem]:
             start, end = _clause_span(claim, clause)
             problems.append(Problem("addition", f'the source does not say "{claim.snippet(start, end)}"',
                                     "" if bare_verb else claim.a.text[start:end]))
+    return problems
+
+
+# Words that give a reason: "because (of)", "due to", "owing to", "thanks to". A span that gives one
+# in any form ("reason", "cause", "amid", or "as", "since", "so", "after" joining a clause) may be
+# paraphrased by them.
+_REASON_WORDS = frozenset({"because", "due", "owing", "thanks"})
+_SPAN_REASON_WORDS = _REASON_WORDS | {"reason", "cause", "result", "lead", "why", "amid", "following"}
+_SPAN_REASON_CONJUNCTIONS = frozenset({"as", "since", "so", "after"})
+
+
+def _reason_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """A reason the claim gives ("because his book had sold well") that the span does not: the
+    span has no word that gives a reason, and a word of the claim's reason is not in the span."""
+    if any(_key(t.lemma or t.text) in _SPAN_REASON_WORDS or t.lower in _SPAN_REASON_WORDS
+           or (t.lower in _SPAN_REASON_CONJUNCTIONS and t.dep in ("mark", "cc", "advmod"))
+           for x in source.texts for t in x.a.tokens):
+        return []
+    a = claim.a
+    problems = []
+    for t in a.tokens:
+        if t.lower not in _REASON_WORDS:
+            continue
+        if t.dep == "mark":  # "because his book sold well": the clause it introduces
+            tokens = claim.subtree(t.head)
+        else:  # "because of his ties", "due to demand", "thanks to a new job": the phrase after it
+            tokens = claim.subtree(t.i)
+            after = t.i + 1
+            if after < len(a.tokens) and a.tokens[after].lower in ("to", "of") and after not in tokens:
+                tokens = sorted(set(tokens) | set(claim.subtree(after)))
+        words = [a.tokens[i] for i in tokens if a.tokens[i].pos in ("NOUN", "VERB", "ADJ", "PROPN")
+                 and (a.tokens[i].lemma or "").lower() not in language.PRIMARY_VERBS
+                 and a.tokens[i].lower not in _REASON_WORDS]
+        missing = [w for w in words if not _covered(claim, w, source)]
+        if missing:
+            start = min(a.tokens[i].start for i in tokens)
+            end = max(a.tokens[i].end for i in tokens)
+            problems.append(Problem("addition", f'the source gives no reason such as "{claim.snippet(start, end)}"'))
     return problems
 
 
