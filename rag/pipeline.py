@@ -271,7 +271,7 @@ class SourceChat:
         return mode
 
     def _check_index(self) -> None:
-        if self.store.article_count() == 0:
+        if not self.store.has_articles():
             raise NoIndexError(f"no articles are indexed in {self.settings.store_dir}: run `rag ingest` first")
 
     def _model(self, mode: str) -> tuple[ChatModel | None, LLMError | None]:

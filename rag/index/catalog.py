@@ -261,6 +261,11 @@ class Catalog:
         return self._conn().execute("SELECT COUNT(*) FROM articles WHERE state = ?", (READY,)).fetchone()[0]
 
     @_guarded
+    def has_articles(self) -> bool:
+        # every question asks this: one row, not a count that scans 24k articles (~20 ms)
+        return self._conn().execute("SELECT 1 FROM articles WHERE state = ? LIMIT 1", (READY,)).fetchone() is not None
+
+    @_guarded
     def chunk_count(self) -> int:
         return self._conn().execute(
             "SELECT COUNT(*) FROM chunks JOIN articles ON articles.id = chunks.article_id WHERE state = ?",

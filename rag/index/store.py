@@ -472,6 +472,9 @@ class Store:
     def article_count(self) -> int:
         return self.catalog.article_count()
 
+    def has_articles(self) -> bool:
+        return self.catalog.has_articles()
+
     def chunk_count(self) -> int:
         return self.catalog.chunk_count()
 
