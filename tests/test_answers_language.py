@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.language, pytest.mark.usefixtures("language_model")]
 
 BBC = ["politics/014", "business/047", "business/001", "business/127", "business/164", "business/230",
        "business/003", "business/128", "entertainment/135", "business/119", "entertainment/045", "business/200",
-       "sport/045", "business/090"]
+       "sport/045", "business/090", "business/008"]
 # Medgar Evers, Qatar; Dolly Parton in February and November 2022 (names and months spread over two
 # articles); LeBron James at 40 (a season named two sentences before the figure).
 RTQA = ["1cbf3d39653d", "0500ff0f7641", "5af40acbff57", "5dcffe9c2141", "45d11132c82d", "85337309a0a9"]
@@ -321,7 +321,10 @@ def test_a_year_found_only_in_the_publication_date_counts(chat):
 
 @pytest.mark.parametrize("question", [
     "When did Qatar sign the petition by 22 countries?",  # Qatar signed the letter, not the petition
-    "Who is China's foreign minister?",  # no minister of China in the sources
+    "Who is China's foreign minister?",  # no minister of China in the sources ("India's finance minister")
+    "Who is Qatar's finance minister?",  # the finance minister is India's, never Qatar's
+    "Who was once China's richest man?",  # Khodorkovsky was Russia's
+    "Who is Britain's best-paid actor?",  # Gerard Jugnot is France's
     "How much did Time Warner's advertising costs rise?",  # sales and profits rose, not costs
     "Who is the chairman of Qantas?",  # Qantas is there, its chairman is not
     # words the question quotes are checked word for word
@@ -339,7 +342,7 @@ def test_a_year_found_only_in_the_publication_date_counts(chat):
     # names that no one source holds together: each must be in the sentence (Ryanair's Boeing order is not Qantas's)
     "How many planes did Qantas order from Boeing?",
     "How much did Time Warner pay Rosneft?",
-], ids=["other-object", "focus-noun", "other-subject", "focus-qantas", "quote-davis", "quote-gibbs",
+], ids=["other-object", "focus-noun", "other-owner", "owner-russia", "owner-france", "other-subject", "focus-qantas", "quote-davis", "quote-gibbs",
         "year-lebron", "year-ryanair", "kind-cuba", "kind-time-warner", "amount-white", "amount-evers",
         "apart-qantas-boeing", "apart-time-warner-rosneft"])
 def test_a_sentence_about_something_else_does_not_answer(chat, question):
@@ -353,7 +356,8 @@ def test_a_sentence_about_something_else_does_not_answer(chat, question):
     ("How much is Cuba's tourist industry worth?", CUBA, "$3bn"),
     ("How much did Time Warner's fourth quarter sales rise?", TIME_WARNER, "2% to $11.1bn"),
     ("How long is Dwain Chambers' ban?", BALCO, "two-year"),
-], ids=["quote-davis", "season-lebron", "kind-cuba", "kind-time-warner", "amount-chambers"])
+    ("Who is India's finance minister?", "bbc/business/008.txt", "Palaniappan Chidambaram"),
+], ids=["quote-davis", "season-lebron", "kind-cuba", "kind-time-warner", "amount-chambers", "owner-india"])
 def test_the_near_misses_counterparts_are_answered(chat, question, article, expected):
     """The same questions about what the sources do say: the checks above refuse on meaning."""
     answer = ask(chat, question)

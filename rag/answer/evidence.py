@@ -484,7 +484,7 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
     for c, a in zip(best, analyses):
         if asked.focus and asked.focus not in c.terms:
             continue  # "Who is China's foreign minister?": no minister in it
-        if _other_participant(asked, a, c.terms) or _other_person(asked, a, c.terms):
+        if _other_participant(asked, a, c.terms) or _other_person(asked, a, c.terms) or _other_owner(asked, a):
             continue
         fits = answer_type_fits(asked, a)
         if asked.wh == "when" and not fits and not states_event(asked, a):
@@ -659,6 +659,25 @@ def _other_participant(asked: Question, a: language.Analysis, sentence_terms: se
                 if other.verb == clause.verb and not any(o.pronoun for o in other.subjects + other.objects):
                     return True
     return False
+
+
+def _other_owner(asked: Question, a: language.Analysis) -> bool:
+    """The question asks for a named owner's thing and the sentence gives another named owner's thing
+    of the same kind, never the asked owner's: "Who is China's foreign minister?" is not answered by
+    "Palaniappan Chidambaram, India's finance minister, ..."."""
+    qa = asked.analysis
+    if qa is None:
+        return False
+    asked_owners = {(p.noun.lemma, frozenset(match_terms(p.owner.core))) for p in qa.possessives
+                    if not p.owner.pronoun and p.owner.label in NAME_LABELS}
+    if not asked_owners:
+        return False
+    owners_of: dict[str, list[frozenset[str]]] = {}
+    for p in a.possessives:
+        if not p.owner.pronoun and p.owner.label in NAME_LABELS:  # not "last year's auction"
+            owners_of.setdefault(p.noun.lemma, []).append(frozenset(match_terms(p.owner.core)))
+    return any(noun in owners_of and all(not owner & other for other in owners_of[noun])
+               for noun, owner in asked_owners)
 
 
 def states_event(asked: Question, a: language.Analysis) -> bool:
