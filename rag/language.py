@@ -63,7 +63,7 @@ __all__ = [
     "OPPOSITE_ADJECTIVES", "OPPOSITE_VERBS", "ORDINAL_WORDS", "REPORTING_VERBS", "STATE_PARTICIPLES", "TITLES",
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
-    "analyze", "analyze_many", "answer_labels", "are_opposite_adjectives", "are_opposites", "base_form", "entities",
+    "analyze", "analyze_all", "analyze_many", "answer_labels", "are_opposite_adjectives", "are_opposites", "base_form", "entities",
     "is_english_word", "is_loaded", "lemmas", "model", "name_keys", "query_keys", "wh_noun",
 ]
 
@@ -678,6 +678,28 @@ def analyze(text: str, pipes: Pipes = Pipes.FULL) -> Analysis:
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return analysis
+
+
+def analyze_all(texts: Sequence[str], pipes: Pipes = Pipes.FULL) -> list[Analysis]:
+    """``analyze`` for several short texts at once: cached ones from the cache, the others in one
+    batch (a question's best sentences: ~25% faster than one ``nlp.pipe`` call each)."""
+    pipes = Pipes(pipes)
+    found: dict[str, Analysis] = {}
+    with _CACHE_LOCK:
+        for text in texts:
+            key = (text, pipes)
+            if isinstance(text, str) and key in _CACHE:
+                _CACHE.move_to_end(key)
+                found[text] = _CACHE[key]
+    missing = list(dict.fromkeys(t for t in texts if t not in found))
+    for text, analysis in zip(missing, analyze_many(missing, pipes)):
+        found[text] = analysis
+        if len(text) <= _CACHE_MAX_CHARS:
+            with _CACHE_LOCK:
+                _CACHE[(text, pipes)] = analysis
+                while len(_CACHE) > _CACHE_SIZE:
+                    _CACHE.popitem(last=False)
+    return [found[t] for t in texts]
 
 
 def analyze_many(texts: Iterable[str], pipes: Pipes = Pipes.FULL, *, batch_size: int = 64) -> Iterator[Analysis]:

@@ -102,6 +102,18 @@ def test_threads_parsing_at_once_get_the_same_answers_as_one_thread(article):
     assert parallel == serial * 2
 
 
+def test_analysing_several_texts_at_once_gives_each_texts_own_analysis_in_order(article):
+    text, _ = article("bbc/business/008")
+    lines = [line for line in text.splitlines() if line.strip()][:4]
+    fresh = [line + " " for line in lines]  # a trailing space: texts no test has cached
+    one_by_one = [next(analyze_many([line])) for line in fresh]  # analyze_many reads no cache
+    together = language.analyze_all([fresh[2], fresh[0], fresh[2], fresh[3], fresh[1]])
+    assert together == [one_by_one[2], one_by_one[0], one_by_one[2], one_by_one[3], one_by_one[1]]
+    assert [a.text for a in together] == [fresh[2], fresh[0], fresh[2], fresh[3], fresh[1]]
+    assert language.analyze_all([]) == []
+    assert analyze(fresh[1]) is together[4]  # kept in the cache that ``analyze`` reads
+
+
 def test_each_pipeline_runs_only_its_pipes():
     assert language.model(Pipes.FULL).pipe_names == ["tok2vec", "tagger", "parser", "attribute_ruler",
                                                      "lemmatizer", "ner"]

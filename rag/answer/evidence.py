@@ -479,7 +479,7 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
     sentences that answer something else dropped (see the module docstring)."""
     if not best or asked.kind != "fact":
         return best
-    analyses = [language.analyze(c.span.text, language.Pipes.FULL) for c in best]
+    analyses = language.analyze_all([c.span.text for c in best], language.Pipes.FULL)
     kept = []
     for c, a in zip(best, analyses):
         if asked.focus and asked.focus not in c.terms:
