@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     )
 
     # -- retrieval and answers ---------------------------------------------------------------
-    top_k: int = Field(6, ge=1, le=MAX_TOP_K, description="Chunks retrieved per question (a request may ask 1-50).")
+    top_k: int = Field(8, ge=1, le=MAX_TOP_K, description="Chunks retrieved per question (a request may ask 1-50).")
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal rank fusion constant (60, as in Cormack et al. 2009).")
     answer_mode: Literal["extractive", "generative"] | None = Field(
         None, description="`extractive` or `generative`; unset = generative when a model is configured."
