@@ -56,7 +56,7 @@ def build_pooled_store():
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=200)
-    parser.add_argument("--k", type=int, default=6)
+    parser.add_argument("--k", type=int, help="chunks per question (default: the RAG_TOP_K default)")
     parser.add_argument("--sources", type=Path, help="measure this folder's existing index instead")
     parser.add_argument("--store", type=Path, help="... kept in this store (no pooled build)")
     args = parser.parse_args()
@@ -67,6 +67,7 @@ def main() -> None:
         settings, _ = build_pooled_store()
     from rag.pipeline import SourceChat
 
+    args.k = args.k or settings.top_k
     chat = SourceChat(settings)
     store = chat.store
     chunks = store.vector_count()
