@@ -320,7 +320,7 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
         # a briefing quotes several articles: the best sentences of each, not of whichever article
         # holds the first retrieved chunks
         order = _round_robin(order, [spans[i].article_id for i in order])
-    order = order[:SHORTLIST]
+    order = [i for i in order[:SHORTLIST] if _may_pass(asked, spans[i], span_terms[i], title_terms, articles, names_apart)]
     semantics = semantic_scores(embedder, [spans[i].text for i in order], embedder.embed_query(semantic_text))
     topic = {t: 1.0 for t in weights if t not in asked.name_terms}
     candidates = []
@@ -352,6 +352,19 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
     ranked.sort(key=lambda c: -c.relevance)
     ranked = _headlines_last(ranked)
     return [RankedSpan(c.span, c.relevance, c.lexical, c.semantic) for c in ranked]
+
+
+def _may_pass(asked: Question, span: SentenceSpan, terms: set[str], title_terms: dict[str, set[str]],
+              articles: dict[str, Article], names_apart: bool) -> bool:
+    """The checks of ``_rank`` that need no embedding, run first so that only sentences that may pass
+    are embedded (~4.5 ms a sentence): a sentence lacking the question's names, with no he/she that
+    could stand for them, or failing a quoted word, a year, the kind asked or asking itself, is
+    dropped there whatever its meaning."""
+    if not holds_most_names(asked, terms | title_terms[span.article_id], names_apart):
+        return bool(_PERSON_PRONOUN.search(span.text))  # "He said ...": resolved after the embedding
+    article = articles[span.article_id]
+    return (_quoted_words_in(asked, terms) and _years_in(asked, span, article) and not _other_kind(asked, terms)
+            and not (asked.kind == "fact" and asks_itself(span.text)))
 
 
 def asks_itself(text: str) -> bool:
