@@ -62,6 +62,7 @@ NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT"
 # answered only by a sentence holding one.
 AMOUNT_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME", "ORDINAL"})
 HEADLINE_FACTOR = 0.85  # a headline restates the story; prefer a body sentence saying the same
+OWNER_REACH = 3  # words either side of a possessive read for names coordinated with its owner
 SHORTLIST = 10  # sentences embedded per question at most (~4.5 ms each on 2 cores)
 PARSED = 4  # best sentences the language layer reads (~12 ms each, FULL pipeline)
 # Reasons are seldom given in the question's words: for "why did Qatar withdraw", "has pulled out ...
@@ -370,8 +371,16 @@ def _may_pass(asked: Question, span: SentenceSpan, terms: set[str], title_terms:
 
 def asks_itself(text: str) -> bool:
     """A question in the article ("When will Starbucks begin to eliminate items?", a subheading or a
-    rhetorical question) states nothing, so it answers no fact question."""
-    return text.rstrip().rstrip("\"'”’)").endswith("?")
+    rhetorical question) states nothing, so it answers no fact question. A question someone is
+    reported asking ('Starmer asked: "Why ...?"') states what was asked."""
+    stripped = text.strip()
+    bare = stripped.rstrip("\"'”’)")
+    if not bare.endswith("?"):
+        return False
+    if len(bare) < len(stripped):  # ends inside a quote: is there a sentence around it?
+        opening = max(bare.rfind(q) for q in ('"', "“", "‘"))
+        return opening <= 0 or not bare[:opening].strip()
+    return True
 
 
 def paraphrases(asked: Question, span: SentenceSpan, sentence_terms: set[str], semantic: float) -> bool:
@@ -616,7 +625,7 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
         if ent.label not in asked.labels and not _counts_asked_noun(asked, a, ent) \
                 and not _named_by_asked_noun(asked, a, ent):
             continue
-        if ent.label in NAME_LABELS and not any(t.pos == "PROPN" for t in a.tokens[ent.token_start:ent.token_end]):
+        if ent.label in NAME_LABELS - {"NORP"} and not any(t.pos == "PROPN" for t in a.tokens[ent.token_start:ent.token_end]):
             continue  # "Budget" of "Budget airline Ryanair": a common noun the model took for a name
         terms = set(match_terms(ent.text))
         if terms and terms <= asked_terms:
@@ -676,22 +685,40 @@ def _other_participant(asked: Question, a: language.Analysis, sentence_terms: se
 
 
 def _other_owner(asked: Question, a: language.Analysis) -> bool:
-    """The question asks for a named owner's thing and the sentence gives another named owner's thing
-    of the same kind, never the asked owner's: "Who is China's foreign minister?" is not answered by
-    "Palaniappan Chidambaram, India's finance minister, ..."."""
+    """The question asks for a named owner's thing and the sentence gives only another named owner's
+    thing of that kind: "Who is China's foreign minister?" is not answered by "Palaniappan
+    Chidambaram, India's finance minister, ...". The sentence is kept when the asked owner is among the
+    owners ("Tesla and SpaceX's chief executive"), or when the kind also has an owner the names
+    cannot tell apart ("its chief executive", "French President Emmanuel Macron")."""
     qa = asked.analysis
     if qa is None:
         return False
-    asked_owners = {(p.noun.lemma, frozenset(match_terms(p.owner.core))) for p in qa.possessives
-                    if not p.owner.pronoun and p.owner.label in NAME_LABELS}
-    if not asked_owners:
-        return False
-    owners_of: dict[str, list[frozenset[str]]] = {}
-    for p in a.possessives:
-        if not p.owner.pronoun and p.owner.label in NAME_LABELS:  # not "last year's auction"
-            owners_of.setdefault(p.noun.lemma, []).append(frozenset(match_terms(p.owner.core)))
-    return any(noun in owners_of and all(not owner & other for other in owners_of[noun])
-               for noun, owner in asked_owners)
+    for p in qa.possessives:
+        owner = frozenset(match_terms(p.owner.core))
+        if p.owner.pronoun or p.owner.label not in NAME_LABELS or not owner:
+            continue
+        found = [q for q in a.possessives if q.noun.lemma == p.noun.lemma]
+        if not any(q.owner.label in NAME_LABELS and not q.owner.pronoun for q in found):
+            continue  # no named owner of that kind ("last year's auction" is a date's)
+        if any(q.owner.pronoun or owner <= set(match_terms(_owner_words(a, q))) for q in found):
+            continue  # "its chief executive", "Tesla and SpaceX's chief executive"
+        if not _described_by_name(a, p.noun.lemma):
+            return True
+    return False
+
+
+def _owner_words(a: language.Analysis, p: language.Possessive) -> str:
+    """The owner and noun of a possessive with OWNER_REACH words either side: the names coordinated
+    with the owner ("Tesla and SpaceX's chief executive", "chief executive of Tesla and SpaceX"),
+    which the parse does not always attach to it."""
+    first, last = sorted((p.owner.head, p.noun.head))
+    return " ".join(t.text for t in a.tokens[max(0, first - OWNER_REACH):last + OWNER_REACH + 1])
+
+
+def _described_by_name(a: language.Analysis, noun: str) -> bool:
+    """A name or nationality written before the noun: "French President", "Apple chief executive"."""
+    return any(t.lemma.lower() == noun and any(a.tokens[c].dep in ("compound", "amod") and a.tokens[c].ent_type
+                                               in NAME_LABELS for c in a.children(t.i)) for t in a.tokens)
 
 
 def states_event(asked: Question, a: language.Analysis) -> bool:
