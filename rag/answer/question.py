@@ -208,17 +208,19 @@ def _kind(a: language.Analysis, tokens: list[language.Token], lowered: list[str]
             return "briefing"
         # "What do the sources say about X?": the sources themselves are asked, not a speaker of theirs
         # (a report or a document may be one the articles quote: "what did the report say" asks of that one)
-        if any(a.tokens[c].dep in ("nsubj", "nsubjpass") and _names_the_sources(a.tokens[c])
+        if any(a.tokens[c].dep in ("nsubj", "nsubjpass") and _names_the_sources(a, a.tokens[c])
                for c in a.children(t.i)):
             return "briefing"
     return "fact"
 
 
-def _names_the_sources(t: language.Token) -> bool:
-    """"the sources", "the articles", "the stories", "the reports", "the news": the indexed articles."""
+def _names_the_sources(a: language.Analysis, t: language.Token) -> bool:
+    """"the sources", "the articles", "the stories", "the reports", "the news": the indexed articles;
+    not "the court documents" or "police reports", particular ones the articles may quote."""
     lemma = t.lemma.lower()
-    return (lemma in ("source", "article", "story") or (lemma in SOURCE_NOUNS and t.lower != lemma)
-            or t.lower in BRIEFING_NOUNS)
+    qualified = any(a.tokens[c].dep in ("compound", "amod", "poss") for c in a.children(t.i))
+    return not qualified and (lemma in ("source", "article", "story") or (lemma in SOURCE_NOUNS and t.lower != lemma)
+                              or t.lower in BRIEFING_NOUNS)
 
 
 def _request_words(a: language.Analysis, tokens: list[language.Token]) -> set[str]:
@@ -277,6 +279,9 @@ def _answer_description(a: language.Analysis) -> range:
     if noun is None:
         return range(0)
     wh = max((t.i for t in a.tokens[:noun.i] if t.lower in ("which", "what", "whose")), default=noun.i)
+    between = a.tokens[wh + 1:noun.i]
+    if any(t.pos in ("AUX", "VERB", "DET", "PART") for t in between):
+        return range(0)  # "What is the French president's name?": the president is a topic, not the answer
     return range(wh + 1, noun.i)
 
 
