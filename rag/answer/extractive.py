@@ -49,6 +49,7 @@ BRIEF_SENTENCES = 2
 MORE_SENTENCES = 3
 # Words that may join two amounts of one answer: "jumped [76%] to [$1.13bn]".
 _AMOUNT_JOINERS = frozenset({"to", "from", "and", "or", "-", "–", "of"})
+_SCALE_WORDS = frozenset({"m", "mn", "bn", "k", "million", "billion", "trillion"})
 FULL_NAME_SENTENCES = 3  # earlier sentences writing a surname read for the full name
 # Currencies written as words after an amount ("70m euros", "5 million pounds").
 CURRENCY_WORDS = frozenset({"euro", "dollar", "pound", "yen", "yuan", "franc", "rupee", "peso", "rouble", "ruble",
@@ -122,7 +123,7 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
     if asked.asks_speaker:
         return _speaker(a, span, article)
     found = [e for e in answer_entities(asked, a) if not (asked.wh == "when" and _is_age(a, e))
-             and not all(_is_currency(t) for t in a.tokens[e.token_start:e.token_end])]  # "Euros", a PERSON to the model
+             and not _is_amount_currency(a, e)]
     if not found:
         if asked.labels & {"PERSON"}:
             return _person_by_pronoun(span, article)  # "Who announced ...?" -> "He announced ..."
@@ -171,6 +172,17 @@ def _label(a: language.Analysis, ent: language.Entity) -> str:
 def _is_currency(token: language.Token) -> bool:
     """"euros", "Euros" (a proper noun to the tagger, lemma unchanged), "pounds"."""
     return token.lemma.lower() in CURRENCY_WORDS or token.lower.removesuffix("s") in CURRENCY_WORDS
+
+
+def _is_amount_currency(a: language.Analysis, ent: language.Entity) -> bool:
+    """"Euros" of "5.45m Euros", a PERSON to the model: a currency word right after an amount (not
+    "Pence" of "Vice President Pence", nor Raheem "Sterling")."""
+    i = ent.token_start - 1
+    while i >= 0 and a.tokens[i].lower in _SCALE_WORDS:
+        i -= 1  # "5.45 m Euros"
+    before = a.tokens[i] if i >= 0 else None
+    return (before is not None and (before.pos == "NUM" or any(ch.isdigit() for ch in before.text))
+            and all(_is_currency(t) for t in a.tokens[ent.token_start:ent.token_end]))
 
 
 def _is_age(a: language.Analysis, ent: language.Entity) -> bool:
@@ -270,8 +282,8 @@ def _person_named(a: language.Analysis, subject: language.Phrase) -> str | None:
 
 def _full_name(person: str, span: SentenceSpan, article: Article) -> str:
     """"Albert" -> "Debbie Albert" when the sentences before write the full name, or else the
-    sentence where the article first writes the surname does (a story names a person in full once,
-    then by surname)."""
+    sentences where the article first writes the surname do (a story names a person in full once,
+    then by surname), and they name only one person of that surname."""
     if " " in person:
         return person
     window = antecedent_window(article, span)
@@ -280,12 +292,10 @@ def _full_name(person: str, span: SentenceSpan, article: Article) -> str:
     mentions = [m.start() for m in re.finditer(rf"\b{re.escape(person)}\b", article.text[:before])]
     texts += [article.text[s:e] for s, e in article_sentences(article.id, article.hash, article.text)
               if any(s <= m < e for m in mentions)][:FULL_NAME_SENTENCES]
-    for text in texts:
-        a = language.analyze(text, language.Pipes.FULL)
-        for name in a.names_matching(person):
-            if name.label == "PERSON" and " " in name.canonical:
-                return name.canonical
-    return person
+    full = {name.canonical for text in texts for name in language.analyze(text, language.Pipes.FULL).names_matching(person)
+            if name.label == "PERSON" and " " in name.canonical}
+    # two people of one surname ("Serena Williams", "Venus Williams"): the surname alone, not a guess
+    return full.pop() if len(full) == 1 else person
 
 
 def _speaker_before(span: SentenceSpan, article: Article) -> Lead | None:
