@@ -89,6 +89,13 @@ def lead(answer) -> str | None:
     return match.group(1) if match else None
 
 
+def assert_leads_with(answer, expected: str, article: str) -> None:
+    """Answered, with ``expected`` in the bold lead, citing ``article`` first."""
+    assert not answer.refused, answer.answer
+    assert lead(answer) is not None and expected in lead(answer), answer.answer
+    assert answer.citations[0].article_id == article
+
+
 # -- lemmas, not stems --------------------------------------------------------------------------------
 
 
@@ -133,10 +140,7 @@ def test_a_fact_question_leads_with_the_answer_in_bold(chat, question, article, 
     ("Which American media firm saw its profits jump 76%?", TIME_WARNER, "TimeWarner"),  # as written
 ], ids=["irish-airline", "american-media-firm"])
 def test_a_nationality_describing_the_answer_need_not_be_written(chat, question, article, expected):
-    answer = ask(chat, question)
-    assert not answer.refused, answer.answer
-    assert lead(answer) is not None and expected in lead(answer), answer.answer
-    assert answer.citations[0].article_id == article
+    assert_leads_with(ask(chat, question), expected, article)
 
 
 def test_a_nationality_of_the_topic_is_still_a_name_the_sources_must_write():
@@ -153,10 +157,7 @@ def test_a_nationality_of_the_topic_is_still_a_name_the_sources_must_write():
     ("Over how many years should the 2,500 new Ryanair jobs be created?", RYANAIR, "seven years"),
 ], ids=["days-of-deliberation", "years-of-jobs"])
 def test_a_count_the_model_labels_a_date_answers_how_many(chat, question, article, expected):
-    answer = ask(chat, question)
-    assert not answer.refused, answer.answer
-    assert lead(answer) is not None and expected in lead(answer), answer.answer
-    assert answer.citations[0].article_id == article
+    assert_leads_with(ask(chat, question), expected, article)
 
 
 @pytest.mark.parametrize("question,expected", [

@@ -339,9 +339,8 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
             # "He said ..." says what David Davis said: his name counts as written
             span_terms[i] = span_terms[i] | resolved
             lexical[i] = lexical_coverage(weights, span_terms[i], title_terms[span.article_id])
-        if not _quoted_words_in(asked, span_terms[i]) or not _years_in(asked, span, article) \
-                or _other_kind(asked, span_terms[i]) or (asked.kind == "fact" and asks_itself(span.text)):
-            continue
+            if not _fits_lexically(asked, span, span_terms[i], article):
+                continue  # checked again with the name: _may_pass saw the sentence without it
         is_headline = span.position == 0 and span.text.strip() == article.title.strip()
         candidates.append(_Candidate(i, span, span_terms[i], lexical[i], semantic, is_headline))
     for c in candidates:
@@ -364,7 +363,12 @@ def _may_pass(asked: Question, span: SentenceSpan, terms: set[str], title_terms:
     dropped there whatever its meaning."""
     if not holds_most_names(asked, terms | title_terms[span.article_id], names_apart):
         return bool(_PERSON_PRONOUN.search(span.text))  # "He said ...": resolved after the embedding
-    article = articles[span.article_id]
+    return _fits_lexically(asked, span, terms, articles[span.article_id])
+
+
+def _fits_lexically(asked: Question, span: SentenceSpan, terms: set[str], article: Article) -> bool:
+    """The words the question quotes and its years are there, it is the kind of thing asked about,
+    and, for a fact question, the sentence is not a question itself."""
     return (_quoted_words_in(asked, terms) and _years_in(asked, span, article) and not _other_kind(asked, terms)
             and not (asked.kind == "fact" and asks_itself(span.text)))
 
