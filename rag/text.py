@@ -6,10 +6,14 @@ import importlib.util
 import os
 import re
 import threading
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[.,'’][A-Za-z0-9]+)*")
+# What ``terms`` makes of a text. Saved keyword indexes record it and are rebuilt when it changes.
+# 2: accents folded ("Guantánamo" was "guant" and "namo").
+TERMS_VERSION = 2
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _PARAGRAPH = re.compile(r"[^\n]+")
 # Terminal escape sequences (CSI "\x1b[31m", OSC "\x1b]0;title\x07", two-byte "\x1bc") and the
@@ -126,8 +130,16 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
+def fold_accents(text: str) -> str:
+    """``text`` with its letters' accents dropped ("Guantánamo" -> "Guantanamo", "José" -> "Jose"):
+    news writes a name both ways, and a reader types it either way."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
 def words(text: str) -> list[str]:
-    return [w.replace("’", "'") for w in _WORD.findall(text)]
+    return [w.replace("’", "'") for w in _WORD.findall(fold_accents(text))]
 
 
 def _is_acronym(word: str) -> bool:

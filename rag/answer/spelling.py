@@ -18,11 +18,12 @@ import re
 from typing import Collection, Iterable
 
 from rag import language
-from rag.text import stem, stopwords
+from rag.text import fold_accents, stem, stopwords
 
 MIN_LENGTH = 4
 LONG_WORD = 8  # from this length two edits are allowed
-_WORD = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*")
+# letters of any alphabet: "Guantánamo" is one word (and a name), not "Guant" and a misspelt "namo"
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
 def correct(text: str, vocabulary: Collection[str], *, stemmed: bool = False) -> str:
@@ -35,7 +36,7 @@ def correct(text: str, vocabulary: Collection[str], *, stemmed: bool = False) ->
     by_letter: dict[str, list[str]] | None = None
     for match in _WORD.finditer(text):
         word = match.group()
-        lower = word.lower()
+        lower = fold_accents(word.lower())  # the vocabularies are of folded words (rag.text.words)
         key = stem(lower) if stemmed else lower
         if (len(word) < MIN_LENGTH or not word.islower() or key in vocabulary or lower in stop
                 or language.is_english_word(lower)):

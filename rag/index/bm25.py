@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
-from rag.text import terms
+from rag.text import TERMS_VERSION, terms
 
 if TYPE_CHECKING:
     import bm25s
@@ -31,6 +31,11 @@ MANIFEST = "chunks.json"
 
 class UnreadableIndex(Exception):
     """The saved index is damaged or incomplete; ``str(err)`` says which file and how."""
+
+
+class OutdatedIndex(UnreadableIndex):
+    """The saved index holds terms of an older ``rag.text.terms``: questions would no longer
+    meet its words ("guantanamo" asked, "guant" and "namo" saved)."""
 
 
 class BM25Index:
@@ -73,7 +78,8 @@ class BM25Index:
             self.model.save(str(tmp), show_progress=False)
         files = {path.name: _sha256(path) for path in sorted(tmp.iterdir())}
         (tmp / MANIFEST).write_text(
-            json.dumps({"generation": self.generation, "catalog_id": self.catalog_id, "chunk_ids": self.chunk_ids,
+            json.dumps({"generation": self.generation, "catalog_id": self.catalog_id, "terms_version": TERMS_VERSION,
+                        "chunk_ids": self.chunk_ids,
                         "article_ids": self.article_ids.tolist(), "files": files})
         )
         old = directory.with_name(f"{directory.name}.old-{tag}")
@@ -105,6 +111,8 @@ class BM25Index:
             raise UnreadableIndex(f"{manifest} is missing") from None
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise UnreadableIndex(f"{manifest} cannot be read ({err})") from None
+        if info.get("terms_version", 1) != TERMS_VERSION:
+            raise OutdatedIndex(f"{directory} was built with an older word splitting")
         for name, digest in (info.get("files") or {}).items():  # indexes saved before checksums have none
             path = directory / name
             if not path.is_file():

@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from rag.index.bm25 import BM25Index, UnreadableIndex
+from rag.index.bm25 import BM25Index, OutdatedIndex, UnreadableIndex
 from rag.index.catalog import READY, Catalog
 from rag.index.chunking import Chunk
 from rag.index.damage import DamagedStore, StoreError, is_chroma_damage, set_aside
@@ -517,6 +517,9 @@ class Store:
     def _load_bm25(self) -> BM25Index | None:
         try:
             index = BM25Index.load(self.bm25_dir)
+        except OutdatedIndex as err:
+            self.notice(f"the keyword index was out of date ({err}); rebuilt it from the catalog")
+            return None
         except UnreadableIndex as err:
             self.notice(f"the keyword index was unreadable ({err}); rebuilt it from the catalog")
             return None
