@@ -194,7 +194,17 @@ def _delete_the_folder(bm25: Path) -> str:
     return "missing"
 
 
-@pytest.mark.parametrize("damage", [_truncate_a_matrix, _truncate_the_vocabulary, _delete_a_file, _delete_the_folder])
+def _saved_with_older_terms(bm25: Path) -> str:
+    """An index saved before accents were folded (rag.text.TERMS_VERSION 2) records no version."""
+    manifest = bm25 / "chunks.json"
+    info = json.loads(manifest.read_text())
+    del info["terms_version"]
+    manifest.write_text(json.dumps(info))
+    return "older word splitting"
+
+
+@pytest.mark.parametrize("damage", [_truncate_a_matrix, _truncate_the_vocabulary, _delete_a_file, _delete_the_folder,
+                                    _saved_with_older_terms])
 def test_damaged_keyword_index_is_rebuilt_from_the_catalog(store_copy, run_rag, sound_store, damage):
     named = damage(store_copy.store_dir / "bm25")
     asked = run_rag(["ask", "--json", QUESTION], store_copy)
