@@ -82,12 +82,16 @@ NO_CAUSE_FACTOR = 0.8
 CONTEXT_WEIGHT = 0.5
 # Sentences before a "he"/"she" that may name the person (language.Analysis.antecedent looks 3 back).
 ANTECEDENT_WINDOW = 3
+# Sentences either side of a candidate where an amount the question gives may be written
+# ("The deal is worth $500bn." then "Apple said it would ...").
+AMOUNT_REACH = 1
 
 _BOILERPLATE = re.compile(
     r"^(written by|by [A-Z][a-z]+|read more|share this|click here|follow us|subscribe|copyright|all rights reserved"
     r"|advertisement|photo:|image:|related:|sign up)",
     re.IGNORECASE,
 )
+_QUOTED = re.compile(r"['‘\"“]([^'’\"”]{8,})['’\"”]")
 _PERSON_PRONOUN = re.compile(r"\b(he|she|his|her|him)\b", re.IGNORECASE)
 
 
@@ -369,8 +373,8 @@ def _may_pass(asked: Question, span: SentenceSpan, terms: set[str], title_terms:
 def _fits_lexically(asked: Question, span: SentenceSpan, terms: set[str], article: Article) -> bool:
     """The words the question quotes and its years are there, it is the kind of thing asked about,
     and, for a fact question, the sentence is not a question itself."""
-    return (_quoted_words_in(asked, terms) and _years_in(asked, span, article) and not _other_kind(asked, terms)
-            and not (asked.kind == "fact" and asks_itself(span.text)))
+    return (_quoted_words_in(asked, terms) and _years_in(asked, span, article) and _amounts_near(asked, span, article)
+            and not _other_kind(asked, terms) and not (asked.kind == "fact" and asks_itself(span.text)))
 
 
 def asks_itself(text: str) -> bool:
@@ -545,12 +549,15 @@ def _other_kind(asked: Question, sentence_terms: set[str]) -> bool:
 
 
 def _quoted_words_in(asked: Question, sentence_terms: set[str]) -> bool:
-    """Words the question quotes ("Did Blair say 'I have lost my passion'?") are all in the sentence:
-    a quotation is checked word for word, not by its topic."""
-    for quoted in re.findall(r"['‘\"“]([^'’\"”]{8,})['’\"”]", asked.text):
-        if not set(match_terms(quoted)) <= sentence_terms:
-            return False
-    return True
+    """A quotation of several words ("Did Blair say 'I have lost my passion'?") is checked word for
+    word, not by its topic: all its words are in the sentence. Single words quoted
+    apart ('calling him a "predator" with "dangerous" views') are the article's words, often from
+    different sentences: one of them must be in the sentence."""
+    quoted = [set(match_terms(q)) for q in _QUOTED.findall(asked.text)]
+    if any(len(terms) > 1 and not terms <= sentence_terms for terms in quoted):
+        return False
+    single = set().union(*(terms for terms in quoted if len(terms) == 1))
+    return not single or bool(single & sentence_terms)
 
 
 def _years_in(asked: Question, span: SentenceSpan, article: Article) -> bool:
@@ -565,6 +572,26 @@ def _years_in(asked: Question, span: SentenceSpan, article: Article) -> bool:
     found = numbers(span.text) | numbers(article.title) | numbers(lede(article)) \
         | published_numbers(_published(article))
     return years <= found
+
+
+def _amounts_near(asked: Question, span: SentenceSpan, article: Article) -> bool:
+    """An amount or count the question gives ("$500 billion", "58 cases", "his 40th birthday") is
+    in the sentence, a sentence next to it, the headline or the publication date: the figure
+    singles out the fact asked about, so "Micron said it would invest up to $100 billion" does not
+    answer "Which tech giant pledged to invest $500 billion?". Years have their own rule (_years_in)."""
+    amounts = {n for n in asked.numbers if n[:1].isdigit() and not (len(n) == 4 and n.isdigit())}
+    if not amounts:
+        return True
+    found = numbers(span.text) | numbers(article.title) | published_numbers(_published(article))
+    if amounts <= found:
+        return True
+    bounds = article_sentences(article.id, article.hash, article.text)
+    position = next((n for n, (s, _) in enumerate(bounds) if s == span.start), None)
+    if position is None:
+        return False
+    for start, end in bounds[max(0, position - AMOUNT_REACH):position + AMOUNT_REACH + 1]:
+        found |= numbers(article.text[start:end])
+    return amounts <= found
 
 
 def lede(article: Article) -> str:
@@ -620,8 +647,10 @@ def tree_distance(a: language.Analysis, i: int, j: int) -> int:
 
 
 def answer_entities(asked: Question, a: language.Analysis) -> list[language.Entity]:
-    """The entities of ``a`` of a kind that answers the question, the question's own names left out."""
-    if not asked.labels:
+    """The entities of ``a`` of a kind that answers the question, the question's own names left out.
+    A "which" noun no label stands for ("Which planet ...?", "Which additive ...?") is answered only
+    by a name the noun stands next to ("the planet Mars", "the additive Red No. 3")."""
+    if not asked.labels and not asked.wh_noun:
         return []
     asked_terms = asked.name_terms | set(asked.weights)
     out = []
@@ -653,7 +682,7 @@ def _named_by_asked_noun(asked: Question, a: language.Analysis, ent: language.En
     """A proper name the noun asked for stands next to in the parse ("airline Ryanair" for "Which
     airline ...?"), whatever the model labels it: it labels the same "Ryanair" a PERSON and an ORG
     in one sentence."""
-    if not asked.wh_noun or ent.label not in NAME_LABELS or not asked.labels & NAME_LABELS:
+    if not asked.wh_noun or ent.label not in NAME_LABELS or (asked.labels and not asked.labels & NAME_LABELS):
         return False
     inside = range(ent.token_start, ent.token_end)
     for t in a.tokens:
