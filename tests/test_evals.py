@@ -109,6 +109,37 @@ def test_the_golden_set_covers_both_corpora_and_every_kind_of_question():
         assert example in questions  # the examples of issue 9
 
 
+def test_the_realtimeqa_evidence_labels_are_whole_and_exact(shared_data_dir, rtqa_dir):
+    from rag.evals.realtimeqa import ANSWERS_TAG, MENTIONS_TAG, answerable_cases, evidence_labels, labelled, \
+        load_questions
+
+    labels = evidence_labels()
+    cases = answerable_cases(load_questions(shared_data_dir), rtqa_dir, len(labels))
+    assert [case.id for case, _ in cases] == list(labels)  # the first answerable questions, in order
+    for case, _ in cases:
+        label = labels[case.id]
+        if label["verdict"] == "answers":
+            assert label["quote"] in (rtqa_dir / label["article"]).read_text(encoding="utf-8"), case.id
+        case = labelled(case, label, rtqa_dir)
+        assert case.tags[0] == (ANSWERS_TAG if label["verdict"] == "answers" else MENTIONS_TAG)
+    verdicts = [label["verdict"] for label in labels.values()]
+    # both kinds are well represented: the string match alone says nothing of either
+    assert verdicts.count("answers") >= 50 and verdicts.count("mentions") + verdicts.count("substring") >= 30
+
+
+def test_a_label_that_does_not_say_what_answers_is_refused(tmp_path):
+    from rag.evals.dataset import DatasetError
+    from rag.evals.realtimeqa import evidence_labels
+
+    bad = tmp_path / "labels.jsonl"
+    bad.write_text('{"id": "x", "verdict": "answers", "article": "a.md", "quote": null}\n')
+    with pytest.raises(DatasetError, match="needs the sentence that answers"):
+        evidence_labels(bad)
+    bad.write_text('{"id": "x", "verdict": "maybe"}\n')
+    with pytest.raises(DatasetError, match="verdict must be one of"):
+        evidence_labels(bad)
+
+
 def test_no_article_of_the_held_out_slice_is_used():
     for case in load_cases(GOLDEN_DATASET):
         assert not any("2026" in a for a in case.reference_article_ids), case.id
@@ -561,10 +592,15 @@ def test_offline_gate_on_the_seeds_with_bbc_distractors(eval_out, shared_data_di
 @pytest.mark.slow
 @pytest.mark.timeout(5400)  # a first run embeds 13,279 chunks: 12 minutes on 2 idle cores, 34 under load
 def test_offline_gate_on_realtimeqa_2025_limit_100(eval_out, shared_data_dir):
+    from rag.evals.suite import rescore
+
     result = run_profile(eval_out, "realtimeqa-2025", data_dir=shared_data_dir, limit=100)
     assert result.profile == "realtimeqa-2025.extractive" and len(result.runs) == 100
     assert_gate_holds(result)
     assert_figures_are_current(result)
+    # the labelled metrics catch what they exist for
+    assert "answer_in_cited_sentence" in failing_metrics(rescore(result, cites_the_wrong_span))
+    assert "answered_where_article_answers" in failing_metrics(rescore(result, refuses_the_answerable(result)))
 
 
 # -- the command -------------------------------------------------------------------------------

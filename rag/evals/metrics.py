@@ -34,6 +34,14 @@ prove it with a deliberately broken answerer per metric:
   Broken answerer: one that points its citations at other sentences.
 * ``answer_hit_at_k``, ``answer_in_cited_article`` (RealTime QA): the gold answer string in a
   retrieved chunk / in the text of a cited article.
+* Over the RealTime QA cases a reader labelled (rag/evals/realtimeqa.py: does an own article
+  really answer?): ``answered_where_article_answers`` (not refused; broken answerer: one that
+  refuses them), ``answer_string_where_article_answers`` (the gold string in the answer, a refusal
+  scoring 0), ``answer_in_cited_sentence`` (answered: a cited sentence states the gold string;
+  broken answerer: one that cites another sentence; the labelled sentence is one of several that
+  may answer, so overlapping it is not required) and ``refused_where_article_does_not`` (the
+  string is there, the answer is not: refused; reported, not gated, as a distractor article may
+  answer after all).
 
 ragas is imported here, so only ``rag.evals`` imports this module.
 """
@@ -47,6 +55,7 @@ from typing import Callable
 from ragas.embeddings.base import BaseRagasEmbeddings
 
 from rag.answer.citations import SupportScorer, cited_span, parse_markers
+from rag.evals.realtimeqa import ANSWERS_TAG, MENTIONS_TAG
 from rag.evals.runner import CaseRun
 from rag.text import sentence_spans, words
 
@@ -194,6 +203,14 @@ def answer_in_cited_article(run: CaseRun) -> float:
     return float(any(says(text, run.case.answer_contains[0]) for text in run.cited_article_texts))
 
 
+def answer_string(run: CaseRun) -> float:
+    return float(run.answered and any(says(answer_text(run), wanted) for wanted in run.case.answer_contains))
+
+
+def answer_in_cited_sentence(run: CaseRun) -> float:
+    return float(any(says(c.quote, wanted) for c in run.answer.citations for wanted in run.case.answer_contains))
+
+
 # -- which cases each applies to ----------------------------------------------------------------
 
 
@@ -211,6 +228,14 @@ def _answered_with_references(run: CaseRun) -> bool:
 
 def _answered_focused(run: CaseRun) -> bool:
     return run.answered and bool(run.case.reference_quotes) and not run.case.broad
+
+
+def _article_answers(run: CaseRun) -> bool:
+    return ANSWERS_TAG in run.case.tags
+
+
+def _answered_where_article_answers(run: CaseRun) -> bool:
+    return run.answered and _article_answers(run)
 
 
 def case_metrics(profile: str, embedder, titles: dict[str, str]) -> list[CaseMetric]:
@@ -231,6 +256,10 @@ def case_metrics(profile: str, embedder, titles: dict[str, str]) -> list[CaseMet
             CaseMetric("answer_hit_at_k", _with_answer_strings, answer_hit_at_k),
             CaseMetric("answer_in_cited_article", _with_answer_strings, answer_in_cited_article),
             *answer, *refusals,
+            CaseMetric("answered_where_article_answers", _article_answers, answer_rate),
+            CaseMetric("answer_string_where_article_answers", _article_answers, answer_string),
+            CaseMetric("answer_in_cited_sentence", _answered_where_article_answers, answer_in_cited_sentence),
+            CaseMetric("refused_where_article_does_not", lambda r: MENTIONS_TAG in r.case.tags, refusal_recall),
         ]
     return answer + refusals
 

@@ -25,7 +25,10 @@ NAMED_DATASETS = ("seeds", "bbc-rtqa", "realtimeqa-2025")
 # nature and moves with wording, not quality (conciseness and lead_answer measure what it hinted at);
 # refusal_accuracy mixes refusal_recall and answer_rate (an over-refusing answerer can stop refusing
 # and keep its accuracy); string_present mixes answer_rate and lead_answer (a refusal scores 0).
-REPORTED_ONLY = ("non_llm_string_similarity", "refusal_accuracy", "string_present")
+# answer_string_where_article_answers likewise (over the labelled cases); refused_where_article_does_not:
+# a distractor article may answer what the labelled one does not.
+REPORTED_ONLY = ("non_llm_string_similarity", "refusal_accuracy", "string_present",
+                 "answer_string_where_article_answers", "refused_where_article_does_not")
 # On a one-article corpus every retrieved and cited chunk is the reference article: 1.0 by construction.
 TRIVIAL_ON_ONE_ARTICLE = ("id_based_context_recall", "id_based_context_precision", "non_llm_context_recall",
                           "cited_reference_article")
