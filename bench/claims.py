@@ -1,10 +1,11 @@
-"""Replay the labelled claims (evals/datasets/claims.jsonl) through the generative answerer's
-verifier and print the confusion per kind.
+"""Replay the labelled claims (evals/datasets/claims.jsonl) through the generative answerer, the
+scripted server as its model, and print the verifier's confusion per kind.
 
     .venv/bin/python -m bench.claims [--split dev|test|all] [--out evals/out] [--json FILE]
 
-Each claim is one answer sentence citing the source block that holds its evidence (see
-rag/evals/replay.py). ``rag eval --dataset claims`` runs the test split and its gate.
+Each claim is one answer sentence citing the source block that holds its evidence, streamed by
+the scripted OpenAI-compatible server (see rag/evals/replay.py). ``rag eval --dataset claims``
+runs the test split and its gate.
 """
 
 from __future__ import annotations

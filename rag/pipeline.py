@@ -235,10 +235,15 @@ class SourceChat:
 
     def ask(self, question: str, history: History | None = None, mode: str | None = None,
             top_k: int | None = None, filters: Filters | None = None) -> Answer:
-        for event in self.ask_stream(question, history, mode, top_k, filters):
-            if isinstance(event, AnswerEvent):
-                return event.answer
-        raise RuntimeError("the answer stream ended without an answer")
+        return _answer_of(self.ask_stream(question, history, mode, top_k, filters))
+
+    def answer_from_hits(self, question: str, hits: list[Hit]) -> Answer:
+        """The generative answer to ``question`` written from exactly ``hits``, numbered in that
+        order: the model's stream and the verifier as ``ask`` runs them, without the follow-up
+        rewrite, the retrieval and the refusal gate, for a caller that chose the sources itself
+        (the claims replay, rag/evals/replay.py). A model failure goes into the Answer."""
+        model, model_error = self._model("generative")
+        return _answer_of(self._generative(question, question, hits, model, model_error))
 
     def _within_limits(self, question: str, history: History | None, top_k: int | None) -> list:
         """What one request may ask, whichever edge it comes from (CLI, Python, the web app):
@@ -351,6 +356,13 @@ class SourceChat:
             return
         yield AnswerEvent(verify_answer(question, "".join(pieces), hits, self.embedder, standalone,
                                         second_opinion_model=self.second_opinion_model))
+
+
+def _answer_of(events: Iterable[Event]) -> Answer:
+    for event in events:
+        if isinstance(event, AnswerEvent):
+            return event.answer
+    raise RuntimeError("the answer stream ended without an answer")
 
 
 def _history_chars(item: object) -> int:

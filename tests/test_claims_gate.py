@@ -1,11 +1,12 @@
 """The verifier measured against labels: the claims benchmark's held-out split replayed through
-the generative answerer's verification, gated by ``[claims.verifier]`` in evals/thresholds.toml.
+the generative answerer, gated by ``[claims.verifier]`` in evals/thresholds.toml.
 
 Each claim of the ``test`` split (evals/datasets/claims.jsonl, never tuned on) is one answer
-sentence citing the source block that holds its evidence (rag/evals/replay.py), over a real
-store of the benchmark's 67 articles. True claims must be kept and false ones flagged, per kind;
-a flagged sentence must say why. A verifier that accepts whatever shares the cited sentence's
-words must fail the same gate.
+sentence citing the source block that holds its evidence, streamed by the scripted
+OpenAI-compatible server (rag/evals/replay.py), over a real store of the benchmark's 77
+articles. True claims must be kept and false ones flagged, per kind; a flagged sentence must
+say why. A verifier that accepts whatever shares the cited sentence's words must fail the same
+gate.
 """
 
 from __future__ import annotations
@@ -41,12 +42,12 @@ def _report(table, lines) -> str:
 
 
 def test_the_verifier_passes_the_claims_gate_on_the_held_out_split(benchmark):
-    from rag.answer.generative import verify_answer
-    from rag.evals.replay import confusion, gate, load_gate, replay_claim
+    from rag.evals.replay import ScriptedAnswerer, confusion, gate, load_gate, replay_claim
 
     chat, claims = benchmark
-    verdicts = [replay_claim(chat, c, lambda q, text, hits: verify_answer(q, text, hits, chat.embedder))
-                for c in claims]
+    with ScriptedAnswerer(chat) as answerer:
+        verdicts = [replay_claim(chat, c, answerer) for c in claims]
+    assert len(answerer.requests) == len(claims)  # one chat completion per claim
     table = confusion(verdicts)
     lines = gate(table, load_gate())
     assert all(line.ok for line in lines), _report(table, lines)

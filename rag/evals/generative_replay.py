@@ -232,9 +232,7 @@ def run_generative(out_dir: Path, settings=None, data_dir: Path = SHARED_DATA, d
     sync_corpus(corpus, chosen, log, progress=False)
     started = time.perf_counter()
     with FakeOpenAI(recorded_reply(recordings)) as server:
-        chat = SourceChat(chosen.model_copy(update={
-            "openai_base_url": server.base_url, "openai_api_key": "recorded", "verify": "local",
-            "answer_mode": "generative", "llm_retries": 0}))
+        chat = SourceChat(server.replay_settings(chosen))
         log(f"[{CORPUS_NAME}] replaying {len(recordings)} recorded answers "
             f"({sum(len(r.sentences) for r in recordings)} sentences)")
         results = replay(lambda question: chat.ask(question, mode="generative"), recordings)

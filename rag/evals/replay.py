@@ -1,4 +1,4 @@
-"""Replaying labelled claims as model answers through the generative answerer's verifier.
+"""Replaying labelled claims as model answers through the generative answerer.
 
 Each claim of ``evals/datasets/claims.jsonl`` is treated as one answer sentence a model wrote:
 its question's sources are the chunks hybrid retrieval finds for the claim in a store of the
@@ -8,9 +8,12 @@ The verifier then keeps or flags it. A true claim flagged and a false claim kept
 errors; ``Confusion`` counts them per kind. The labels come from the dataset, never from the
 verifier, so the figures measure it.
 
-``replay_claim`` goes through ``verify_answer`` with whatever chat model the caller gives (the
-eval uses the scripted OpenAI-compatible server, so the answer travels the real client and
-stream); the store and the retrieval are the real ones.
+``rag eval --dataset claims`` asks each claim of SourceChat in generative mode over exactly
+the sources ``claim_hits`` chose (``SourceChat.answer_from_hits``), with the scripted
+OpenAI-compatible server (rag/evals/scripted_openai.py) as the model: it streams the claim with
+its [n] markers (``answer_text``), so the answer travels the real openai client, stream and
+verifier (RAG_VERIFY=local: no model's second opinion is scripted). ``replay_claim`` takes the
+answering step as an argument, so a broken verifier can be put through the same claims.
 """
 
 from __future__ import annotations
@@ -86,18 +89,65 @@ class Verdict:
                 "cited_evidence": self.cited_evidence, "evidence": list(self.claim.evidence)}
 
 
-def replay_claim(chat: SourceChat, claim: Claim, verify: Callable[[str, str, list[Hit]], Answer],
+def replay_claim(chat: SourceChat, claim: Claim, answer_with: Callable[[str, str, list[Hit]], Answer],
                  top_k: int = 6) -> Verdict:
-    """Verify the claim as a one-sentence model answer; ``verify(question, text, hits)`` is the
-    answerer's verification step (with the chat model of the caller's choice)."""
+    """The verdict on the claim as a one-sentence model answer over the hits ``claim_hits``
+    chose; ``answer_with(question, text, hits)`` answers when the model writes ``text``
+    (``ScriptedAnswerer``, or another verifier to compare). Raises when the answer failed: a
+    replay whose model did not answer has measured nothing, and must not count as a flag."""
     hits, blocks = claim_hits(chat, claim, top_k)
-    answer = verify(claim.claim, answer_text(claim, blocks), hits)
+    answer = answer_with(claim.claim, answer_text(claim, blocks), hits)
+    if answer.error:
+        raise RuntimeError(f"claim {claim.id}: {answer.error}")
     sentence = answer.sentences[0] if answer.sentences else None
     flagged = answer.refused or sentence is None or sentence.unsupported
     quotes = {c.n: c.quote for c in answer.citations}
     cited = sentence is not None and any(quotes.get(n) in claim.evidence for n in sentence.citations)
     reason = getattr(sentence, "reason", None) if sentence is not None else None
     return Verdict(claim, flagged, reason, cited, answer)
+
+
+class ScriptedAnswerer:
+    """``chat``'s generative answerer with the scripted OpenAI-compatible server as its model.
+
+    ``answerer(question, text, hits)`` asks ``question`` over exactly ``hits``
+    (``SourceChat.answer_from_hits``) while the server, on 127.0.0.1, streams ``text`` as the
+    reply to that question. Open it with ``with``; ``requests`` are the chat requests the server
+    got, each with the numbered sources the model was shown.
+    """
+
+    def __init__(self, chat: SourceChat):
+        from rag.evals.scripted_openai import FakeOpenAI
+
+        self.server = FakeOpenAI(self._reply)
+        self._chat = chat
+        self._served: SourceChat | None = None
+        self._written: dict[str, str] = {}  # question -> the text the model writes
+
+    def _reply(self, body: dict) -> str:
+        # A question nobody scripted fails the request (KeyError): the answer then carries an error.
+        return self._written[body["messages"][-1]["content"]]
+
+    @property
+    def requests(self) -> list[dict]:
+        return self.server.requests
+
+    def __enter__(self) -> ScriptedAnswerer:
+        from rag.pipeline import SourceChat
+
+        self.server.__enter__()
+        self._served = SourceChat(self.server.replay_settings(self._chat.settings),
+                                  embedder=self._chat.embedder, store=self._chat.store)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.__exit__(*exc)
+
+    def __call__(self, question: str, text: str, hits: list[Hit]) -> Answer:
+        if self._served is None:
+            raise RuntimeError("open the ScriptedAnswerer with `with` before asking")
+        self._written[question] = text
+        return self._served.answer_from_hits(question, hits)
 
 
 @dataclass
@@ -202,12 +252,12 @@ class ClaimsRun:
 
 def run_claims(out_dir: Path, settings=None, split: str = "test", data_dir: Path = SHARED_DATA,
                log: Callable[[str], None] = print) -> ClaimsRun:
-    """Replay the claims of ``split`` ("dev", "test" or "all") through ``verify_answer`` over a
-    store of the benchmark's articles under ``out_dir``; gated by ``[claims.verifier]`` when the
-    split is "test" (the held-out figures are the ones reported)."""
+    """Replay the claims of ``split`` ("dev", "test" or "all") through the generative answerer and
+    the scripted server (``ScriptedAnswerer``) over a store of the benchmark's articles under
+    ``out_dir``; gated by ``[claims.verifier]`` when the split is "test" (the held-out figures
+    are the ones reported)."""
     import time
 
-    from rag.answer.generative import verify_answer
     from rag.evals.claims import CLAIMS_FILE, load_claims
     from rag.evals.corpus import sync_corpus
     from rag.pipeline import SourceChat
@@ -222,8 +272,8 @@ def run_claims(out_dir: Path, settings=None, split: str = "test", data_dir: Path
     chosen = [c for c in claims if split in ("all", c.split)]
     log(f"[{CORPUS_NAME}] replaying {len(chosen)} claims ({split})")
     started = time.perf_counter()
-    verdicts = [replay_claim(chat, c, lambda q, text, hits: verify_answer(q, text, hits, chat.embedder))
-                for c in chosen]
+    with ScriptedAnswerer(chat) as answerer:
+        verdicts = [replay_claim(chat, c, answerer) for c in chosen]
     table = confusion(verdicts)
     lines = gate(table, load_gate()) if split == "test" else []
     return ClaimsRun(verdicts, table, lines, time.perf_counter() - started)

@@ -25,8 +25,12 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
 
 
 @dataclass
@@ -170,6 +174,13 @@ class FakeOpenAI:
     def base_url(self) -> str:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}/v1"
+
+    def replay_settings(self, settings: Settings) -> Settings:
+        """``settings`` with this server as the generative answerer's model, asked once per
+        question (no retries) and checked by the local verifier alone (RAG_VERIFY=local): no
+        model's second opinion is scripted, so the local verifier is what a replay measures."""
+        return settings.model_copy(update={"openai_base_url": self.base_url, "openai_api_key": "scripted",
+                                           "verify": "local", "answer_mode": "generative", "llm_retries": 0})
 
     def __enter__(self) -> "FakeOpenAI":
         self.thread.start()
