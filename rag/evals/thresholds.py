@@ -225,7 +225,7 @@ def update(path: Path, profile: str, summaries, commit: str, metrics: list[str] 
         if minimum <= 0:
             raise ThresholdError(f"[{profile}] {metric} measured {summary.mean:.3f}: too low to gate (minimum would be "
                                  f"{minimum}); remove the line")
-        return f"{metric} = {minimum:.2f}".ljust(34) + figure_comment(summary, commit)
+        return f"{metric} = {minimum:.2f}".ljust(33) + " " + figure_comment(summary, commit)
 
     written, out, current, header = [], [], None, None
     for line in lines:
