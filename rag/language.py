@@ -211,6 +211,8 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"include"}), frozenset({"exclude"})),
     # reaching a target or not: "made the playoffs" / "missed the playoffs", "hit" / "missed"
     (frozenset({"make", "hit", "reach", "catch"}), frozenset({"miss"})),
+    # whether a planned event happens: "will go ahead as planned" is not "was called off"
+    (frozenset({"go ahead", "proceed"}), frozenset({"call off", "cancel", "postpone", "scrap", "abandon", "axe"})),
     # the reaction a thing causes: "will disappoint some members" is not "will please them"
     (frozenset({"please", "delight", "satisfy", "encourage", "reassure"}),
      frozenset({"disappoint", "upset", "anger", "dismay", "frustrate", "worry", "alarm"})),

@@ -63,6 +63,17 @@ DISTORTED = [
      "Rivals such as Volvo bought small carmakers like Ford.", "roles", "Volvo"),
     ("Production moved from the northern plant to the southern plant in 2003.",
      "Production moved from the southern plant to the northern plant in 2003.", "roles", "northern"),
+    # from BBC News articles outside the claims benchmark (tech/390, politics/224, politics/202, tech/073)
+    ("Microsoft is seeking millions in dollars in damages from OptInRealBig under anti-spam laws.",
+     "OptInRealBig is seeking millions of dollars in damages from firms including Microsoft.", "roles", "Microsoft"),
+    ("But that ruling was later overturned by the Court of Appeal who said there was a state of emergency.",
+     "The lower court later overturned the ruling of the Court of Appeal.", "roles", "Court"),
+    ("The real threat to the life of the nation comes not from terrorism but from laws such as these.",
+     "The real threat to the life of the nation comes from terrorism.", "negation", "not from terrorism"),
+    ("Cybercriminals don't have to be that clever to carry out such an attack, said Dr Phil Nobles.",
+     "Dr Phil Nobles said you have to be clever to carry out such an attack.", "negation", "don't have to be"),
+    ("The government would go ahead with the changes which would give police more power, she added.",
+     "She said the government had called off the changes.", "opposite", "go ahead"),
     # a reason the source does not give
     ("The bakery closed its shop in March.", "The bakery closed its shop in March due to rising rents.", "addition",
      "rising rents"),
@@ -96,6 +107,16 @@ SAME_FACTS = [
      "The owners will repay £25m of the £40m loan."),
     ("The bakery closed its shop in March because rents had risen.",
      "The bakery closed its shop in March because of higher rents."),
+    ("Microsoft is seeking millions in dollars in damages from OptInRealBig under anti-spam laws.",
+     "Microsoft is seeking millions of dollars in damages from OptInRealBig."),
+    ("But that ruling was later overturned by the Court of Appeal who said there was a state of emergency.",
+     "The ruling was later overturned by the Court of Appeal."),
+    ("The real threat to the life of the nation comes not from terrorism but from laws such as these.",
+     "The real threat to the life of the nation comes from laws such as these, not from terrorism."),
+    ("Cybercriminals don't have to be that clever to carry out such an attack, said Dr Phil Nobles.",
+     "Dr Phil Nobles said cybercriminals do not have to be that clever to carry out such an attack."),
+    ("The government would go ahead with the changes which would give police more power, she added.",
+     "She said the government would go ahead with the changes."),
 ]
 
 

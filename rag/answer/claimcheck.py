@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
@@ -208,6 +208,10 @@ class _Arg:
     figures: frozenset[str] = frozenset()  # the numbers in it ("May 2003": 2003)
     kinds: frozenset[str] = frozenset()  # the adjectives of its head noun, as lemmas ("national" level)
     kin: frozenset[str] = frozenset()  # the adjectives of the other nouns of that lemma in its sentence
+    # every name word of the phrase with all it holds ("Enron" in "Enron's shareholders", "Citigroup"
+    # in "defendants including Citigroup"), relative clauses left out
+    deep: frozenset[str] = frozenset()
+    head: int = -1
 
 
 def _is_name_token(t: Token) -> bool:
@@ -267,6 +271,10 @@ def _arg(text: _Text, phrase: Phrase, role: str, clause: Clause) -> list[_Arg]:
     elif phrase.pronoun:
         resolved = a.resolve(phrase)
         heads, inferred = [resolved.head], resolved.head != phrase.head
+        if not inferred:
+            carried = _relative_it(text, phrase, clause)
+            if carried is not None:
+                heads, inferred = [carried], True
     elif role == "agent" and not clause.passive and a.tokens[phrase.head].head != clause.verb_token:
         inferred = True  # a subject the layer carried over ("urged Doha not to deport": Doha)
     out = []
@@ -283,9 +291,33 @@ def _arg(text: _Text, phrase: Phrase, role: str, clause: Clause) -> list[_Arg]:
         for other in a.tokens:
             if other.i != head and other.pos == "NOUN" and other.lemma == tok.lemma:
                 kin |= _adjectives(text, other.i)
+        deep = frozenset(_key(a.tokens[i].text) for i in text.subtree(head, frozenset({"relcl", "acl", "advcl"}))
+                         if _is_name_token(a.tokens[i]))
         out.append(_Arg(role, names, _noun_key(text, head), shown,
-                        tok.pos == "PRON" or tok.lower in _RELATIVE, inferred, figures, kinds, frozenset(kin)))
+                        # "some of its businesses, including Elixir": named by its examples, no pronoun
+                        (tok.pos == "PRON" or tok.lower in _RELATIVE) and not names, inferred, figures, kinds,
+                        frozenset(kin),
+                        deep, head))
     return out
+
+
+def _relative_it(text: _Text, phrase: Phrase, clause: Clause) -> int | None:
+    """The subject "it"/"they" of a relative clause stands for the subject of the clause the
+    relative clause's noun belongs to: "Rite Aid plans to sell Elixir, which it bought in 2015"
+    (it: Rite Aid). Only a subject that is a name and no person."""
+    a = text.a
+    if a.tokens[phrase.head].lower not in ("it", "they") or clause.dep not in ("relcl", "acl") \
+            or clause.parent is None:
+        return None
+    above = a.clauses[clause.parent]
+    subject = above.subjects[0] if above.subjects else None
+    if subject is None or subject.pronoun:
+        return None
+    tok = a.tokens[subject.head]
+    if not tok.text[:1].isupper() or tok.pos == "PRON" or tok.ent_type == "PERSON" or subject.start == 0 and \
+            tok.i == 0:
+        return None
+    return subject.head
 
 
 def _adjectives(text: _Text, head: int) -> frozenset[str]:
@@ -350,7 +382,15 @@ def _relation(x: _Arg, y: _Arg) -> str:
         return "unknown" if x.inferred or y.inferred else "different"
     if not x.names and not y.names and x.key == y.key:
         return "same"
+    # a name one parse read as a common noun ("Rite Aid" tagged as a verb and a noun)
+    for named, bare in ((x, y), (y, x)):
+        if named.names and not bare.names and _capitalised(bare) and bare.key.split()[-1] == named.names[-1]:
+            return "same"
     return "unknown"
+
+
+def _capitalised(x: _Arg) -> bool:
+    return any(w[:1].isupper() for w in x.text.split()[-2:])
 
 
 def _relation_among(x: _Arg, y: _Arg, theirs: Sequence[_Arg]) -> str:
@@ -706,17 +746,52 @@ def _align(claim: _Text, c: Clause, source: _Source, same_verb: bool):
         if same_verb:
             if not (_verb_words(c) & _verb_words(s)):
                 continue
-        elif not language.are_opposites(c.verb.split()[0], s.verb.split()[0]) \
+        elif not any(language.are_opposites(v, w) for v in _verb_forms(claim, c) for w in _verb_forms(text, s)) \
                 or _passive_state(claim, c) or _passive_state(text, s):
             continue
         theirs = _args(text, s)
         same, conflicts = _compare_roles(mine, theirs)
+        if not same_verb and same == 0 and (c.passive != s.passive):
+            # "the match was called off" against "the match will go ahead": the subject of a verb
+            # with no object is the one the passive acts on
+            same, conflicts = _compare_roles(_as_subjects(mine, c), _as_subjects(theirs, s))
         if (c.verb.split()[0] in language.PRIMARY_VERBS or not same_verb) and same == 0:
             continue  # "be", "have": only a clause about the same things is the same statement
         score = (same - 2 * len(conflicts), _negated(claim, c) == _negated(text, s))
         if best is None or score > best[0]:
             best = (score, text, s, same, conflicts)
     return best
+
+
+# Adverbs that make a phrasal verb with their verb as particles do ("go ahead").
+_PARTICLE_ADVERBS = frozenset({"ahead", "off", "on", "back", "away", "out"})
+
+
+def _verb_forms(text: _Text, clause: Clause) -> set[str]:
+    """The clause's verb as the opposite lists may name it: "call off", "call", and with an
+    adverb particle the parse did not mark ("go ahead")."""
+    verb = clause.verb.split()[0]
+    forms = {clause.verb, verb}
+    forms |= {f"{verb} {text.a.tokens[i].lower}" for i in text.children[clause.verb_token]
+              if text.a.tokens[i].dep == "advmod" and text.a.tokens[i].lower in _PARTICLE_ADVERBS}
+    return forms
+
+
+def _shown_verb(text: _Text, clause: Clause) -> str:
+    """The verb as written, with its particle: "go ahead", "called off"."""
+    a = text.a
+    parts = [clause.verb_token] + [i for i in text.children[clause.verb_token] if a.tokens[i].dep == "prt" or (
+        a.tokens[i].dep == "advmod" and a.tokens[i].lower in _PARTICLE_ADVERBS)]
+    return " ".join(a.tokens[i].text for i in sorted(parts))
+
+
+def _as_subjects(args: list[_Arg], clause: Clause) -> list[_Arg]:
+    """Participants with the passive's patient and an intransitive's agent both as "subject"."""
+    if clause.passive and not any(x.role == "agent" for x in args):
+        return [replace(x, role="subject") if x.role == "patient" else x for x in args]
+    if not clause.passive and not any(x.role == "patient" for x in args):
+        return [replace(x, role="subject") if x.role == "agent" else x for x in args]
+    return args
 
 
 def _passive_state(text: _Text, clause: Clause) -> bool:
@@ -759,6 +834,56 @@ def _compare_roles(mine: list[_Arg], theirs: list[_Arg]) -> tuple[int, list[tupl
     return same, conflicts
 
 
+def _nested_swap(mine: list[_Arg], theirs: list[_Arg]) -> tuple[_Arg, _Arg] | None:
+    """Two named participants that trade places, wherever the parse hangs them inside their
+    phrases: "JP Morgan are seeking damages from Enron's shareholders" against "Enron's
+    shareholders are seeking damages from defendants including JP Morgan". A name of the claim's
+    role is not in the span's phrase of that role but in another one, and a name of the span's
+    phrase of that role is in another phrase of the claim. Returns (the claim's participant, the
+    span's participant now in another role)."""
+    def slot(args: list[_Arg], role: str) -> set[str]:
+        return {w for x in args if x.role == role for w in x.deep}
+
+    def held(word: str, words: Iterable[str]) -> bool:
+        return any(_same_word(word, o) for o in words)
+
+    for role in dict.fromkeys(x.role for x in mine):
+        ours, span = slot(mine, role), slot(theirs, role)
+        if not ours or not span:
+            continue
+        for x in (x for x in mine if x.role == role):
+            gone = [w for w in x.deep if not held(w, span)]
+            elsewhere = [y for y in theirs if y.role != role and any(held(w, y.deep) for w in gone)]
+            came = [w for w in span if not held(w, ours)]
+            back = [z for z in mine if z.role != role and any(held(w, z.deep) for w in came)]
+            if gone and elsewhere and came and back:
+                return x, elsewhere[0]
+    return None
+
+
+def _agent_moved(claim: _Text, mine: list[_Arg], theirs: list[_Arg]) -> tuple[_Arg, _Arg] | None:
+    """The span's named actor turned into a modifier of another participant, and another actor
+    described instead: "the federal district court overturned the ruling of the appeals court"
+    against "the appeals court overturned the ruling". The claim's actor must be described by
+    words the span's actor does not have (a bare "the company" may stand for the name)."""
+    actors = [y for y in theirs if y.role == "agent" and y.names and not y.pronoun and not y.inferred]
+    ours = [x for x in mine if x.role == "agent"]
+    if not actors or not ours or any(x.pronoun or x.inferred or x.names for x in ours):
+        return None
+    for y in actors:
+        if any(_relation(x, y) == "same" for x in ours):
+            return None
+        moved = [z for z in mine if z.role != "agent" and _covers(set(y.names), z.deep)]
+        if not moved:
+            continue
+        for x in ours:
+            described = {_key(claim.a.tokens[i].lemma or claim.a.tokens[i].text) for i in claim.children[x.head]
+                         if claim.a.tokens[i].dep in ("amod", "compound")} if x.head >= 0 else set()
+            if described and not described & {_key(w) for w in re.findall(r"[\w'’-]+", y.text)}:
+                return x, y
+    return None
+
+
 def _role_words(role: str) -> str:
     return {"agent": "the one who acts", "patient": "the one acted on", "attr": "what it is"}.get(
         role, f"the one after \"{role.split(':', 1)[-1]}\"")
@@ -782,9 +907,8 @@ def _clause_problems(claim: _Text, source: _Source) -> list[Problem]:
             if opposite is not None:
                 _, text, s, same, conflicts = opposite
                 if not conflicts and _negated(claim, c) == _negated(text, s):
-                    word = text.a.text[s.start:s.end]
                     problems.append(Problem(
-                        "opposite", f'the source says {word}, not {claim.a.text[c.start:c.end]}: '
+                        "opposite", f'the source says {_shown_verb(text, s)}, not {_shown_verb(claim, c)}: '
                                     f'"{text.snippet(*_clause_span(text, s))}"'))
             elif (_negated(claim, c) and set(c.negations) - {"no", "nothing", "none"}
                   and _key(c.verb.split()[0]) in _verb_lemmas(source) and not any(_negated(t, s) for t, s in source.clauses)):
@@ -795,6 +919,21 @@ def _clause_problems(claim: _Text, source: _Source) -> list[Problem]:
             continue
         _, text, s, same, conflicts = aligned
         snippet = text.snippet(*_clause_span(text, s))
+        if not conflicts:
+            mine, theirs = _args(claim, c), _args(text, s)
+            swapped = _nested_swap(mine, theirs)
+            if swapped is not None:
+                x, y = swapped
+                problems.append(Problem(
+                    "roles", f'in the source, {x.text} is {_role_words(y.role)}, not {_role_words(x.role)}: '
+                             f'"{snippet}"'))
+                continue
+            moved = _agent_moved(claim, mine, theirs)
+            if moved is not None:
+                x, y = moved
+                problems.append(Problem("roles", f'in the source, {y.text} is the one who acts, not {x.text}: '
+                                                 f'"{snippet}"'))
+                continue
         for x, y, how in conflicts:
             if how == "different":
                 problems.append(Problem("roles", f'the source says {y.text}, not {x.text}: "{snippet}"'))
@@ -834,6 +973,8 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
                 if _key(noun.lemma or noun.text) in claim_lemmas:
                     problems.append(Problem("negation", f'the source says "no {noun.text}"'))
     problems += _opposite_words(claim, source)
+    problems += _contrast_problems(claim, source, claim_negates)
+    problems += _predicate_polarity_problems(claim, source)
     claim_adjectives = {_key(t.lemma or t.text): t.text for t in claim.a.tokens if t.pos == "ADJ"}
     source_adjectives = {_key(t.lemma or t.text): t.text for x in source.texts for t in x.a.tokens if t.pos == "ADJ"}
     for mine, written in claim_adjectives.items():
@@ -843,6 +984,73 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
             if any(theirs == p + mine or mine == p + theirs for p in _NEGATIVE_PREFIXES) and len(min(mine, theirs)) >= 4:
                 problems.append(Problem("opposite", f'the source says "{shown}", not "{written}"'))
     return problems
+
+
+def _contrast_problems(claim: _Text, source: _Source, claim_negates: bool) -> list[Problem]:
+    """A contrast "not X but Y" in the span, where the claim states X: "the blue lies not in
+    blue pigments, but rather in the structure of the hair" against "the blue comes from blue
+    pigments". The "not" negates a phrase, not a verb (the parse hangs it on the preposition or
+    the noun), and a phrase joined by "but" follows; the claim has a noun of X that Y lacks and
+    not Y's own noun."""
+    if claim_negates:
+        return []
+    nouns = {_key(t.lemma or t.text) for t in claim.a.tokens if t.pos in ("NOUN", "PROPN")}
+    problems = []
+    for text in source.texts:
+        a = text.a
+        for t in a.tokens:
+            if t.dep != "neg" or t.head in text.clause_of_verb or t.head == t.i:
+                continue
+            head = t.head
+            rivals = [c for c in text.children[head] if a.tokens[c].dep == "conj"]
+            if not any(a.tokens[c].lower == "but" for c in text.children[head]) or not rivals:
+                continue
+            denied = text.subtree(head, frozenset({"conj", "cc"}))
+            rival = [i for r in rivals for i in text.subtree(r)]
+            rival_heads = {_key(a.tokens[i].lemma) for r in rivals for i in [r] + text.children[r]
+                           if a.tokens[i].pos in ("NOUN", "PROPN")}
+            denied_nouns = {_key(a.tokens[i].lemma) for i in denied if a.tokens[i].pos in ("NOUN", "PROPN")}
+            rival_nouns = {_key(a.tokens[i].lemma) for i in rival}
+            if (denied_nouns - rival_nouns) & nouns and not rival_heads & nouns:
+                start = min(a.tokens[t.i].start, a.tokens[denied[0]].start)
+                end = a.tokens[max(rival)].end
+                problems.append(Problem("negation", f'the source says "{text.snippet(start, end)}"'))
+    return problems
+
+
+def _predicate_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """A predicate adjective the claim states and the span denies, or the reverse, whoever the
+    subject ("he is jealous" against "I don't have to be jealous", "he is not envious"): the
+    adjective's clause, or the clause it is the complement of, is negated in every place the
+    span has the adjective."""
+    problems = []
+    for c in claim.a.clauses:
+        if c.verb != "be":
+            continue
+        mine = _predicate_negated(claim, c)[0]
+        for i in claim.children[c.verb_token]:
+            t = claim.a.tokens[i]
+            if t.dep != "acomp" or t.pos != "ADJ":
+                continue
+            found = []
+            for text in source.texts:
+                for u in text.a.tokens:
+                    if u.pos == "ADJ" and _key(u.lemma) == _key(t.lemma) and text.owner(u.i) is not None:
+                        found.append((text, *_predicate_negated(text, text.clause_of_verb[text.owner(u.i)])))
+            if found and all(negated != mine for _, negated, _ in found):
+                text, _, where = found[0]
+                problems.append(Problem("negation", f'the source says "{text.snippet(*_clause_span(text, where))}"'))
+    return problems
+
+
+def _predicate_negated(text: _Text, clause: Clause) -> tuple[bool, Clause]:
+    """(negated, the clause that carries it): the clause itself, or for a complement ("don't have
+    to be jealous") the negated clause above it."""
+    if _negated(text, clause):
+        return True, clause
+    if clause.dep == "xcomp" and clause.parent is not None and _negated(text, text.a.clauses[clause.parent]):
+        return True, text.a.clauses[clause.parent]
+    return False, clause
 
 
 def _opposite_words(claim: _Text, source: _Source) -> list[Problem]:
