@@ -13,7 +13,10 @@ from pathlib import Path
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[.,'’][A-Za-z0-9]+)*")
 # What ``terms`` makes of a text. Saved keyword indexes record it and are rebuilt when it changes.
 # 2: accents folded ("Guantánamo" was "guant" and "namo").
-TERMS_VERSION = 2
+# 3: initialisms written with full stops are the same word as without ("U.S." and "US").
+TERMS_VERSION = 3
+# "U.S", "D.C", "a.m" as _WORD finds them: single letters joined by full stops
+_DOTTED_INITIALS = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _PARAGRAPH = re.compile(r"[^\n]+")
 # Terminal escape sequences (CSI "\x1b[31m", OSC "\x1b]0;title\x07", two-byte "\x1bc") and the
@@ -75,7 +78,17 @@ def _punkt():
 
     if str(data) not in nltk.data.path:
         nltk.data.path.append(str(data))
-    return punkt.PunktTokenizer("english")
+    tokenizer = punkt.PunktTokenizer("english")
+    # titles and abbreviations American news writes before a name or a number, which the English
+    # model splits after ("Gov. | Gavin Newsom", "Mt. | Everest"); none of them ends a sentence
+    tokenizer._params.abbrev_types.update(_MORE_ABBREVIATIONS)
+    return tokenizer
+
+
+_MORE_ABBREVIATIONS = {"gov", "govs", "mt", "ft", "dept", "govt", "approx", "vol", "vols", "fig", "figs",
+                       "capt", "sgt", "cmdr", "supt", "atty", "sens", "lt", "rev", "hon", "pres"}
+# "No." before a number is "number" ("Red No. 3"); elsewhere "no." may end a sentence ("She said no.")
+_NUMBER_SIGN_END = re.compile(r"\bNos?\.$")
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -88,13 +101,18 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     spans: list[tuple[int, int]] = []
     for line in _PARAGRAPH.finditer(text, start, end):
         base = line.start()
+        in_line = len(spans)
         for s, e in _punkt().span_tokenize(line.group()):
             s, e = base + s, base + e
             while s < e and text[s].isspace():
                 s += 1
             while e > s and text[e - 1].isspace():
                 e -= 1
-            if e > s:
+            if e <= s:
+                continue
+            if len(spans) > in_line and text[s].isdigit() and _NUMBER_SIGN_END.search(text, max(spans[-1][0], spans[-1][1] - 5), spans[-1][1]):
+                spans[-1] = (spans[-1][0], e)
+            else:
                 spans.append((s, e))
     return spans
 
@@ -139,7 +157,9 @@ def fold_accents(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return [w.replace("’", "'") for w in _WORD.findall(fold_accents(text))]
+    """The words of ``text`` as written; initials with full stops are joined ("U.S." -> "US")."""
+    return [w.replace(".", "") if _DOTTED_INITIALS.fullmatch(w) else w.replace("’", "'")
+            for w in _WORD.findall(fold_accents(text))]
 
 
 def _is_acronym(word: str) -> bool:
