@@ -220,6 +220,49 @@ def test_a_nationality_answering_who_is_an_answer_entity():
     assert "Israeli" in [e.text for e in answer_entities(asked, a)]
 
 
+@pytest.mark.parametrize("question, sentence, dateline, answer", [
+    # datelines of RealTime QA 2025 articles (USA TODAY network)
+    ("Where did Germany beat Greece?", "PARIS — Germany overcame a slow start and double-digit deficit to beat "
+     "Greece 76-63 in a men’s 5x5 basketball quarterfinals game Tuesday at Bercy Arena.", "PARIS", "Bercy Arena"),
+    ("Where did security workers collect spare change?", "BOSTON — Transportation Security Administration workers "
+     "collected more than $13,000 in spare change left behind by travelers at Boston's Logan International Airport "
+     "last year.", "BOSTON", "Logan International Airport"),
+    ("Where did Regan Smith and Phoebe Bacon swim the 200-meter backstroke?", "PARIS - American swimmers Regan "
+     "Smith and Phoebe Bacon advanced to the semifinals of the women's 200-meter backstroke early Thursday morning "
+     "at Paris La Defense Arena.", "PARIS", "Paris La Defense Arena"),
+])
+def test_a_dateline_says_where_the_story_was_filed_not_the_answer(question, sentence, dateline, answer):
+    from rag import language
+    from rag.answer.evidence import answer_entities
+    from rag.answer.question import read_question
+
+    found = [e.text for e in answer_entities(read_question(question), language.analyze(sentence, language.Pipes.FULL))]
+    assert dateline not in found
+    assert any(answer in text or text in answer for text in found), found
+
+
+@pytest.mark.parametrize("question, rank", [
+    ("Where did Kim Collins finish?", True), ("Where does Arsenal stand in the table?", True),
+    ("Where did Mo Farah come in the race?", True), ("Where did the talks take place?", False),
+    ("Where did the virus come from?", False), ("Where will the tour end up?", False),
+])
+def test_where_asks_a_rank_only_with_a_ranking_verb_not_a_place_reached(question, rank):
+    from rag.answer.question import read_question
+
+    labels = read_question(question).labels
+    assert (labels == {"ORDINAL"}) is rank, labels
+    assert rank or labels >= {"GPE", "LOC"}
+
+
+def test_a_place_in_capitals_that_is_no_dateline_still_answers():
+    from rag import language
+    from rag.answer.evidence import answer_entities
+    from rag.answer.question import read_question
+
+    a = language.analyze("The Olympic Games were held in PARIS - a city ready for them.", language.Pipes.FULL)
+    assert "PARIS" in [e.text for e in answer_entities(read_question("Where were the Olympic Games held?"), a)]
+
+
 def test_a_nationality_of_a_topic_after_the_verb_is_a_name_and_quoted_documents_are_not_the_sources():
     from rag.answer.question import read_question
 

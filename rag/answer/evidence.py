@@ -93,6 +93,9 @@ _BOILERPLATE = re.compile(
 )
 _QUOTED = re.compile(r"['‘\"“]([^'’\"”]{8,})['’\"”]")
 _PERSON_PRONOUN = re.compile(r"\b(he|she|his|her|him)\b", re.IGNORECASE)
+# A dateline: where the story was filed, in capitals before a dash ("WASHINGTON ―", "LONDON (Reuters) -",
+# "NEW YORK, March 3 -"). It says where the reporter was, not where what is asked about happened.
+_DATELINE = re.compile(r"[A-Z][A-Z.' ]*[A-Z.](?:,[^-—―–\n]{0,30})?(?:\s*\([^)\n]{1,30}\))?\s*[-—―–]+\s")
 
 
 @dataclass
@@ -653,8 +656,11 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
     if not asked.labels and not asked.wh_noun:
         return []
     asked_terms = asked.name_terms | set(asked.weights)
+    dateline = _DATELINE.match(a.text)
     out = []
     for ent in a.entities:
+        if dateline and ent.start < dateline.end() and ent.text.isupper():
+            continue
         if ent.label not in asked.labels and not _counts_asked_noun(asked, a, ent) \
                 and not _named_by_asked_noun(asked, a, ent):
             continue

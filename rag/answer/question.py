@@ -126,7 +126,7 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
     asked_numbers = frozenset(numbers(text)) - {n for t in context for n in numbers(t)}
     speaker, asks_speaker = _speech(a, names)
     labels = language.answer_labels(a) if kind == "fact" else frozenset()
-    if wh == "where" and any(t.lemma.lower() in RANKING_VERBS for t in tokens):
+    if wh == "where" and _asks_rank(tokens):
         labels = frozenset({"ORDINAL"})  # "Where did Kim Collins finish?" -> "sixth"
     return Question(
         text=text, kind=kind, wh=wh, labels=labels,
@@ -177,6 +177,19 @@ def _qualified_nouns(a: language.Analysis, context: set[str]) -> tuple[tuple[str
         if head and terms and head[0] not in context:
             found.append((head[0], terms))
     return tuple(found)
+
+
+def _asks_rank(tokens: list[language.Token]) -> bool:
+    """"Where did Kim Collins finish?", "Where does Arsenal stand?": a ranking verb asked about, not
+    "Where did the talks take place?" (a noun), "Where did the virus come from?" nor "Where will the
+    tour end up?" (a place, reached through its particle)."""
+    for t in tokens:
+        # the ROOT, whatever its tag: the small model tags "finish" of "Where did Kim Collins finish?" a noun
+        if (t.pos == "VERB" or t.dep == "ROOT") and t.lemma.lower() in RANKING_VERBS \
+                and not any(c.head == t.i and c.i != t.i and (c.dep == "prt" or c.lower in ("from", "to", "into"))
+                            for c in tokens):
+            return True
+    return False
 
 
 def _asks_for_cause(tokens: list[language.Token]) -> bool:
