@@ -254,6 +254,42 @@ def test_where_asks_a_rank_only_with_a_ranking_verb_not_a_place_reached(question
     assert rank or labels >= {"GPE", "LOC"}
 
 
+def test_a_statement_before_the_question_sets_the_scene_and_the_answer_need_not_repeat_it():
+    """RealTime QA 2025 questions often state a fact first. Its words weigh half, and its names must be
+    in the articles but not in the answering sentence (the article answering this one, c027dd8a212c,
+    writes "Trump" and never "United States")."""
+    from rag import language
+    from rag.answer.evidence import _other_person, holds_most_names
+    from rag.answer.question import read_question
+    from rag.text import match_terms
+
+    asked = read_question("Donald Trump was sworn in Monday as the 47th president of the United States. "
+                          "Which holiday coincided with his inauguration?")
+    assert asked.weights["holiday"] == 1.0 and asked.weights["swear"] == 0.5 and asked.weights["trump"] == 1.0
+    assert asked.premise_names == {"donald", "trump", "unit", "state"}
+    answer = ("Adding to the significance, this year’s Inauguration Day, January 20, 2025, coincides with Martin "
+              "Luther King Jr. Day, a federal holiday that honors the civil rights leader.")
+    terms = set(match_terms(answer))
+    assert holds_most_names(asked, terms)
+    assert not _other_person(asked, language.analyze(answer, language.Pipes.FULL), terms)
+    # asked in one sentence, the same names are the question's own and must be there
+    direct = read_question("Which holiday coincided with the inauguration of Donald Trump as president of the United States?")
+    assert not direct.premise_names and direct.weights["trump"] == 2.0
+    assert not holds_most_names(direct, terms)
+
+
+def test_a_name_of_the_scene_in_the_sentence_still_counts_for_it():
+    from rag.answer.evidence import holds_most_names
+    from rag.answer.question import read_question
+    from rag.text import match_terms
+
+    asked = read_question("The IRS began accepting and processing 2024 income tax returns this week. "
+                          "What is the official deadline for most Americans to file their taxes?")
+    sentence = ("More than 140 million individual federal income tax returns for tax year 2024 are to be filed ahead "
+                "of the April 15 federal deadline for most taxpayers, according to the IRS.")
+    assert holds_most_names(asked, set(match_terms(sentence)))
+
+
 def test_a_place_in_capitals_that_is_no_dateline_still_answers():
     from rag import language
     from rag.answer.evidence import answer_entities

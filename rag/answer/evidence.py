@@ -214,7 +214,7 @@ def gather_evidence(question: str, hits: list[Hit], embedder: Embedder,
         return Evidence(asked.text, [], NOTHING_MATCHES, asked, usable)
     # no one article holds every name: each sentence must then name each of them itself
     # (a briefing may set them side by side, a sentence each)
-    apart = asked.kind == "fact" and not any(all(holds_name(n, facts[aid]) for n in asked.names) for aid in usable)
+    apart = asked.kind == "fact" and not any(holds_the_names(asked, facts[aid]) for aid in usable)
     ranked = _rank(asked, spans, hits, embedder, semantic_text or asked.text, set(context_terms), apart)
     reason = None
     if not ranked or ranked[0].relevance < RELEVANCE_THRESHOLD:
@@ -227,6 +227,15 @@ def holds_name(name: AskedName, facts: ArticleFacts) -> bool:
     return set(name.terms) <= facts.terms or (len(name.joined) > 3 and name.joined in facts.words)
 
 
+def holds_the_names(asked: Question, facts: ArticleFacts) -> bool:
+    """Every name of the question, or, when a statement sets the scene first ("Donald Trump was sworn
+    in as the 47th president of the United States. Which holiday ...?"), every name of the question
+    proper and at least half of the scene's: the story may name Trump and not the country."""
+    scene = [n for n in asked.names if n.terms and set(n.terms) <= asked.premise_names]
+    held = [n for n in scene if holds_name(n, facts)]
+    return all(holds_name(n, facts) for n in asked.names if n not in scene) and len(held) * 2 >= len(scene)
+
+
 def articles_that_can_answer(asked: Question, facts: dict[str, ArticleFacts]) -> tuple[set[str], str | None]:
     """The articles that can answer, or why none can.
 
@@ -237,7 +246,7 @@ def articles_that_can_answer(asked: Question, facts: dict[str, ArticleFacts]) ->
     missing = [n for n in asked.names if not any(holds_name(n, f) for f in facts.values())]
     if missing:
         return set(), f"the sources do not mention {_listed(n.text for n in missing)}"
-    with_names = {aid for aid, f in facts.items() if all(holds_name(n, f) for n in asked.names)}
+    with_names = {aid for aid, f in facts.items() if holds_the_names(asked, f)}
     joiner = "and"
     if not with_names:
         with_names = {aid for aid, f in facts.items() if any(holds_name(n, f) for n in asked.names)}
@@ -453,8 +462,9 @@ def holds_most_names(asked: Question, found: set[str], each: bool = False) -> bo
     planes did Qantas order from Boeing?" is not answered by Ryanair's Boeing order in another story."""
     name_terms = asked.name_terms
     if each:
-        return all(set(n.terms) & found for n in asked.names if n.terms)
-    return not name_terms or len(name_terms - found) <= len(name_terms) / 2
+        return all(set(n.terms) & found for n in asked.names if n.terms and not set(n.terms) <= asked.premise_names)
+    # a name only the scene-setting statement gives counts when the sentence has it, not against it
+    return not name_terms or len(name_terms - found - asked.premise_names) <= len(name_terms) / 2
 
 
 def _names_by_pronoun(asked: Question, article: Article, span: SentenceSpan, found: set[str]) -> set[str]:
@@ -537,7 +547,8 @@ def _other_person(asked: Question, a: language.Analysis, sentence_terms: set[str
     "How much did Gerard Jugnot earn?" is not answered by "Jean Reno ... earning 3.55m Euros" in a
     story headlined with Jugnot."""
     # a person written with a first name and a surname: the model calls a lone "Billboard" a person too
-    people = [n for n in asked.names if n.label == "PERSON" and len(n.terms) > 1 and not set(n.terms) & sentence_terms]
+    people = [n for n in asked.names if n.label == "PERSON" and len(n.terms) > 1 and not set(n.terms) & sentence_terms
+              and not set(n.terms) <= asked.premise_names]
     if not people:
         return False
     asked_terms = asked.name_terms

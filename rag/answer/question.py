@@ -49,6 +49,8 @@ CONTINUE_WORDS = frozenset({"more", "else", "further", "detail", "details", "con
 # "the name of X", "the title of X": the noun asked for is X, not "name".
 NAMING_NOUNS = frozenset({"name", "title", "identity"})
 # "Where did she finish / did China rank?" asks for a place in an order ("sixth", "third largest").
+# Weight of a word only the scene-setting statement before the question gives (names keep theirs)
+PREMISE_WEIGHT = 0.5
 RANKING_VERBS = frozenset({"finish", "rank", "place", "come", "end", "stand"})
 _WH_PAIRS = ("how many", "how much", "how long", "how old", "how far", "what percentage")
 
@@ -84,6 +86,9 @@ class Question:
     speaker: AskedName | None = None
     asks_speaker: bool = False
     analysis: language.Analysis | None = field(default=None, repr=False)
+    # name terms only the statement before the question gives ("Donald Trump was sworn in Monday.
+    # Which holiday ...?"): the articles must hold them, the answering sentence need not
+    premise_names: frozenset[str] = frozenset()
 
     @property
     def name_terms(self) -> set[str]:
@@ -115,15 +120,19 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
     request_words = _request_words(a, tokens) if kind != "fact" else set()
     weights: TermWeights = {}
     name_terms = {t for n in names for t in n.terms}
+    asked_part = _asked_sentence(a)
     for term in match_terms(text):
         if term.replace(".", "").isdigit() or term in request_words:
             continue
         weights[term] = 2.0 if term in name_terms else 1.0
+        if term not in asked_part:
+            weights[term] *= PREMISE_WEIGHT
     context = set(context_terms)
     for term in context:
         weights.pop(term, None)
     names = tuple(n for n in names if not set(n.terms) <= context)
     asked_numbers = frozenset(numbers(text)) - {n for t in context for n in numbers(t)}
+    premise_names = frozenset(t for n in names for t in n.terms if t not in asked_part)
     speaker, asks_speaker = _speech(a, names)
     labels = language.answer_labels(a) if kind == "fact" else frozenset()
     if wh == "where" and _asks_rank(tokens):
@@ -133,7 +142,7 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
         names=names, numbers=asked_numbers, weights=weights,
         focus=_focus(a, context) if kind == "fact" and wh == "who" else None,
         speaker=speaker if kind == "fact" else None, asks_speaker=asks_speaker and kind == "fact", analysis=a,
-        wh_noun=_asked_noun(a, tokens, wh), qualified_nouns=_qualified_nouns(a, context),
+        wh_noun=_asked_noun(a, tokens, wh), qualified_nouns=_qualified_nouns(a, context), premise_names=premise_names,
     )
 
 
@@ -177,6 +186,16 @@ def _qualified_nouns(a: language.Analysis, context: set[str]) -> tuple[tuple[str
         if head and terms and head[0] not in context:
             found.append((head[0], terms))
     return tuple(found)
+
+
+def _asked_sentence(a: language.Analysis) -> set[str]:
+    """The match terms of the sentence that asks, when a statement comes first: "Donald Trump was sworn
+    in Monday as the 47th president. Which holiday was it?" asks about a holiday; the first sentence
+    only sets the scene. Every term when the question is one sentence."""
+    asking = [s for s in a.sentences if s.text.rstrip().endswith("?")]
+    if len(a.sentences) < 2 or not asking or asking[-1] is a.sentences[0]:
+        return set(match_terms(a.text))
+    return set(match_terms(asking[-1].text))
 
 
 def _asks_rank(tokens: list[language.Token]) -> bool:
