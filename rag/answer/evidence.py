@@ -9,7 +9,10 @@ The gate, in order, without calling any model:
    headline (names may be spread over several articles: "Acme" in two titles), and every number
    or month in one of the articles holding the names, where the article's publication date counts
    for years and months ("in June 2005"). Otherwise the refusal names what is missing, as the
-   question wrote it, and never something a retrieved article holds.
+   question wrote it, and never something a retrieved article holds. A statement before the
+   question ("Donald Trump was sworn in Monday. Which holiday ...?") only sets the scene: its
+   names must be in the articles (half of them in one that answers) but not in the answering
+   sentence, and its words weigh half (rag/answer/question.py).
 3. Sentences: every sentence of the retrieved chunks in an article that can answer is scored
 
        relevance = 0.6 * lexical + 0.4 * semantic + 0.1 * answer-type bonus   (x 0.85 for a headline)
@@ -23,7 +26,8 @@ The gate, in order, without calling any model:
    bonus (an entity of the kind asked for that the question does not already name, or for a
    why-question a cause), the noun a copular question asks for ("Who is China's foreign
    minister?" needs "minister"), and a near miss on the verb's subject or object ("sign the
-   petition" is not answered by "signed ... a letter", "profits rose" not by "sales rose").
+   petition" is not answered by "signed ... a letter", "profits rose" not by "sales rose"). A
+   dateline ("WASHINGTON ―") says where the story was filed and is never the answer.
 The gate refuses when the best sentence is below RELEVANCE_THRESHOLD.
 
 Costs (2 cores, shared; see bench/latency.py): the question's parse ~20 ms; each parsed sentence
