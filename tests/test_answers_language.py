@@ -278,6 +278,25 @@ def test_a_statement_before_the_question_sets_the_scene_and_the_answer_need_not_
     assert not holds_most_names(direct, terms)
 
 
+def test_a_count_and_a_verb_of_the_scene_do_not_single_out_the_answering_sentence():
+    """The scene says 21 injured and "flight crashed"; the article (c7ee0708cdb2) says 18 and "jet
+    crashed". A year or month there still places the story in time; the asking sentence's numbers gate."""
+    from rag import language
+    from rag.answer.evidence import _other_participant
+    from rag.answer.question import read_question
+    from rag.text import match_terms
+
+    asked = read_question("A Delta Air Lines flight this week crashed and overturned while landing, injuring at "
+                          "least 21 people. Where did the incident occur?")
+    assert not asked.numbers and asked.asking_sentence == 1
+    answer = ("A Delta Air Lines regional jet carrying 80 people crashed in Toronto on Monday, the second "
+              "high-profile commercial aviation incident of 2025.")
+    assert not _other_participant(asked, language.analyze(answer, language.Pipes.FULL), set(match_terms(answer)))
+    assert read_question("Profits rose in 2004. How much did they rise in 12 months?").numbers == {"2004", "12"}
+    one = read_question("Where did the Delta Air Lines flight that injured 21 people crash?")
+    assert one.numbers == {"21"} and one.asking_sentence == 0
+
+
 def test_a_name_of_the_scene_in_the_sentence_still_counts_for_it():
     from rag.answer.evidence import holds_most_names
     from rag.answer.question import read_question

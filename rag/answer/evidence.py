@@ -12,7 +12,8 @@ The gate, in order, without calling any model:
    question wrote it, and never something a retrieved article holds. A statement before the
    question ("Donald Trump was sworn in Monday. Which holiday ...?") only sets the scene: its
    names must be in the articles (half of them in one that answers) but not in the answering
-   sentence, and its words weigh half (rag/answer/question.py).
+   sentence, its words weigh half, its counts do not gate (a later report gives another count;
+   its years and months do) and its verbs are not checked for their participants.
 3. Sentences: every sentence of the retrieved chunks in an article that can answer is scored
 
        relevance = 0.6 * lexical + 0.4 * semantic + 0.1 * answer-type bonus   (x 0.85 for a headline)
@@ -723,7 +724,8 @@ def _other_participant(asked: Question, a: language.Analysis, sentence_terms: se
         return False
     wh = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
     for clause in qa.clauses:
-        if clause.verb in language.PRIMARY_VERBS or clause.verb in language.REPORTING_VERBS:
+        if clause.verb in language.PRIMARY_VERBS or clause.verb in language.REPORTING_VERBS \
+                or clause.sentence < asked.asking_sentence:  # the scene may be told in other words
             continue
         for phrase in clause.subjects[:1] + clause.objects[:1]:
             head = qa.tokens[phrase.head]

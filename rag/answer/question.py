@@ -89,6 +89,7 @@ class Question:
     # name terms only the statement before the question gives ("Donald Trump was sworn in Monday.
     # Which holiday ...?"): the articles must hold them, the answering sentence need not
     premise_names: frozenset[str] = frozenset()
+    asking_sentence: int = 0  # index in ``analysis`` of the sentence that asks (after the scene's)
 
     @property
     def name_terms(self) -> set[str]:
@@ -120,7 +121,8 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
     request_words = _request_words(a, tokens) if kind != "fact" else set()
     weights: TermWeights = {}
     name_terms = {t for n in names for t in n.terms}
-    asked_part = _asked_sentence(a)
+    asking = _asking_sentence(a)
+    asked_part = _asked_sentence(a, asking)
     for term in match_terms(text):
         if term.replace(".", "").isdigit() or term in request_words:
             continue
@@ -131,7 +133,8 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
     for term in context:
         weights.pop(term, None)
     names = tuple(n for n in names if not set(n.terms) <= context)
-    asked_numbers = frozenset(numbers(text)) - {n for t in context for n in numbers(t)}
+    asked_numbers = frozenset(n for n in numbers(text) if n in asked_part or _is_year_or_month(n)) \
+        - {n for t in context for n in numbers(t)}
     premise_names = frozenset(t for n in names for t in n.terms if t not in asked_part)
     speaker, asks_speaker = _speech(a, names)
     labels = language.answer_labels(a) if kind == "fact" else frozenset()
@@ -143,6 +146,7 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
         focus=_focus(a, context) if kind == "fact" and wh == "who" else None,
         speaker=speaker if kind == "fact" else None, asks_speaker=asks_speaker and kind == "fact", analysis=a,
         wh_noun=_asked_noun(a, tokens, wh), qualified_nouns=_qualified_nouns(a, context), premise_names=premise_names,
+        asking_sentence=asking,
     )
 
 
@@ -188,14 +192,24 @@ def _qualified_nouns(a: language.Analysis, context: set[str]) -> tuple[tuple[str
     return tuple(found)
 
 
-def _asked_sentence(a: language.Analysis) -> set[str]:
-    """The match terms of the sentence that asks, when a statement comes first: "Donald Trump was sworn
-    in Monday as the 47th president. Which holiday was it?" asks about a holiday; the first sentence
-    only sets the scene. Every term when the question is one sentence."""
-    asking = [s for s in a.sentences if s.text.rstrip().endswith("?")]
-    if len(a.sentences) < 2 or not asking or asking[-1] is a.sentences[0]:
-        return set(match_terms(a.text))
-    return set(match_terms(asking[-1].text))
+def _asking_sentence(a: language.Analysis) -> int:
+    """The index of the sentence that asks, when a statement comes first: "Donald Trump was sworn in
+    Monday as the 47th president. Which holiday was it?" asks about a holiday; the first sentence
+    only sets the scene. 0 when the question is one sentence (or none ends with a question mark)."""
+    asking = [i for i, s in enumerate(a.sentences) if s.text.rstrip().endswith("?")]
+    return asking[-1] if asking else 0
+
+
+def _asked_sentence(a: language.Analysis, asking: int) -> set[str]:
+    """The match terms and numbers of the asking sentence; of the whole text when it is the first."""
+    text = a.sentences[asking].text if asking else a.text
+    return set(match_terms(text)) | numbers(text)
+
+
+def _is_year_or_month(number: str) -> bool:
+    """A year or a month of a scene-setting statement still places the story in time; a count there
+    ("injuring at least 21 people") describes it, and a later report may give another count."""
+    return not number[:1].isdigit() or (len(number) == 4 and number.isdigit())
 
 
 def _asks_rank(tokens: list[language.Token]) -> bool:
