@@ -994,8 +994,15 @@ def _clauses(a: Analysis) -> tuple[Clause, ...]:
             elif t.dep == "xcomp":
                 # object control ("pressed Doha not to deport") else subject control ("refused to comment")
                 found = own(t.head, _OBJECT_DEPS)[:1] or subjects_of(t.head, depth + 1)
+                above = tokens[t.head]
+                if not found and above.dep in ("acomp", "oprd") and not _is_predicate(above) and above.head != above.i:
+                    # the infinitive of a predicate adjective: "he is keen to leave" (he leaves)
+                    found = subjects_of(above.head, depth + 1)
             elif t.dep == "advcl" and t.tag in ("VBG", "VBN"):
                 found = subjects_of(t.head, depth + 1)  # "..., saying the bill was fair"
+            elif t.dep == "pcomp" and t.tag == "VBG" and parent_of(h) is not None:
+                # a gerund after a preposition: "X won after beating Y", "left without paying" (X, the one who left)
+                found = subjects_of(parent_of(h), depth + 1)
         subjects[h] = found
         return found
 
@@ -1023,7 +1030,11 @@ def _clauses(a: Analysis) -> tuple[Clause, ...]:
             cues = own_negations(h)
             value = bool(cues)
             parent = parent_of(h)
-            if (parent is not None and depth < 8 and tokens[h].dep in ("xcomp", "ccomp", "pcomp")
+            # a gerund after a preposition is the verb's complement only after "from" ("stopped from
+            # paying"); "failed to agree after talking" talked, "after" starts an adjunct
+            complement = tokens[h].dep in ("xcomp", "ccomp") or (
+                tokens[h].dep == "pcomp" and tokens[tokens[h].head].lower == "from")
+            if (parent is not None and depth < 8 and complement
                     and tokens[parent].lemma.lower() in NEGATING_VERBS):
                 # the complement of "refuse"/"fail"/"deny" did not happen, unless that verb is negated
                 if not negated(parent, depth + 1):

@@ -77,6 +77,14 @@ DISTORTED = [
     # a reason the source does not give
     ("The bakery closed its shop in March.", "The bakery closed its shop in March due to rising rents.", "addition",
      "rising rents"),
+    # the infinitive of a predicate adjective has the adjective's subject ("keen to stay": the striker stays)
+    ("The striker is keen to stay at the club.", "The striker is keen to leave the club.", "opposite", "stay"),
+    # a gerund after a preposition has its clause's subject: here Hale fouls, against Okafor in the source
+    ("Hale scored the winner after Okafor fouled the midfielder.", "Hale scored the winner after fouling Okafor.",
+     "roles", "Okafor"),
+    # "it" in a relative clause stands for the subject above: the group bought Nordmark
+    ("Halvorsen Group plans to sell Nordmark, which it bought in 2015.", "Nordmark bought Halvorsen Group in 2015.",
+     "roles", "Nordmark"),
 ]
 
 # (source sentence, the same facts as a model may write them)
@@ -117,6 +125,13 @@ SAME_FACTS = [
      "Dr Phil Nobles said cybercriminals do not have to be that clever to carry out such an attack."),
     ("The government would go ahead with the changes which would give police more power, she added.",
      "She said the government would go ahead with the changes."),
+    ("The striker is keen to stay at the club.", "The striker is eager to stay at the club."),
+    ("Hale scored the winner after beating two defenders.", "After beating two defenders, Hale scored the winner."),
+    # "after meeting" is when they failed, not what they failed to do
+    ("After meeting on Monday, the two unions failed to agree a deal.",
+     "The two unions did not agree a deal after meeting on Monday."),
+    ("Halvorsen Group plans to sell Nordmark, which it bought in 2015.",
+     "Halvorsen Group bought Nordmark in 2015 and now plans to sell it."),
 ]
 
 

@@ -275,8 +275,11 @@ def _arg(text: _Text, phrase: Phrase, role: str, clause: Clause) -> list[_Arg]:
             carried = _relative_it(text, phrase, clause)
             if carried is not None:
                 heads, inferred = [carried], True
-    elif role == "agent" and not clause.passive and a.tokens[phrase.head].head != clause.verb_token:
-        inferred = True  # a subject the layer carried over ("urged Doha not to deport": Doha)
+    elif role == "agent" and not clause.passive and a.tokens[phrase.head].head != clause.verb_token \
+            and a.tokens[clause.verb_token].dep != "pcomp":
+        # a subject the layer carried over ("urged Doha not to deport": Doha); the gerund after a
+        # preposition has its clause's subject by the grammar ("won after beating Leeds")
+        inferred = True
     out = []
     for head in heads:
         tok = a.tokens[head]
