@@ -185,7 +185,7 @@ PRIMARY_VERBS = frozenset({"be", "have", "do"})
 # Verbs that say opposite things about the same participants, as pairs of groups (lemmas): "Qatar
 # withdrew its support" is not "Qatar kept (or increased) its support". Directions of change, of
 # continuing, of outcome, of acceptance, of possession, of membership, of employment, of reaching a
-# target and of the reaction caused: general
+# target, of judging and of the reaction caused: general
 # English, checked on BBC News and RealTime QA 2025 claims (evals/datasets/claims.jsonl). A verb may
 # sit in several pairs ("withdraw" ends a thing and lowers an amount).
 OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
@@ -203,7 +203,7 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
                 "overturn", "dismiss", "dispute"})),
     (frozenset({"buy", "acquire", "purchase"}), frozenset({"sell"})),
     (frozenset({"open", "launch", "start", "begin"}), frozenset({"close", "shut", "end", "finish"})),
-    (frozenset({"join", "enter", "remain", "stay"}), frozenset({"leave", "quit", "exit", "withdraw"})),
+    (frozenset({"join", "enter", "remain", "stay"}), frozenset({"leave", "quit", "exit", "withdraw", "resign"})),
     (frozenset({"hire", "appoint", "employ", "recruit"}), frozenset({"fire", "sack", "dismiss"})),
     (frozenset({"arrive"}), frozenset({"depart", "leave"})),
     (frozenset({"remember"}), frozenset({"forget"})),
@@ -213,10 +213,17 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"make", "hit", "reach", "catch"}), frozenset({"miss"})),
     # whether a planned event happens: "will go ahead as planned" is not "was called off"
     (frozenset({"go ahead", "proceed"}), frozenset({"call off", "cancel", "postpone", "scrap", "abandon", "axe"})),
+    # judging: "criticised the plan" is not "praised it"
+    (frozenset({"praise", "commend", "applaud", "hail", "welcome"}),
+     frozenset({"criticise", "criticize", "condemn", "denounce"})),
     # the reaction a thing causes: "will disappoint some members" is not "will please them"
     (frozenset({"please", "delight", "satisfy", "encourage", "reassure"}),
      frozenset({"disappoint", "upset", "anger", "dismay", "frustrate", "worry", "alarm"})),
 )
+# Prefixes that undo a verb ("disallow", "disagree", "unlock"), and the shortest verb they undo
+# that way (so "do"/"undo" is left out; a pair only opposes when the participants agree).
+NEGATIVE_VERB_PREFIXES = ("dis", "un")
+MIN_PREFIXED_BASE = 4
 # Adjectives of opposite sense, as pairs of groups (lemmas; spaCy gives "high" for "higher"): "the
 # public are reluctant" is not "eager", "lower rents" are not "higher rents". General English;
 # opposites made with a prefix ("likely"/"unlikely") need no entry (rag/answer/claimcheck.py).
@@ -259,8 +266,15 @@ def are_opposite_adjectives(word: str, other: str) -> bool:
 
 
 def are_opposites(verb: str, other: str) -> bool:
-    """Whether two verb lemmas say opposite things (``OPPOSITE_VERBS``): "withdraw" and "keep"."""
-    return verb != other and any((verb in a and other in b) or (verb in b and other in a) for a, b in OPPOSITE_VERBS)
+    """Whether two verb lemmas say opposite things (``OPPOSITE_VERBS``): "withdraw" and "keep"; or
+    one is the other undone by a prefix (``NEGATIVE_VERB_PREFIXES``): "allow" and "disallow",
+    "approve" and "disapprove", "lock" and "unlock"."""
+    if verb == other:
+        return False
+    if any(len(base) >= MIN_PREFIXED_BASE and prefixed == p + base
+           for base, prefixed in ((verb, other), (other, verb)) for p in NEGATIVE_VERB_PREFIXES):
+        return True
+    return any((verb in a and other in b) or (verb in b and other in a) for a, b in OPPOSITE_VERBS)
 
 
 # --- Pipelines: loaded lazily, once, shared by threads --------------------------------------

@@ -85,6 +85,18 @@ DISTORTED = [
     # "it" in a relative clause stands for the subject above: the group bought Nordmark
     ("Halvorsen Group plans to sell Nordmark, which it bought in 2015.", "Nordmark bought Halvorsen Group in 2015.",
      "roles", "Nordmark"),
+    # a verb undone by its prefix, "with" against "without", judging verbs, resigning against remaining
+    ("The referee disallowed the second goal.", "The referee allowed the second goal.", "opposite", "disallowed"),
+    ("The second goal was disallowed by the referee.", "The referee allowed the second goal.", "opposite",
+     "disallowed"),
+    ("The talks ended without an agreement on prices.", "The talks ended with an agreement on prices.", "negation",
+     "without an agreement"),
+    ("The talks ended with an agreement on prices.", "The talks ended without an agreement on prices.", "negation",
+     "with an agreement"),
+    ("The mayor criticised the new stadium plan.", "The mayor praised the new stadium plan.", "opposite",
+     "criticised"),
+    ("Both directors resigned from the board in June.", "Both directors remained on the board in June.", "opposite",
+     "resigned"),
 ]
 
 # (source sentence, the same facts as a model may write them)
@@ -132,6 +144,9 @@ SAME_FACTS = [
      "The two unions did not agree a deal after meeting on Monday."),
     ("Halvorsen Group plans to sell Nordmark, which it bought in 2015.",
      "Halvorsen Group bought Nordmark in 2015 and now plans to sell it."),
+    ("The referee disallowed the second goal.", "The second goal was disallowed by the referee."),
+    ("The talks ended without an agreement on prices.", "The talks ended with no agreement on prices."),
+    ("Both directors resigned from the board in June.", "Both directors left the board in June."),
 ]
 
 
@@ -145,3 +160,4 @@ def test_a_distortion_is_reported_with_its_reason(language_model, source, claim,
 @pytest.mark.parametrize("source,claim", SAME_FACTS, ids=[s[1] for s in SAME_FACTS])
 def test_the_same_facts_in_other_words_pass(language_model, source, claim):
     assert problems(source, claim) == []
+

@@ -13,10 +13,11 @@ words for the reader:
   to it by a pronoun or a surname and the article names it just before;
 * ``negation``: a predicate the span negates and the claim does not, or the reverse (negators and
   negative verbs: "not", "never", "refused to", "denied that" ..., and what the layer leaves
-  unmarked: "Neither does it cover", "not all", "unable to", "are not opposed");
+  unmarked: "Neither does it cover", "not all", "unable to", "are not opposed"), and "with" against
+  "without" before the same noun ("without an agreement");
 * ``opposite``: the span says the opposite verb about the same participants ("withdrawing", not
-  "increased": ``language.OPPOSITE_VERBS``), or the opposite noun in the same place ("on the
-  decline", not "on the rise");
+  "increased": ``language.OPPOSITE_VERBS``; "disallowed", not "allowed": a verb undone by its
+  prefix), or the opposite noun in the same place ("on the decline", not "on the rise");
 * ``roles``: who did what to whom differs: another named participant in the same role ("Kate
   Martin delivered 16 points", not Hannah Stuelke; "chains like CVS", not "chains like Rite
   Aid"), participants swapped ("in the source, Airbus overtook Boeing, not the reverse"; "from a
@@ -976,6 +977,7 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
                 if _key(noun.lemma or noun.text) in claim_lemmas:
                     problems.append(Problem("negation", f'the source says "no {noun.text}"'))
     problems += _opposite_words(claim, source)
+    problems += _with_without_problems(claim, source)
     problems += _contrast_problems(claim, source, claim_negates)
     problems += _predicate_polarity_problems(claim, source)
     claim_adjectives = {_key(t.lemma or t.text): t.text for t in claim.a.tokens if t.pos == "ADJ"}
@@ -986,6 +988,42 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
         for theirs, shown in source_adjectives.items():
             if any(theirs == p + mine or mine == p + theirs for p in _NEGATIVE_PREFIXES) and len(min(mine, theirs)) >= 4:
                 problems.append(Problem("opposite", f'the source says "{shown}", not "{written}"'))
+    return problems
+
+
+# A preposition and the one that denies it: "left with a deal" / "left without a deal".
+_PREPOSITION_OPPOSITES = {"with": "without", "without": "with"}
+
+
+def _prepositional_objects(text: _Text, prep: int) -> set[str]:
+    """The lemmas of the nouns a preposition governs, unless "no" denies them ("with no deal")."""
+    a = text.a
+    objects = [o for o in text.children[prep] if a.tokens[o].dep == "pobj" and a.tokens[o].pos in ("NOUN", "PROPN")]
+    return {_key(a.tokens[o].lemma or a.tokens[o].text) for o in objects
+            if not any(a.tokens[d].lower in ("no", "not") for d in text.children[o])}
+
+
+def _with_without_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """"emerged with an agreement" against "emerged without an agreement" (or the reverse): the
+    same noun after the preposition and after its denial, and not after the claim's own."""
+    problems = []
+    for t in claim.a.tokens:
+        other = _PREPOSITION_OPPOSITES.get(t.lower)
+        if other is None or t.dep != "prep":
+            continue
+        mine = _prepositional_objects(claim, t.i)
+        same = {n for u in claim.a.tokens if u.lower == other and u.dep == "prep" for n in _prepositional_objects(claim, u.i)}
+        for text in source.texts:
+            for u in text.a.tokens:
+                if u.lower != other or u.dep != "prep":
+                    continue
+                shared = (mine & _prepositional_objects(text, u.i)) - same
+                kept = {n for w in text.a.tokens if w.lower == t.lower and w.dep == "prep"
+                        for n in _prepositional_objects(text, w.i)}
+                if shared - kept:
+                    phrase = text.subtree(u.i, frozenset({"relcl", "acl", "conj", "cc"}))
+                    start, end = text.a.tokens[phrase[0]].start, text.a.tokens[phrase[-1]].end
+                    problems.append(Problem("negation", f'the source says "{text.snippet(start, end)}"'))
     return problems
 
 
