@@ -93,6 +93,12 @@ NEGATIVE_PRONOUNS = frozenset({"nobody", "nothing", "none", "no-one", "noone"})
 # "failed to win", "denied having signed", "declined to say". Only their complement clauses are
 # negated ("refused" itself is an affirmative act); "did not refuse to X" makes X positive again.
 NEGATING_VERBS = frozenset({"refuse", "decline", "fail", "deny", "neglect", "avoid", "cease", "stop", "forget"})
+# Prepositions that put a gerund in an adjunct of its verb (when, how, despite what), not in its
+# complement: "won after beating Hull" (the winner beat Hull), "failed to agree after talking"
+# (they talked). Other prepositions complete the verb: "accused Jones of lying", "barred Ryanair
+# from buying", "stopped short of calling" (the object, if any, does it; a negative verb negates it).
+ADJUNCT_PREPOSITIONS = frozenset({"after", "before", "while", "since", "despite", "without", "by", "on", "upon",
+                                  "in", "through", "until", "when", "besides"})
 # Adjectives whose infinitive did not happen, as NEGATING_VERBS' complements: "was unable to secure
 # a deal" secured none. Not "unwilling" or "reluctant": an attitude, and "reluctantly agreed" agreed.
 NEGATING_ADJECTIVES = frozenset({"unable", "powerless"})
@@ -1014,9 +1020,14 @@ def _clauses(a: Analysis) -> tuple[Clause, ...]:
                     found = subjects_of(above.head, depth + 1)
             elif t.dep == "advcl" and t.tag in ("VBG", "VBN"):
                 found = subjects_of(t.head, depth + 1)  # "..., saying the bill was fair"
-            elif t.dep == "pcomp" and t.tag == "VBG" and parent_of(h) is not None:
-                # a gerund after a preposition: "X won after beating Y", "left without paying" (X, the one who left)
-                found = subjects_of(parent_of(h), depth + 1)
+            elif t.dep == "pcomp" and t.tag == "VBG" and tokens[t.head].head in position \
+                    and tokens[t.head].head != h:
+                # a gerund after a preposition of a predicate: its object when the preposition
+                # completes the verb ("accused Jones of lying", "barred Ryanair from buying"),
+                # else its subject ("won after beating Hull", "left without paying")
+                prep, verb = tokens[t.head], tokens[t.head].head
+                objects = own(verb, _OBJECT_DEPS)[:1]
+                found = objects if objects and prep.lower not in ADJUNCT_PREPOSITIONS else subjects_of(verb, depth + 1)
         subjects[h] = found
         return found
 
@@ -1044,10 +1055,10 @@ def _clauses(a: Analysis) -> tuple[Clause, ...]:
             cues = own_negations(h)
             value = bool(cues)
             parent = parent_of(h)
-            # a gerund after a preposition is the verb's complement only after "from" ("stopped from
-            # paying"); "failed to agree after talking" talked, "after" starts an adjunct
+            # a gerund after a preposition is the verb's complement ("stopped short of calling"),
+            # but not after one that starts an adjunct: "failed to agree after talking" talked
             complement = tokens[h].dep in ("xcomp", "ccomp") or (
-                tokens[h].dep == "pcomp" and tokens[tokens[h].head].lower == "from")
+                tokens[h].dep == "pcomp" and tokens[tokens[h].head].lower not in ADJUNCT_PREPOSITIONS)
             if (parent is not None and depth < 8 and complement
                     and tokens[parent].lemma.lower() in NEGATING_VERBS):
                 # the complement of "refuse"/"fail"/"deny" did not happen, unless that verb is negated

@@ -82,6 +82,9 @@ DISTORTED = [
     # a gerund after a preposition has its clause's subject: here Hale fouls, against Okafor in the source
     ("Hale scored the winner after Okafor fouled the midfielder.", "Hale scored the winner after fouling Okafor.",
      "roles", "Okafor"),
+    # a negative verb negates the gerund that completes it
+    ("The minister stopped short of calling for an inquiry.", "The minister called for an inquiry.", "negation",
+     "calling"),
     # "it" in a relative clause stands for the subject above: the group bought Nordmark
     ("Halvorsen Group plans to sell Nordmark, which it bought in 2015.", "Nordmark bought Halvorsen Group in 2015.",
      "roles", "Nordmark"),
@@ -139,6 +142,9 @@ SAME_FACTS = [
      "She said the government would go ahead with the changes."),
     ("The striker is keen to stay at the club.", "The striker is eager to stay at the club."),
     ("Hale scored the winner after beating two defenders.", "After beating two defenders, Hale scored the winner."),
+    # the gerund that completes a verb with an object is the object's act: Okafor lied, Halvorsen would buy
+    ("Hale accused Okafor of lying to the court.", "Okafor was accused by Hale of lying to the court."),
+    ("The regulator barred Halvorsen from buying Nordmark.", "Halvorsen was barred by the regulator from buying Nordmark."),
     # "after meeting" is when they failed, not what they failed to do
     ("After meeting on Monday, the two unions failed to agree a deal.",
      "The two unions did not agree a deal after meeting on Monday."),
@@ -147,6 +153,9 @@ SAME_FACTS = [
     ("The referee disallowed the second goal.", "The second goal was disallowed by the referee."),
     ("The talks ended without an agreement on prices.", "The talks ended with no agreement on prices."),
     ("Both directors resigned from the board in June.", "Both directors left the board in June."),
+    # "one" standing for a noun is no number
+    ("The old contract ends in May and the club has offered him a new contract.",
+     "The club has offered him a new contract, and his old one ends in May."),
 ]
 
 
@@ -161,3 +170,19 @@ def test_a_distortion_is_reported_with_its_reason(language_model, source, claim,
 def test_the_same_facts_in_other_words_pass(language_model, source, claim):
     assert problems(source, claim) == []
 
+
+def test_a_name_the_sentences_before_give_as_a_person_may_be_he_in_the_span(language_model):
+    """"Hollis said ..." for the span's "he said", when the article has just named Dana Hollis as a
+    person, even where the claim's short parse takes the bare surname for an organisation."""
+    from rag.answer.citations import SentenceSpan
+    from rag.answer.claimcheck import ClaimChecker
+
+    article = ("Talks resumed on Friday. Deputy chair Dana Hollis said they had gone well. "
+               "But he said his firm would not sell the site under any threat of a strike.")
+    span = "But he said his firm would not sell the site under any threat of a strike."
+    start = article.index(span)
+    checker = ClaimChecker(texts={"a.txt": article})
+    cited = [SentenceSpan("a.txt", "a.txt:1", start, start + len(span), span, 0)]
+    assert checker.check("Hollis said his firm would not sell the site under any threat of a strike.", cited) == []
+    found = checker.check("Hollis said his firm would sell the site under any threat of a strike.", cited)
+    assert [p.kind for p in found] == ["negation"], found

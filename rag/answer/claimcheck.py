@@ -131,6 +131,9 @@ def _number_values(a: Analysis) -> dict[str, str]:
     for value in numbers(a.text):
         found.setdefault(value, value)
     for t in a.tokens:
+        if t.lower in ("one", "ones") and t.dep not in ("nummod", "quantmod", "compound") \
+                and any(a.tokens[c].dep in ("det", "poss", "amod") for c in a.children(t.i)):
+            continue  # "one" standing for a noun, the head of its phrase: "his current one", "the old ones"
         for part in re.split(r"[-–]", t.lower):
             if part in language.NUMBER_WORDS and (t.pos == "NUM" or t.ent_type in ("CARDINAL", "QUANTITY", "DATE")):
                 found.setdefault(str(language.NUMBER_WORDS[part]), t.text)
@@ -579,6 +582,9 @@ def _name_problems(claim: _Text, source: _Source) -> list[Problem]:
     before = source.article[: source.article.find(first)] if first and first in source.article else ""
     before_words = _words_of(before)
     context_words = _words_of(source.context)
+    # the people the sentences before name: a short claim's parse may take "Vance said" for an organisation
+    people = {_key(x.text) for e in (_read(source.context).a.entities if source.context else ())
+              if e.label == "PERSON" for x in _read(source.context).a.tokens[e.token_start:e.token_end]}
     for written, words, tokens in _claim_names(claim):
         in_span = [any(_same_word(w, s) for s in span_words) or (terms(w) and terms(w)[0] in span_words)
                    or _acronym_of(w, span_text + " " + title_text) for w in words]
@@ -586,7 +592,7 @@ def _name_problems(claim: _Text, source: _Source) -> list[Problem]:
             continue
         if any(in_span) and _written_in(written, source.article) and not _variant_in(words, source):
             continue  # "Levy" or "the Charter" in the span, "Andrea Levy" or "the Energy Charter Treaty" in the article
-        stand_in = _stand_in(pronouns, tokens)
+        stand_in = _stand_in(pronouns, tokens, people)
         if stand_in is not None and _is_participant(claim, tokens) and all(w in context_words for w in words):
             pronouns.remove(stand_in)
             continue  # "He said ...", the person named in the sentences just before
@@ -597,10 +603,12 @@ def _name_problems(claim: _Text, source: _Source) -> list[Problem]:
     return problems
 
 
-def _stand_in(pronouns: list[str], tokens: Sequence[Token]) -> str | None:
-    """A pronoun of the span that can stand for the name: he/she/I for a person, it/they for
-    anything else ("its" is no stand-in for Coly Seck)."""
-    person = any(t.ent_type == "PERSON" for t in tokens)
+def _stand_in(pronouns: list[str], tokens: Sequence[Token], people: set[str] = frozenset()) -> str | None:
+    """A pronoun of the span that can stand for the name: he/she/I for a person (tagged so in the
+    claim, or named as a person in ``people``, the sentences before), it/they for anything else
+    ("its" is no stand-in for Coly Seck)."""
+    named = [_key(t.text) for t in tokens if _is_name_token(t)]
+    person = any(t.ent_type == "PERSON" for t in tokens) or (bool(named) and all(w in people for w in named))
     return next((p for p in pronouns if (p in _PERSON_PRONOUNS) == person), None)
 
 
