@@ -191,7 +191,7 @@ PRIMARY_VERBS = frozenset({"be", "have", "do"})
 # Verbs that say opposite things about the same participants, as pairs of groups (lemmas): "Qatar
 # withdrew its support" is not "Qatar kept (or increased) its support". Directions of change, of
 # continuing, of outcome, of acceptance, of possession, of membership, of employment, of reaching a
-# target, of judging and of the reaction caused: general
+# target, of judging, of verdicts, of trade and of the reaction caused: general
 # English, checked on BBC News and RealTime QA 2025 claims (evals/datasets/claims.jsonl). A verb may
 # sit in several pairs ("withdraw" ends a thing and lowers an amount).
 OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
@@ -203,20 +203,26 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
      frozenset({"withdraw", "end", "stop", "abandon", "drop", "scrap", "cancel", "terminate", "quit", "halt",
                 "suspend", "cease", "revoke"})),
     (frozenset({"win"}), frozenset({"lose"})),
+    # holding on to a thing or not: "kept his seat" / "lost his seat"; having or lacking
+    (frozenset({"keep", "retain", "hold"}), frozenset({"lose"})),
+    (frozenset({"have", "possess"}), frozenset({"lack"})),
+    # a court's verdict, and the direction of trade
+    (frozenset({"acquit", "clear"}), frozenset({"convict"})),
+    (frozenset({"export"}), frozenset({"import"})),
     (frozenset({"accept", "approve", "agree", "endorse", "back", "support", "grant", "allow", "permit", "uphold",
                 "confirm", "admit", "acknowledge", "adopt", "pass"}),
      frozenset({"reject", "refuse", "decline", "oppose", "veto", "deny", "block", "ban", "forbid", "prohibit",
-                "overturn", "dismiss", "dispute"})),
+                "overturn", "dismiss", "dispute", "bar", "quash", "overrule", "strike down"})),
     (frozenset({"buy", "acquire", "purchase"}), frozenset({"sell"})),
     (frozenset({"open", "launch", "start", "begin"}), frozenset({"close", "shut", "end", "finish"})),
     (frozenset({"join", "enter", "remain", "stay"}), frozenset({"leave", "quit", "exit", "withdraw", "resign"})),
-    (frozenset({"hire", "appoint", "employ", "recruit"}), frozenset({"fire", "sack", "dismiss"})),
+    (frozenset({"hire", "appoint", "employ", "recruit"}), frozenset({"fire", "sack", "dismiss", "lay off"})),
     (frozenset({"arrive"}), frozenset({"depart", "leave"})),
     (frozenset({"remember"}), frozenset({"forget"})),
     (frozenset({"succeed", "pass"}), frozenset({"fail"})),
     (frozenset({"include"}), frozenset({"exclude"})),
     # reaching a target or not: "made the playoffs" / "missed the playoffs", "hit" / "missed"
-    (frozenset({"make", "hit", "reach", "catch"}), frozenset({"miss"})),
+    (frozenset({"make", "hit", "reach", "catch", "win"}), frozenset({"miss"})),
     # whether a planned event happens: "will go ahead as planned" is not "was called off"
     (frozenset({"go ahead", "proceed"}), frozenset({"call off", "cancel", "postpone", "scrap", "abandon", "axe"})),
     # judging: "criticised the plan" is not "praised it"

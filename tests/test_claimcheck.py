@@ -100,6 +100,21 @@ DISTORTED = [
      "criticised"),
     ("Both directors resigned from the board in June.", "Both directors remained on the board in June.", "opposite",
      "resigned"),
+    ("The talks ended without a deal.", "The talks ended in a deal.", "negation", "without a deal"),
+    # a "not" of the adjective's own, and "has yet to"
+    ("The lawyer said his client pleaded not guilty.", "The lawyer said his client pleaded guilty.", "negation",
+     "not guilty"),
+    ("Hollis was found not guilty of fraud.", "Hollis was found guilty of fraud.", "negation", "not guilty"),
+    ("The drug has yet to be approved in Europe.", "The drug has been approved in Europe.", "negation", "approved"),
+    # more verbs of opposite sense: keeping and losing, verdicts, courts, jobs, bans, having, trade
+    ("Hollis lost his seat at the election.", "Hollis kept his seat at the election.", "opposite", "lost"),
+    ("Hollis was acquitted of fraud.", "Hollis was convicted of fraud.", "opposite", "acquitted"),
+    ("The court upheld the ban.", "The court struck down the ban.", "opposite", "upheld"),
+    ("The firm hired 300 workers.", "The firm laid off 300 workers.", "opposite", "hired"),
+    ("Hollis was barred from standing.", "Hollis was allowed to stand.", "opposite", "barred"),
+    ("The party lacked the votes to pass the bill.", "The party had the votes to pass the bill.", "opposite",
+     "lacked"),
+    ("Exports to Brazil rose 5% in May.", "Imports from Brazil rose 5% in May.", "opposite", "Exports"),
 ]
 
 # (source sentence, the same facts as a model may write them)
@@ -153,6 +168,10 @@ SAME_FACTS = [
     ("The referee disallowed the second goal.", "The second goal was disallowed by the referee."),
     ("The talks ended without an agreement on prices.", "The talks ended with no agreement on prices."),
     ("Both directors resigned from the board in June.", "Both directors left the board in June."),
+    ("The talks ended without a deal on Friday.", "The talks ended on Friday without a deal."),
+    ("The drug has yet to be approved in Europe.", "The drug has not yet been approved in Europe."),
+    ("Hollis kept his seat in the election.", "Hollis held his seat in the election."),
+    ("The firm lacks the money to expand.", "The firm does not have the money to expand."),
     # "one" standing for a noun is no number
     ("The old contract ends in May and the club has offered him a new contract.",
      "The club has offered him a new contract, and his old one ends in May."),

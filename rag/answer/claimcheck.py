@@ -13,8 +13,9 @@ words for the reader:
   to it by a pronoun or a surname and the article names it just before;
 * ``negation``: a predicate the span negates and the claim does not, or the reverse (negators and
   negative verbs: "not", "never", "refused to", "denied that" ..., and what the layer leaves
-  unmarked: "Neither does it cover", "not all", "unable to", "are not opposed"), and "with" against
-  "without" before the same noun ("without an agreement");
+  unmarked: "Neither does it cover", "not all", "unable to", "are not opposed", "has yet to"), "with"
+  or another preposition of the same verb against "without" before the same noun ("without an
+  agreement"), and an adjective's own "not" ("pleaded not guilty");
 * ``opposite``: the span says the opposite verb about the same participants ("withdrawing", not
   "increased": ``language.OPPOSITE_VERBS``; "disallowed", not "allowed": a verb undone by its
   prefix), or the opposite noun in the same place ("on the decline", not "on the rise");
@@ -709,7 +710,8 @@ def _negated(text: _Text, clause: Clause) -> bool:
     * the infinitive under an adjective that says it did not happen: "was unable to secure a deal"
       (``language.NEGATING_ADJECTIVES``; the layer negates only under verbs such as "fail to");
     * a predicate adjective or participle under a negated copula: "we are not opposed to it"
-      (the layer puts the "not" on "are", the participle "opposed" is a clause of its own).
+      (the layer puts the "not" on "are", the participle "opposed" is a clause of its own);
+    * "has yet to" / "is yet to": "the drug has yet to be approved" is not approved.
     """
     a = text.a
     verb = a.tokens[clause.verb_token]
@@ -730,7 +732,11 @@ def _negated(text: _Text, clause: Clause) -> bool:
     unable = verb.dep == "xcomp" and governor.pos == "ADJ" and _key(governor.lemma) in language.NEGATING_ADJECTIVES
     copula = (verb.dep in ("acomp", "attr") and verb.head in text.clause_of_verb and verb.head != verb.i
               and text.clause_of_verb[verb.head].negated and not clause.negated)
-    return clause.negated != (by_noun or without or gerund or carried or neither or not_all or unable or copula)
+    # "has yet to be approved", "is yet to decide": not so far
+    yet = verb.dep == "xcomp" and _key(governor.lemma or governor.text) in ("have", "be") and any(
+        a.tokens[c].lower == "yet" for c in text.children[governor.i])
+    return clause.negated != (by_noun or without or gerund or carried or neither or not_all or unable or copula
+                              or yet)
 
 
 # Quantifiers that "not" turns from all to some ("not all", "not every", "not everyone").
@@ -986,6 +992,7 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
                     problems.append(Problem("negation", f'the source says "no {noun.text}"'))
     problems += _opposite_words(claim, source)
     problems += _with_without_problems(claim, source)
+    problems += _denied_complement_problems(claim, source)
     problems += _contrast_problems(claim, source, claim_negates)
     problems += _predicate_polarity_problems(claim, source)
     claim_adjectives = {_key(t.lemma or t.text): t.text for t in claim.a.tokens if t.pos == "ADJ"}
@@ -996,6 +1003,35 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
         for theirs, shown in source_adjectives.items():
             if any(theirs == p + mine or mine == p + theirs for p in _NEGATIVE_PREFIXES) and len(min(mine, theirs)) >= 4:
                 problems.append(Problem("opposite", f'the source says "{shown}", not "{written}"'))
+    return problems
+
+
+def _denied_complement_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """An adjective complement that carries its own "not", against the same adjective without it,
+    after a verb of the same lemma: "pleaded not guilty" / "pleaded guilty", "was found not
+    guilty" / "was found guilty". (A "not" on the verb is the clause's polarity, compared
+    elsewhere; one under a negated verb counts as denied.)"""
+    def denied(text: _Text, t: Token) -> tuple[bool, bool]:
+        own = any(text.a.tokens[c].dep == "neg" or text.a.tokens[c].lower == "not" for c in text.children[t.i])
+        owner = text.owner(t.i)
+        clause = text.clause_of_verb.get(owner) if owner is not None else None
+        return own, own != (clause is not None and _negated(text, clause))
+
+    problems = []
+    for t in claim.a.tokens:
+        if t.pos != "ADJ" or t.dep not in ("acomp", "oprd"):
+            continue
+        head = _key(claim.a.tokens[t.head].lemma or claim.a.tokens[t.head].text)
+        mine_own, mine = denied(claim, t)
+        for text in source.texts:
+            for u in text.a.tokens:
+                if u.pos != "ADJ" or u.dep not in ("acomp", "oprd") or _key(u.lemma) != _key(t.lemma) \
+                        or _key(text.a.tokens[u.head].lemma or text.a.tokens[u.head].text) != head:
+                    continue
+                theirs_own, theirs = denied(text, u)
+                if (mine_own or theirs_own) and mine != theirs:
+                    start = min(text.a.tokens[c].start for c in [u.i] + list(text.children[u.i]))
+                    problems.append(Problem("negation", f'the source says "{text.snippet(start, u.end)}"'))
     return problems
 
 
@@ -1013,8 +1049,24 @@ def _prepositional_objects(text: _Text, prep: int) -> set[str]:
 
 def _with_without_problems(claim: _Text, source: _Source) -> list[Problem]:
     """"emerged with an agreement" against "emerged without an agreement" (or the reverse): the
-    same noun after the preposition and after its denial, and not after the claim's own."""
+    same noun after the preposition and after its denial, and not after the claim's own. And
+    "ended in a deal" against "ended without a deal": the noun after another preposition of the
+    same verb."""
     problems = []
+    for text in source.texts:
+        for u in text.a.tokens:
+            if u.lower != "without" or u.dep != "prep":
+                continue
+            denied = _prepositional_objects(text, u.i)
+            verb = _key(text.a.tokens[u.head].lemma or text.a.tokens[u.head].text)
+            for t in claim.a.tokens:
+                if t.dep == "prep" and t.lower not in _PREPOSITION_OPPOSITES and t.head != t.i \
+                        and _key(claim.a.tokens[t.head].lemma or claim.a.tokens[t.head].text) == verb \
+                        and claim.a.tokens[t.head].pos in ("VERB", "AUX") and denied & _prepositional_objects(claim, t.i) \
+                        and claim.owner(t.i) is not None and not _negated(claim, claim.clause_of_verb[claim.owner(t.i)]):
+                    phrase = text.subtree(u.i, frozenset({"relcl", "acl", "conj", "cc"}))
+                    start, end = text.a.tokens[phrase[0]].start, text.a.tokens[phrase[-1]].end
+                    problems.append(Problem("negation", f'the source says "{text.snippet(start, end)}"'))
     for t in claim.a.tokens:
         other = _PREPOSITION_OPPOSITES.get(t.lower)
         if other is None or t.dep != "prep":
