@@ -59,8 +59,8 @@ if TYPE_CHECKING:  # spaCy is imported lazily, inside _load()
     from spacy.tokens import Doc
 
 __all__ = [
-    "ANSWER_LABELS", "NEGATING_ADJECTIVES", "NEGATING_VERBS", "NEGATION_WORDS", "NUMBER_WORDS",
-    "OPPOSITE_ADJECTIVES", "OPPOSITE_VERBS", "ORDINAL_WORDS", "REPORTING_VERBS", "STATE_PARTICIPLES", "TITLES",
+    "ADJUNCT_PREPOSITIONS", "ANSWER_LABELS", "NEGATING_ADJECTIVES", "NEGATING_VERBS", "NEGATION_WORDS",
+    "NEGATIVE_VERB_PREFIXES", "NUMBER_WORDS", "OPPOSITE_ADJECTIVES", "OPPOSITE_VERBS", "ORDINAL_WORDS", "REPORTING_VERBS", "STATE_PARTICIPLES", "TITLES",
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
     "analyze", "analyze_all", "analyze_many", "answer_labels", "are_opposite_adjectives", "are_opposites", "base_form", "entities",
@@ -93,6 +93,12 @@ NEGATIVE_PRONOUNS = frozenset({"nobody", "nothing", "none", "no-one", "noone"})
 # "failed to win", "denied having signed", "declined to say". Only their complement clauses are
 # negated ("refused" itself is an affirmative act); "did not refuse to X" makes X positive again.
 NEGATING_VERBS = frozenset({"refuse", "decline", "fail", "deny", "neglect", "avoid", "cease", "stop", "forget"})
+# Prepositions that put a gerund in an adjunct of its verb (when, how, despite what), not in its
+# complement: "won after beating Hull" (the winner beat Hull), "failed to agree after talking"
+# (they talked). Other prepositions complete the verb: "accused Jones of lying", "barred Ryanair
+# from buying", "stopped short of calling" (the object, if any, does it; a negative verb negates it).
+ADJUNCT_PREPOSITIONS = frozenset({"after", "before", "while", "since", "despite", "without", "by", "on", "upon",
+                                  "in", "through", "until", "when", "besides"})
 # Adjectives whose infinitive did not happen, as NEGATING_VERBS' complements: "was unable to secure
 # a deal" secured none. Not "unwilling" or "reluctant": an attitude, and "reluctantly agreed" agreed.
 NEGATING_ADJECTIVES = frozenset({"unable", "powerless"})
@@ -185,7 +191,7 @@ PRIMARY_VERBS = frozenset({"be", "have", "do"})
 # Verbs that say opposite things about the same participants, as pairs of groups (lemmas): "Qatar
 # withdrew its support" is not "Qatar kept (or increased) its support". Directions of change, of
 # continuing, of outcome, of acceptance, of possession, of membership, of employment, of reaching a
-# target and of the reaction caused: general
+# target, of judging, of verdicts, of trade and of the reaction caused: general
 # English, checked on BBC News and RealTime QA 2025 claims (evals/datasets/claims.jsonl). A verb may
 # sit in several pairs ("withdraw" ends a thing and lowers an amount).
 OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
@@ -197,26 +203,39 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
      frozenset({"withdraw", "end", "stop", "abandon", "drop", "scrap", "cancel", "terminate", "quit", "halt",
                 "suspend", "cease", "revoke"})),
     (frozenset({"win"}), frozenset({"lose"})),
+    # holding on to a thing or not: "kept his seat" / "lost his seat"; having or lacking
+    (frozenset({"keep", "retain", "hold"}), frozenset({"lose"})),
+    (frozenset({"have", "possess"}), frozenset({"lack"})),
+    # a court's verdict, and the direction of trade
+    (frozenset({"acquit", "clear"}), frozenset({"convict"})),
+    (frozenset({"export"}), frozenset({"import"})),
     (frozenset({"accept", "approve", "agree", "endorse", "back", "support", "grant", "allow", "permit", "uphold",
                 "confirm", "admit", "acknowledge", "adopt", "pass"}),
      frozenset({"reject", "refuse", "decline", "oppose", "veto", "deny", "block", "ban", "forbid", "prohibit",
-                "overturn", "dismiss", "dispute"})),
+                "overturn", "dismiss", "dispute", "bar", "quash", "overrule", "strike down"})),
     (frozenset({"buy", "acquire", "purchase"}), frozenset({"sell"})),
     (frozenset({"open", "launch", "start", "begin"}), frozenset({"close", "shut", "end", "finish"})),
-    (frozenset({"join", "enter", "remain", "stay"}), frozenset({"leave", "quit", "exit", "withdraw"})),
-    (frozenset({"hire", "appoint", "employ", "recruit"}), frozenset({"fire", "sack", "dismiss"})),
+    (frozenset({"join", "enter", "remain", "stay"}), frozenset({"leave", "quit", "exit", "withdraw", "resign"})),
+    (frozenset({"hire", "appoint", "employ", "recruit"}), frozenset({"fire", "sack", "dismiss", "lay off"})),
     (frozenset({"arrive"}), frozenset({"depart", "leave"})),
     (frozenset({"remember"}), frozenset({"forget"})),
     (frozenset({"succeed", "pass"}), frozenset({"fail"})),
     (frozenset({"include"}), frozenset({"exclude"})),
     # reaching a target or not: "made the playoffs" / "missed the playoffs", "hit" / "missed"
-    (frozenset({"make", "hit", "reach", "catch"}), frozenset({"miss"})),
+    (frozenset({"make", "hit", "reach", "catch", "win"}), frozenset({"miss"})),
     # whether a planned event happens: "will go ahead as planned" is not "was called off"
     (frozenset({"go ahead", "proceed"}), frozenset({"call off", "cancel", "postpone", "scrap", "abandon", "axe"})),
+    # judging: "criticised the plan" is not "praised it"
+    (frozenset({"praise", "commend", "applaud", "hail", "welcome"}),
+     frozenset({"criticise", "criticize", "condemn", "denounce"})),
     # the reaction a thing causes: "will disappoint some members" is not "will please them"
     (frozenset({"please", "delight", "satisfy", "encourage", "reassure"}),
      frozenset({"disappoint", "upset", "anger", "dismay", "frustrate", "worry", "alarm"})),
 )
+# Prefixes that undo a verb ("disallow", "disagree", "unlock"), and the shortest verb they undo
+# that way (so "do"/"undo" is left out; a pair only opposes when the participants agree).
+NEGATIVE_VERB_PREFIXES = ("dis", "un")
+MIN_PREFIXED_BASE = 4
 # Adjectives of opposite sense, as pairs of groups (lemmas; spaCy gives "high" for "higher"): "the
 # public are reluctant" is not "eager", "lower rents" are not "higher rents". General English;
 # opposites made with a prefix ("likely"/"unlikely") need no entry (rag/answer/claimcheck.py).
@@ -259,8 +278,15 @@ def are_opposite_adjectives(word: str, other: str) -> bool:
 
 
 def are_opposites(verb: str, other: str) -> bool:
-    """Whether two verb lemmas say opposite things (``OPPOSITE_VERBS``): "withdraw" and "keep"."""
-    return verb != other and any((verb in a and other in b) or (verb in b and other in a) for a, b in OPPOSITE_VERBS)
+    """Whether two verb lemmas say opposite things (``OPPOSITE_VERBS``): "withdraw" and "keep"; or
+    one is the other undone by a prefix (``NEGATIVE_VERB_PREFIXES``): "allow" and "disallow",
+    "approve" and "disapprove", "lock" and "unlock"."""
+    if verb == other:
+        return False
+    if any(len(base) >= MIN_PREFIXED_BASE and prefixed == p + base
+           for base, prefixed in ((verb, other), (other, verb)) for p in NEGATIVE_VERB_PREFIXES):
+        return True
+    return any((verb in a and other in b) or (verb in b and other in a) for a, b in OPPOSITE_VERBS)
 
 
 # --- Pipelines: loaded lazily, once, shared by threads --------------------------------------
@@ -994,8 +1020,20 @@ def _clauses(a: Analysis) -> tuple[Clause, ...]:
             elif t.dep == "xcomp":
                 # object control ("pressed Doha not to deport") else subject control ("refused to comment")
                 found = own(t.head, _OBJECT_DEPS)[:1] or subjects_of(t.head, depth + 1)
+                above = tokens[t.head]
+                if not found and above.dep in ("acomp", "oprd") and not _is_predicate(above) and above.head != above.i:
+                    # the infinitive of a predicate adjective: "he is keen to leave" (he leaves)
+                    found = subjects_of(above.head, depth + 1)
             elif t.dep == "advcl" and t.tag in ("VBG", "VBN"):
                 found = subjects_of(t.head, depth + 1)  # "..., saying the bill was fair"
+            elif t.dep == "pcomp" and t.tag == "VBG" and tokens[t.head].head in position \
+                    and tokens[t.head].head != h:
+                # a gerund after a preposition of a predicate: its object when the preposition
+                # completes the verb ("accused Jones of lying", "barred Ryanair from buying"),
+                # else its subject ("won after beating Hull", "left without paying")
+                prep, verb = tokens[t.head], tokens[t.head].head
+                objects = own(verb, _OBJECT_DEPS)[:1]
+                found = objects if objects and prep.lower not in ADJUNCT_PREPOSITIONS else subjects_of(verb, depth + 1)
         subjects[h] = found
         return found
 
@@ -1023,7 +1061,11 @@ def _clauses(a: Analysis) -> tuple[Clause, ...]:
             cues = own_negations(h)
             value = bool(cues)
             parent = parent_of(h)
-            if (parent is not None and depth < 8 and tokens[h].dep in ("xcomp", "ccomp", "pcomp")
+            # a gerund after a preposition is the verb's complement ("stopped short of calling"),
+            # but not after one that starts an adjunct: "failed to agree after talking" talked
+            complement = tokens[h].dep in ("xcomp", "ccomp") or (
+                tokens[h].dep == "pcomp" and tokens[tokens[h].head].lower not in ADJUNCT_PREPOSITIONS)
+            if (parent is not None and depth < 8 and complement
                     and tokens[parent].lemma.lower() in NEGATING_VERBS):
                 # the complement of "refuse"/"fail"/"deny" did not happen, unless that verb is negated
                 if not negated(parent, depth + 1):

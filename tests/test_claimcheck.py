@@ -77,6 +77,44 @@ DISTORTED = [
     # a reason the source does not give
     ("The bakery closed its shop in March.", "The bakery closed its shop in March due to rising rents.", "addition",
      "rising rents"),
+    # the infinitive of a predicate adjective has the adjective's subject ("keen to stay": the striker stays)
+    ("The striker is keen to stay at the club.", "The striker is keen to leave the club.", "opposite", "stay"),
+    # a gerund after a preposition has its clause's subject: here Hale fouls, against Okafor in the source
+    ("Hale scored the winner after Okafor fouled the midfielder.", "Hale scored the winner after fouling Okafor.",
+     "roles", "Okafor"),
+    # a negative verb negates the gerund that completes it
+    ("The minister stopped short of calling for an inquiry.", "The minister called for an inquiry.", "negation",
+     "calling"),
+    # "it" in a relative clause stands for the subject above: the group bought Nordmark
+    ("Halvorsen Group plans to sell Nordmark, which it bought in 2015.", "Nordmark bought Halvorsen Group in 2015.",
+     "roles", "Nordmark"),
+    # a verb undone by its prefix, "with" against "without", judging verbs, resigning against remaining
+    ("The referee disallowed the second goal.", "The referee allowed the second goal.", "opposite", "disallowed"),
+    ("The second goal was disallowed by the referee.", "The referee allowed the second goal.", "opposite",
+     "disallowed"),
+    ("The talks ended without an agreement on prices.", "The talks ended with an agreement on prices.", "negation",
+     "without an agreement"),
+    ("The talks ended with an agreement on prices.", "The talks ended without an agreement on prices.", "negation",
+     "with an agreement"),
+    ("The mayor criticised the new stadium plan.", "The mayor praised the new stadium plan.", "opposite",
+     "criticised"),
+    ("Both directors resigned from the board in June.", "Both directors remained on the board in June.", "opposite",
+     "resigned"),
+    ("The talks ended without a deal.", "The talks ended in a deal.", "negation", "without a deal"),
+    # a "not" of the adjective's own, and "has yet to"
+    ("The lawyer said his client pleaded not guilty.", "The lawyer said his client pleaded guilty.", "negation",
+     "not guilty"),
+    ("Hollis was found not guilty of fraud.", "Hollis was found guilty of fraud.", "negation", "not guilty"),
+    ("The drug has yet to be approved in Europe.", "The drug has been approved in Europe.", "negation", "approved"),
+    # more verbs of opposite sense: keeping and losing, verdicts, courts, jobs, bans, having, trade
+    ("Hollis lost his seat at the election.", "Hollis kept his seat at the election.", "opposite", "lost"),
+    ("Hollis was acquitted of fraud.", "Hollis was convicted of fraud.", "opposite", "acquitted"),
+    ("The court upheld the ban.", "The court struck down the ban.", "opposite", "upheld"),
+    ("The firm hired 300 workers.", "The firm laid off 300 workers.", "opposite", "hired"),
+    ("Hollis was barred from standing.", "Hollis was allowed to stand.", "opposite", "barred"),
+    ("The party lacked the votes to pass the bill.", "The party had the votes to pass the bill.", "opposite",
+     "lacked"),
+    ("Exports to Brazil rose 5% in May.", "Imports from Brazil rose 5% in May.", "opposite", "Exports"),
 ]
 
 # (source sentence, the same facts as a model may write them)
@@ -117,6 +155,26 @@ SAME_FACTS = [
      "Dr Phil Nobles said cybercriminals do not have to be that clever to carry out such an attack."),
     ("The government would go ahead with the changes which would give police more power, she added.",
      "She said the government would go ahead with the changes."),
+    ("The striker is keen to stay at the club.", "The striker is eager to stay at the club."),
+    ("Hale scored the winner after beating two defenders.", "After beating two defenders, Hale scored the winner."),
+    # the gerund that completes a verb with an object is the object's act: Okafor lied, Halvorsen would buy
+    ("Hale accused Okafor of lying to the court.", "Okafor was accused by Hale of lying to the court."),
+    ("The regulator barred Halvorsen from buying Nordmark.", "Halvorsen was barred by the regulator from buying Nordmark."),
+    # "after meeting" is when they failed, not what they failed to do
+    ("After meeting on Monday, the two unions failed to agree a deal.",
+     "The two unions did not agree a deal after meeting on Monday."),
+    ("Halvorsen Group plans to sell Nordmark, which it bought in 2015.",
+     "Halvorsen Group bought Nordmark in 2015 and now plans to sell it."),
+    ("The referee disallowed the second goal.", "The second goal was disallowed by the referee."),
+    ("The talks ended without an agreement on prices.", "The talks ended with no agreement on prices."),
+    ("Both directors resigned from the board in June.", "Both directors left the board in June."),
+    ("The talks ended without a deal on Friday.", "The talks ended on Friday without a deal."),
+    ("The drug has yet to be approved in Europe.", "The drug has not yet been approved in Europe."),
+    ("Hollis kept his seat in the election.", "Hollis held his seat in the election."),
+    ("The firm lacks the money to expand.", "The firm does not have the money to expand."),
+    # "one" standing for a noun is no number
+    ("The old contract ends in May and the club has offered him a new contract.",
+     "The club has offered him a new contract, and his old one ends in May."),
 ]
 
 
@@ -130,3 +188,20 @@ def test_a_distortion_is_reported_with_its_reason(language_model, source, claim,
 @pytest.mark.parametrize("source,claim", SAME_FACTS, ids=[s[1] for s in SAME_FACTS])
 def test_the_same_facts_in_other_words_pass(language_model, source, claim):
     assert problems(source, claim) == []
+
+
+def test_a_name_the_sentences_before_give_as_a_person_may_be_he_in_the_span(language_model):
+    """"Hollis said ..." for the span's "he said", when the article has just named Dana Hollis as a
+    person, even where the claim's short parse takes the bare surname for an organisation."""
+    from rag.answer.citations import SentenceSpan
+    from rag.answer.claimcheck import ClaimChecker
+
+    article = ("Talks resumed on Friday. Deputy chair Dana Hollis said they had gone well. "
+               "But he said his firm would not sell the site under any threat of a strike.")
+    span = "But he said his firm would not sell the site under any threat of a strike."
+    start = article.index(span)
+    checker = ClaimChecker(texts={"a.txt": article})
+    cited = [SentenceSpan("a.txt", "a.txt:1", start, start + len(span), span, 0)]
+    assert checker.check("Hollis said his firm would not sell the site under any threat of a strike.", cited) == []
+    found = checker.check("Hollis said his firm would sell the site under any threat of a strike.", cited)
+    assert [p.kind for p in found] == ["negation"], found

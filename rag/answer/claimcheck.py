@@ -13,10 +13,12 @@ words for the reader:
   to it by a pronoun or a surname and the article names it just before;
 * ``negation``: a predicate the span negates and the claim does not, or the reverse (negators and
   negative verbs: "not", "never", "refused to", "denied that" ..., and what the layer leaves
-  unmarked: "Neither does it cover", "not all", "unable to", "are not opposed");
+  unmarked: "Neither does it cover", "not all", "unable to", "are not opposed", "has yet to"), "with"
+  or another preposition of the same verb against "without" before the same noun ("without an
+  agreement"), and an adjective's own "not" ("pleaded not guilty");
 * ``opposite``: the span says the opposite verb about the same participants ("withdrawing", not
-  "increased": ``language.OPPOSITE_VERBS``), or the opposite noun in the same place ("on the
-  decline", not "on the rise");
+  "increased": ``language.OPPOSITE_VERBS``; "disallowed", not "allowed": a verb undone by its
+  prefix), or the opposite noun in the same place ("on the decline", not "on the rise");
 * ``roles``: who did what to whom differs: another named participant in the same role ("Kate
   Martin delivered 16 points", not Hannah Stuelke; "chains like CVS", not "chains like Rite
   Aid"), participants swapped ("in the source, Airbus overtook Boeing, not the reverse"; "from a
@@ -130,6 +132,9 @@ def _number_values(a: Analysis) -> dict[str, str]:
     for value in numbers(a.text):
         found.setdefault(value, value)
     for t in a.tokens:
+        if t.lower in ("one", "ones") and t.dep not in ("nummod", "quantmod", "compound") \
+                and any(a.tokens[c].dep in ("det", "poss", "amod") for c in a.children(t.i)):
+            continue  # "one" standing for a noun, the head of its phrase: "his current one", "the old ones"
         for part in re.split(r"[-–]", t.lower):
             if part in language.NUMBER_WORDS and (t.pos == "NUM" or t.ent_type in ("CARDINAL", "QUANTITY", "DATE")):
                 found.setdefault(str(language.NUMBER_WORDS[part]), t.text)
@@ -275,8 +280,11 @@ def _arg(text: _Text, phrase: Phrase, role: str, clause: Clause) -> list[_Arg]:
             carried = _relative_it(text, phrase, clause)
             if carried is not None:
                 heads, inferred = [carried], True
-    elif role == "agent" and not clause.passive and a.tokens[phrase.head].head != clause.verb_token:
-        inferred = True  # a subject the layer carried over ("urged Doha not to deport": Doha)
+    elif role == "agent" and not clause.passive and a.tokens[phrase.head].head != clause.verb_token \
+            and a.tokens[clause.verb_token].dep != "pcomp":
+        # a subject the layer carried over ("urged Doha not to deport": Doha); the gerund after a
+        # preposition has its clause's subject by the grammar ("won after beating Leeds")
+        inferred = True
     out = []
     for head in heads:
         tok = a.tokens[head]
@@ -575,6 +583,9 @@ def _name_problems(claim: _Text, source: _Source) -> list[Problem]:
     before = source.article[: source.article.find(first)] if first and first in source.article else ""
     before_words = _words_of(before)
     context_words = _words_of(source.context)
+    # the people the sentences before name: a short claim's parse may take "Vance said" for an organisation
+    people = {_key(x.text) for e in (_read(source.context).a.entities if source.context else ())
+              if e.label == "PERSON" for x in _read(source.context).a.tokens[e.token_start:e.token_end]}
     for written, words, tokens in _claim_names(claim):
         in_span = [any(_same_word(w, s) for s in span_words) or (terms(w) and terms(w)[0] in span_words)
                    or _acronym_of(w, span_text + " " + title_text) for w in words]
@@ -582,7 +593,7 @@ def _name_problems(claim: _Text, source: _Source) -> list[Problem]:
             continue
         if any(in_span) and _written_in(written, source.article) and not _variant_in(words, source):
             continue  # "Levy" or "the Charter" in the span, "Andrea Levy" or "the Energy Charter Treaty" in the article
-        stand_in = _stand_in(pronouns, tokens)
+        stand_in = _stand_in(pronouns, tokens, people)
         if stand_in is not None and _is_participant(claim, tokens) and all(w in context_words for w in words):
             pronouns.remove(stand_in)
             continue  # "He said ...", the person named in the sentences just before
@@ -593,10 +604,12 @@ def _name_problems(claim: _Text, source: _Source) -> list[Problem]:
     return problems
 
 
-def _stand_in(pronouns: list[str], tokens: Sequence[Token]) -> str | None:
-    """A pronoun of the span that can stand for the name: he/she/I for a person, it/they for
-    anything else ("its" is no stand-in for Coly Seck)."""
-    person = any(t.ent_type == "PERSON" for t in tokens)
+def _stand_in(pronouns: list[str], tokens: Sequence[Token], people: set[str] = frozenset()) -> str | None:
+    """A pronoun of the span that can stand for the name: he/she/I for a person (tagged so in the
+    claim, or named as a person in ``people``, the sentences before), it/they for anything else
+    ("its" is no stand-in for Coly Seck)."""
+    named = [_key(t.text) for t in tokens if _is_name_token(t)]
+    person = any(t.ent_type == "PERSON" for t in tokens) or (bool(named) and all(w in people for w in named))
     return next((p for p in pronouns if (p in _PERSON_PRONOUNS) == person), None)
 
 
@@ -697,7 +710,8 @@ def _negated(text: _Text, clause: Clause) -> bool:
     * the infinitive under an adjective that says it did not happen: "was unable to secure a deal"
       (``language.NEGATING_ADJECTIVES``; the layer negates only under verbs such as "fail to");
     * a predicate adjective or participle under a negated copula: "we are not opposed to it"
-      (the layer puts the "not" on "are", the participle "opposed" is a clause of its own).
+      (the layer puts the "not" on "are", the participle "opposed" is a clause of its own);
+    * "has yet to" / "is yet to": "the drug has yet to be approved" is not approved.
     """
     a = text.a
     verb = a.tokens[clause.verb_token]
@@ -718,7 +732,11 @@ def _negated(text: _Text, clause: Clause) -> bool:
     unable = verb.dep == "xcomp" and governor.pos == "ADJ" and _key(governor.lemma) in language.NEGATING_ADJECTIVES
     copula = (verb.dep in ("acomp", "attr") and verb.head in text.clause_of_verb and verb.head != verb.i
               and text.clause_of_verb[verb.head].negated and not clause.negated)
-    return clause.negated != (by_noun or without or gerund or carried or neither or not_all or unable or copula)
+    # "has yet to be approved", "is yet to decide": not so far
+    yet = verb.dep == "xcomp" and _key(governor.lemma or governor.text) in ("have", "be") and any(
+        a.tokens[c].lower == "yet" for c in text.children[governor.i])
+    return clause.negated != (by_noun or without or gerund or carried or neither or not_all or unable or copula
+                              or yet)
 
 
 # Quantifiers that "not" turns from all to some ("not all", "not every", "not everyone").
@@ -973,6 +991,8 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
                 if _key(noun.lemma or noun.text) in claim_lemmas:
                     problems.append(Problem("negation", f'the source says "no {noun.text}"'))
     problems += _opposite_words(claim, source)
+    problems += _with_without_problems(claim, source)
+    problems += _denied_complement_problems(claim, source)
     problems += _contrast_problems(claim, source, claim_negates)
     problems += _predicate_polarity_problems(claim, source)
     claim_adjectives = {_key(t.lemma or t.text): t.text for t in claim.a.tokens if t.pos == "ADJ"}
@@ -983,6 +1003,87 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
         for theirs, shown in source_adjectives.items():
             if any(theirs == p + mine or mine == p + theirs for p in _NEGATIVE_PREFIXES) and len(min(mine, theirs)) >= 4:
                 problems.append(Problem("opposite", f'the source says "{shown}", not "{written}"'))
+    return problems
+
+
+def _denied_complement_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """An adjective complement that carries its own "not", against the same adjective without it,
+    after a verb of the same lemma: "pleaded not guilty" / "pleaded guilty", "was found not
+    guilty" / "was found guilty". (A "not" on the verb is the clause's polarity, compared
+    elsewhere; one under a negated verb counts as denied.)"""
+    def denied(text: _Text, t: Token) -> tuple[bool, bool]:
+        own = any(text.a.tokens[c].dep == "neg" or text.a.tokens[c].lower == "not" for c in text.children[t.i])
+        owner = text.owner(t.i)
+        clause = text.clause_of_verb.get(owner) if owner is not None else None
+        return own, own != (clause is not None and _negated(text, clause))
+
+    problems = []
+    for t in claim.a.tokens:
+        if t.pos != "ADJ" or t.dep not in ("acomp", "oprd"):
+            continue
+        head = _key(claim.a.tokens[t.head].lemma or claim.a.tokens[t.head].text)
+        mine_own, mine = denied(claim, t)
+        for text in source.texts:
+            for u in text.a.tokens:
+                if u.pos != "ADJ" or u.dep not in ("acomp", "oprd") or _key(u.lemma) != _key(t.lemma) \
+                        or _key(text.a.tokens[u.head].lemma or text.a.tokens[u.head].text) != head:
+                    continue
+                theirs_own, theirs = denied(text, u)
+                if (mine_own or theirs_own) and mine != theirs:
+                    start = min(text.a.tokens[c].start for c in [u.i] + list(text.children[u.i]))
+                    problems.append(Problem("negation", f'the source says "{text.snippet(start, u.end)}"'))
+    return problems
+
+
+# A preposition and the one that denies it: "left with a deal" / "left without a deal".
+_PREPOSITION_OPPOSITES = {"with": "without", "without": "with"}
+
+
+def _prepositional_objects(text: _Text, prep: int) -> set[str]:
+    """The lemmas of the nouns a preposition governs, unless "no" denies them ("with no deal")."""
+    a = text.a
+    objects = [o for o in text.children[prep] if a.tokens[o].dep == "pobj" and a.tokens[o].pos in ("NOUN", "PROPN")]
+    return {_key(a.tokens[o].lemma or a.tokens[o].text) for o in objects
+            if not any(a.tokens[d].lower in ("no", "not") for d in text.children[o])}
+
+
+def _with_without_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """"emerged with an agreement" against "emerged without an agreement" (or the reverse): the
+    same noun after the preposition and after its denial, and not after the claim's own. And
+    "ended in a deal" against "ended without a deal": the noun after another preposition of the
+    same verb."""
+    problems = []
+    for text in source.texts:
+        for u in text.a.tokens:
+            if u.lower != "without" or u.dep != "prep":
+                continue
+            denied = _prepositional_objects(text, u.i)
+            verb = _key(text.a.tokens[u.head].lemma or text.a.tokens[u.head].text)
+            for t in claim.a.tokens:
+                if t.dep == "prep" and t.lower not in _PREPOSITION_OPPOSITES and t.head != t.i \
+                        and _key(claim.a.tokens[t.head].lemma or claim.a.tokens[t.head].text) == verb \
+                        and claim.a.tokens[t.head].pos in ("VERB", "AUX") and denied & _prepositional_objects(claim, t.i) \
+                        and claim.owner(t.i) is not None and not _negated(claim, claim.clause_of_verb[claim.owner(t.i)]):
+                    phrase = text.subtree(u.i, frozenset({"relcl", "acl", "conj", "cc"}))
+                    start, end = text.a.tokens[phrase[0]].start, text.a.tokens[phrase[-1]].end
+                    problems.append(Problem("negation", f'the source says "{text.snippet(start, end)}"'))
+    for t in claim.a.tokens:
+        other = _PREPOSITION_OPPOSITES.get(t.lower)
+        if other is None or t.dep != "prep":
+            continue
+        mine = _prepositional_objects(claim, t.i)
+        same = {n for u in claim.a.tokens if u.lower == other and u.dep == "prep" for n in _prepositional_objects(claim, u.i)}
+        for text in source.texts:
+            for u in text.a.tokens:
+                if u.lower != other or u.dep != "prep":
+                    continue
+                shared = (mine & _prepositional_objects(text, u.i)) - same
+                kept = {n for w in text.a.tokens if w.lower == t.lower and w.dep == "prep"
+                        for n in _prepositional_objects(text, w.i)}
+                if shared - kept:
+                    phrase = text.subtree(u.i, frozenset({"relcl", "acl", "conj", "cc"}))
+                    start, end = text.a.tokens[phrase[0]].start, text.a.tokens[phrase[-1]].end
+                    problems.append(Problem("negation", f'the source says "{text.snippet(start, end)}"'))
     return problems
 
 
