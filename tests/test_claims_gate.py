@@ -51,6 +51,13 @@ def test_the_verifier_passes_the_claims_gate_on_the_held_out_split(benchmark):
     table = confusion(verdicts)
     lines = gate(table, load_gate())
     assert all(line.ok for line in lines), _report(table, lines)
+    from rag.evals.corpus import THRESHOLDS_FILE
+    from rag.evals.replay import GATE_PROFILE
+    from rag.evals.thresholds import drift
+
+    stale = drift(THRESHOLDS_FILE, GATE_PROFILE, table.summaries())
+    assert not stale, ("[claims.verifier] no longer says what the verifier measures; re-measure with "
+                       "`rag eval --dataset claims --update-thresholds`:\n" + "\n".join(stale))
     unexplained = [v.claim.id for v in verdicts if v.flagged and not v.reason]
     assert not unexplained, f"flagged without a reason: {unexplained}"
     # A kept true claim cites (one of) its own evidence sentence(s), not some other sentence.

@@ -93,3 +93,20 @@ def test_a_model_that_fails_stops_the_replay_instead_of_counting_as_a_flag(repla
         with pytest.raises(RuntimeError, match="HTTP 500"):
             replay_claim(chat, _claim(claims, NEGATED_CLAIM),
                          lambda question, text, hits: served.answer_from_hits(question, hits))
+
+
+def test_the_confusion_is_written_to_the_gate_file_as_each_kinds_figure(tmp_path):
+    from rag.evals.replay import GATE_PROFILE, Confusion
+    from rag.evals.thresholds import figures, update
+
+    table = Confusion()
+    table.total.update({"negation": 16, "verbatim": 27})
+    table.right.update({"negation": 12, "verbatim": 27})
+    path = tmp_path / "thresholds.toml"
+    path.write_text(f"[{GATE_PROFILE}]\nnegation = 0.10\nverbatim = 0.10\nfalse_flagged = 0.10\n", encoding="utf-8")
+    update(path, GATE_PROFILE, table.summaries(), "abc1234")
+    written = {f.metric: f for f in figures(path, GATE_PROFILE)}
+    assert written["negation"].measured == 0.75 and written["negation"].commit == "abc1234"
+    assert "0.750 (12/16 cases)" in path.read_text(encoding="utf-8")
+    assert written["false_flagged"].measured == 0.75  # only negation among the false kinds here
+    assert written["verbatim"].measured == 1.0

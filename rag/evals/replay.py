@@ -175,6 +175,15 @@ class Confusion:
     def false_flagged(self) -> float:
         return self.rate(FALSE_KINDS)
 
+    def summaries(self) -> list:
+        """Each kind's rate, ``true_kept`` and ``false_flagged`` as the gate file records them."""
+        from rag.evals.scoring import MetricSummary
+
+        groups = {kind: [kind] for kind in (*TRUE_KINDS, *FALSE_KINDS) if self.total[kind]}
+        groups |= {"true_kept": list(TRUE_KINDS), "false_flagged": list(FALSE_KINDS)}
+        return [MetricSummary(name, self.rate(kinds), sum(self.total[k] for k in kinds), 0, False, binary=True)
+                for name, kinds in groups.items()]
+
     def lines(self) -> list[str]:
         out = [f"{'kind':<14} {'right':>5} / {'all':>3}   rate"]
         for kind in (*TRUE_KINDS, *FALSE_KINDS):
