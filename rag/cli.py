@@ -267,7 +267,9 @@ def _eval_claims(args: argparse.Namespace) -> int:
         from rag.evals.thresholds import current_commit
 
         commit = current_commit(REPO)  # before the run: uncommitted code is refused at once
-    run = run_claims(Path(args.out), data_dir=Path(args.data_dir) if args.data_dir else SHARED_DATA, log=log)
+    thresholds = Path(args.thresholds) if args.thresholds else None
+    run = run_claims(Path(args.out), data_dir=Path(args.data_dir) if args.data_dir else SHARED_DATA, log=log,
+                     thresholds=thresholds)
     print("\n".join(run.table.lines()))
     print("\n".join(line.line() for line in run.gate_lines))
     print(f"claims gate {'passed' if run.passed else 'FAILED'} ({len(run.verdicts)} claims, {run.seconds:.0f} s)")
@@ -276,7 +278,7 @@ def _eval_claims(args: argparse.Namespace) -> int:
         from rag.evals.replay import GATE_PROFILE
         from rag.evals.thresholds import update
 
-        path = Path(args.thresholds) if args.thresholds else THRESHOLDS_FILE
+        path = thresholds or THRESHOLDS_FILE
         for line in update(path, GATE_PROFILE, run.table.summaries(), commit):
             print(f"{path.name} [{GATE_PROFILE}]: {line}", file=sys.stderr)
     return 0 if run.passed else 1

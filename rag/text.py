@@ -80,13 +80,15 @@ def _punkt():
         nltk.data.path.append(str(data))
     tokenizer = punkt.PunktTokenizer("english")
     # titles and abbreviations American news writes before a name or a number, which the English
-    # model splits after ("Gov. | Gavin Newsom", "Mt. | Everest"); none of them ends a sentence
+    # model splits after ("Gov. | Gavin Newsom", "Mt. | Everest"); none of them ends a sentence.
+    # Punkt keeps its learnt abbreviations in ``_params.abbrev_types`` (nltk 3.9-3.10), a set of
+    # lower-case words without their full stop.
     tokenizer._params.abbrev_types.update(_MORE_ABBREVIATIONS)
     return tokenizer
 
 
-_MORE_ABBREVIATIONS = {"gov", "govs", "mt", "ft", "dept", "govt", "approx", "vol", "vols", "fig", "figs",
-                       "capt", "sgt", "cmdr", "supt", "atty", "sens", "lt", "rev", "hon", "pres"}
+_MORE_ABBREVIATIONS = {"gov", "govs", "mt", "dept", "govt", "approx", "vol", "vols", "fig", "figs",
+                       "capt", "sgt", "cmdr", "supt", "atty", "sens", "rev", "hon", "pres"}
 # "No." before a number is "number" ("Red No. 3"); elsewhere "no." may end a sentence ("She said no.")
 _NUMBER_SIGN_END = re.compile(r"\bNos?\.$")
 

@@ -110,3 +110,16 @@ def test_the_confusion_is_written_to_the_gate_file_as_each_kinds_figure(tmp_path
     assert "0.750 (12/16 cases)" in path.read_text(encoding="utf-8")
     assert written["false_flagged"].measured == 0.75  # only negation among the false kinds here
     assert written["verbatim"].measured == 1.0
+
+
+def test_a_kind_without_claims_is_not_written_as_a_figure(tmp_path):
+    from rag.evals.replay import GATE_PROFILE, Confusion
+    from rag.evals.thresholds import ThresholdError, update
+
+    table = Confusion()
+    table.total.update({"verbatim": 4})
+    table.right.update({"verbatim": 4})
+    path = tmp_path / "thresholds.toml"
+    path.write_text(f"[{GATE_PROFILE}]\nnegation = 0.10\n", encoding="utf-8")
+    with pytest.raises(ThresholdError, match="false_flagged|negation"):
+        update(path, GATE_PROFILE, table.summaries(), "abc1234", ["false_flagged"])

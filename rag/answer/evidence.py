@@ -100,7 +100,8 @@ _QUOTED = re.compile(r"['‘\"“]([^'’\"”]{8,})['’\"”]")
 _PERSON_PRONOUN = re.compile(r"\b(he|she|his|her|him)\b", re.IGNORECASE)
 # A dateline: where the story was filed, in capitals before a dash ("WASHINGTON ―", "LONDON (Reuters) -",
 # "NEW YORK, March 3 -"). It says where the reporter was, not where what is asked about happened.
-_DATELINE = re.compile(r"[A-Z][A-Z.' ]*[A-Z.](?:,[^-—―–\n]{0,30})?(?:\s*\([^)\n]{1,30}\))?\s*[-—―–]+\s")
+_DATELINE = re.compile(r"[A-Z][A-Z.' ]*[A-Z.](?:,\s*[A-Z][a-z]{2,8}\.? \d{1,2})?(?:\s*\([^)\n]{1,30}\))?\s*[-—―–]+\s")
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 
 
 @dataclass
@@ -236,7 +237,7 @@ def holds_the_names(asked: Question, facts: ArticleFacts) -> bool:
     """Every name of the question, or, when a statement sets the scene first ("Donald Trump was sworn
     in as the 47th president of the United States. Which holiday ...?"), every name of the question
     proper and at least half of the scene's: the story may name Trump and not the country."""
-    scene = [n for n in asked.names if n.terms and set(n.terms) <= asked.premise_names]
+    scene = [n for n in asked.names if asked.sets_scene(n)]
     held = [n for n in scene if holds_name(n, facts)]
     return all(holds_name(n, facts) for n in asked.names if n not in scene) and len(held) * 2 >= len(scene)
 
@@ -465,11 +466,12 @@ def holds_most_names(asked: Question, found: set[str], each: bool = False) -> bo
     elsewhere in the article. Half may be missing: "Ablikim Yusuf" is "Yusuf" in the next sentence.
     With ``each`` (no one article holds every name), every name must have a word there: "How many
     planes did Qantas order from Boeing?" is not answered by Ryanair's Boeing order in another story."""
-    name_terms = asked.name_terms
     if each:
-        return all(set(n.terms) & found for n in asked.names if n.terms and not set(n.terms) <= asked.premise_names)
-    # a name only the scene-setting statement gives counts when the sentence has it, not against it
-    return not name_terms or len(name_terms - found - asked.premise_names) <= len(name_terms) / 2
+        return all(set(n.terms) & found for n in asked.names if n.terms and not asked.sets_scene(n))
+    # a name only the scene-setting statement gives counts when the sentence has it, and is left out
+    # when it has not: "Qantas" of "(scene) How many planes did Qantas order?" must still be there
+    name_terms = asked.name_terms - (asked.premise_names - found)
+    return not name_terms or len(name_terms - found) <= len(name_terms) / 2
 
 
 def _names_by_pronoun(asked: Question, article: Article, span: SentenceSpan, found: set[str]) -> set[str]:
@@ -553,7 +555,7 @@ def _other_person(asked: Question, a: language.Analysis, sentence_terms: set[str
     story headlined with Jugnot."""
     # a person written with a first name and a surname: the model calls a lone "Billboard" a person too
     people = [n for n in asked.names if n.label == "PERSON" and len(n.terms) > 1 and not set(n.terms) & sentence_terms
-              and not set(n.terms) <= asked.premise_names]
+              and not asked.sets_scene(n)]
     if not people:
         return False
     asked_terms = asked.name_terms
@@ -675,7 +677,7 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
     dateline = _DATELINE.match(a.text)
     out = []
     for ent in a.entities:
-        if dateline and ent.start < dateline.end() and ent.text.isupper():
+        if dateline and ent.start < dateline.end() and ent.text.isupper() and ent.label in _PLACE_LABELS:
             continue
         if ent.label not in asked.labels and not _counts_asked_noun(asked, a, ent) \
                 and not _named_by_asked_noun(asked, a, ent):

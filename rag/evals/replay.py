@@ -181,8 +181,11 @@ class Confusion:
 
         groups = {kind: [kind] for kind in (*TRUE_KINDS, *FALSE_KINDS) if self.total[kind]}
         groups |= {"true_kept": list(TRUE_KINDS), "false_flagged": list(FALSE_KINDS)}
-        return [MetricSummary(name, self.rate(kinds), sum(self.total[k] for k in kinds), 0, False, binary=True)
-                for name, kinds in groups.items()]
+        out = []
+        for name, kinds in groups.items():
+            cases = sum(self.total[k] for k in kinds)
+            out.append(MetricSummary(name, self.rate(kinds) if cases else None, cases, 0, False, binary=True))
+        return out
 
     def lines(self) -> list[str]:
         out = [f"{'kind':<14} {'right':>5} / {'all':>3}   rate"]
@@ -260,7 +263,7 @@ class ClaimsRun:
 
 
 def run_claims(out_dir: Path, settings=None, split: str = "test", data_dir: Path = SHARED_DATA,
-               log: Callable[[str], None] = print) -> ClaimsRun:
+               log: Callable[[str], None] = print, thresholds: Path | None = None) -> ClaimsRun:
     """Replay the claims of ``split`` ("dev", "test" or "all") through the generative answerer and
     the scripted server (``ScriptedAnswerer``) over a store of the benchmark's articles under
     ``out_dir``; gated by ``[claims.verifier]`` when the split is "test" (the held-out figures
@@ -284,5 +287,5 @@ def run_claims(out_dir: Path, settings=None, split: str = "test", data_dir: Path
     with ScriptedAnswerer(chat) as answerer:
         verdicts = [replay_claim(chat, c, answerer) for c in chosen]
     table = confusion(verdicts)
-    lines = gate(table, load_gate()) if split == "test" else []
+    lines = gate(table, load_gate(thresholds)) if split == "test" else []
     return ClaimsRun(verdicts, table, lines, time.perf_counter() - started)
