@@ -60,7 +60,8 @@ if TYPE_CHECKING:  # spaCy is imported lazily, inside _load()
 
 __all__ = [
     "ADJUNCT_PREPOSITIONS", "ANSWER_LABELS", "NEGATING_ADJECTIVES", "NEGATING_VERBS", "NEGATION_WORDS",
-    "NEGATIVE_VERB_PREFIXES", "NUMBER_WORDS", "OPPOSITE_ADJECTIVES", "OPPOSITE_VERBS", "ORDINAL_WORDS", "REPORTING_VERBS", "STATE_PARTICIPLES", "TITLES",
+    "NEGATIVE_VERB_PREFIXES", "NUMBER_WORDS", "OPPOSITE_ADJECTIVES", "OPPOSITE_VERBS", "ORDINAL_WORDS",
+    "REPORTING_VERBS", "STATE_PARTICIPLES", "TITLES",
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
     "analyze", "analyze_all", "analyze_many", "answer_labels", "are_opposite_adjectives", "are_opposites", "base_form", "entities",

@@ -584,8 +584,9 @@ def _name_problems(claim: _Text, source: _Source) -> list[Problem]:
     before_words = _words_of(before)
     context_words = _words_of(source.context)
     # the people the sentences before name: a short claim's parse may take "Vance said" for an organisation
-    people = {_key(x.text) for e in (_read(source.context).a.entities if source.context else ())
-              if e.label == "PERSON" for x in _read(source.context).a.tokens[e.token_start:e.token_end]}
+    context = _read(source.context).a if source.context else None
+    people = {_key(x.text) for e in (context.entities if context else ()) if e.label == "PERSON"
+              for x in context.tokens[e.token_start:e.token_end]}
     for written, words, tokens in _claim_names(claim):
         in_span = [any(_same_word(w, s) for s in span_words) or (terms(w) and terms(w)[0] in span_words)
                    or _acronym_of(w, span_text + " " + title_text) for w in words]
@@ -1047,6 +1048,13 @@ def _prepositional_objects(text: _Text, prep: int) -> set[str]:
             if not any(a.tokens[d].lower in ("no", "not") for d in text.children[o])}
 
 
+def _source_says_phrase(text: _Text, prep: int) -> Problem:
+    """The negation problem quoting the prepositional phrase of the source ("without an agreement")."""
+    phrase = text.subtree(prep, frozenset({"relcl", "acl", "conj", "cc"}))
+    start, end = text.a.tokens[phrase[0]].start, text.a.tokens[phrase[-1]].end
+    return Problem("negation", f'the source says "{text.snippet(start, end)}"')
+
+
 def _with_without_problems(claim: _Text, source: _Source) -> list[Problem]:
     """"emerged with an agreement" against "emerged without an agreement" (or the reverse): the
     same noun after the preposition and after its denial, and not after the claim's own. And
@@ -1064,9 +1072,7 @@ def _with_without_problems(claim: _Text, source: _Source) -> list[Problem]:
                         and _key(claim.a.tokens[t.head].lemma or claim.a.tokens[t.head].text) == verb \
                         and claim.a.tokens[t.head].pos in ("VERB", "AUX") and denied & _prepositional_objects(claim, t.i) \
                         and claim.owner(t.i) is not None and not _negated(claim, claim.clause_of_verb[claim.owner(t.i)]):
-                    phrase = text.subtree(u.i, frozenset({"relcl", "acl", "conj", "cc"}))
-                    start, end = text.a.tokens[phrase[0]].start, text.a.tokens[phrase[-1]].end
-                    problems.append(Problem("negation", f'the source says "{text.snippet(start, end)}"'))
+                    problems.append(_source_says_phrase(text, u.i))
     for t in claim.a.tokens:
         other = _PREPOSITION_OPPOSITES.get(t.lower)
         if other is None or t.dep != "prep":
@@ -1081,9 +1087,7 @@ def _with_without_problems(claim: _Text, source: _Source) -> list[Problem]:
                 kept = {n for w in text.a.tokens if w.lower == t.lower and w.dep == "prep"
                         for n in _prepositional_objects(text, w.i)}
                 if shared - kept:
-                    phrase = text.subtree(u.i, frozenset({"relcl", "acl", "conj", "cc"}))
-                    start, end = text.a.tokens[phrase[0]].start, text.a.tokens[phrase[-1]].end
-                    problems.append(Problem("negation", f'the source says "{text.snippet(start, end)}"'))
+                    problems.append(_source_says_phrase(text, u.i))
     return problems
 
 

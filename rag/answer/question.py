@@ -131,20 +131,24 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
     weights: TermWeights = {}
     name_terms = {t for n in names for t in n.terms}
     asking = _asking_sentence(a)
-    asked_part = _asked_sentence(a, asking)
+    # the asking sentence's terms and numbers when a statement sets the scene first; else all are asked
+    asked_part = _terms_and_numbers(a.sentences[asking].text) if asking else None
+
+    def in_scene(term: str) -> bool:
+        return asked_part is not None and term not in asked_part
     for term in match_terms(text):
         if term.replace(".", "").isdigit() or term in request_words:
             continue
         weights[term] = 2.0 if term in name_terms else 1.0
-        if term not in asked_part:
+        if in_scene(term):
             weights[term] *= PREMISE_WEIGHT
     context = set(context_terms)
     for term in context:
         weights.pop(term, None)
     names = tuple(n for n in names if not set(n.terms) <= context)
-    asked_numbers = frozenset(n for n in numbers(text) if n in asked_part or _is_year_or_month(n)) \
+    asked_numbers = frozenset(n for n in numbers(text) if not in_scene(n) or _is_year_or_month(n)) \
         - {n for t in context for n in numbers(t)}
-    premise_names = frozenset(t for n in names for t in n.terms if t not in asked_part)
+    premise_names = frozenset(t for n in names for t in n.terms if in_scene(t))
     speaker, asks_speaker = _speech(a, names)
     labels = language.answer_labels(a) if kind == "fact" else frozenset()
     if wh == "where" and _asks_rank(tokens):
@@ -211,9 +215,7 @@ def _asking_sentence(a: language.Analysis) -> int:
     return asking[0]
 
 
-def _asked_sentence(a: language.Analysis, asking: int) -> set[str]:
-    """The match terms and numbers of the asking sentence; of the whole text when it is the first."""
-    text = a.sentences[asking].text if asking else a.text
+def _terms_and_numbers(text: str) -> set[str]:
     return set(match_terms(text)) | numbers(text)
 
 
