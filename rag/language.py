@@ -206,7 +206,10 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"win"}), frozenset({"lose"})),
     # holding on to a thing or not: "kept his seat" / "lost his seat"; having or lacking
     (frozenset({"keep", "retain", "hold"}), frozenset({"lose"})),
-    (frozenset({"have", "possess"}), frozenset({"lack"})),
+    (frozenset({"have", "possess", "show", "display"}), frozenset({"lack"})),
+    # making a thing possible or not: "enabled the firm to borrow" / "prevented it from borrowing"
+    (frozenset({"enable", "allow", "let", "help", "permit"}),
+     frozenset({"prevent", "stop", "hinder", "bar", "block", "deter"})),
     # a court's verdict, and the direction of trade
     (frozenset({"acquit", "clear"}), frozenset({"convict"})),
     (frozenset({"export"}), frozenset({"import"})),

@@ -115,6 +115,20 @@ DISTORTED = [
     ("The party lacked the votes to pass the bill.", "The party had the votes to pass the bill.", "opposite",
      "lacked"),
     ("Exports to Brazil rose 5% in May.", "Imports from Brazil rose 5% in May.", "opposite", "Exports"),
+    ("The loan enabled the club to sign two new players.", "The loan prevented the club from signing two new players.",
+     "opposite", "enabled"),
+    ("The goalkeeper showed great courage in the final.", "The goalkeeper lacked courage in the final.", "opposite",
+     "showed"),
+    # participants that trade places between the clauses of a sentence, or from actor to acted on
+    ("Under the new rules, tenants can ask to recover deposits paid to landlords.",
+     "Under the new rules, landlords can ask to recover deposits paid to tenants.", "roles", "tenants"),
+    ("A Greenpeace spokeswoman said they wanted to meet Mayor Alan Brooks for talks.",
+     "Mayor Alan Brooks said he wanted to meet a Greenpeace spokeswoman for talks.", "roles", "spokeswoman"),
+    ("Complaints include slow charging on tablets, compared to laptops which can run for ten hours.",
+     "Complaints include slow charging on laptops, compared to tablets which can run for ten hours.", "roles",
+     "laptops"),
+    ("The city council has awarded the bus contract to a Dutch firm.",
+     "The city council has been awarded the bus contract by a Dutch firm.", "roles", "council"),
 ]
 
 # (source sentence, the same facts as a model may write them)
@@ -172,6 +186,10 @@ SAME_FACTS = [
     ("The drug has yet to be approved in Europe.", "The drug has not yet been approved in Europe."),
     ("Hollis kept his seat in the election.", "Hollis held his seat in the election."),
     ("The firm lacks the money to expand.", "The firm does not have the money to expand."),
+    # a verb with no object says what the passive says; a people stands for its country
+    ("The exhibition is being opened by a concert of folk music on Friday.",
+     "The exhibition opens with a concert of folk music on Friday."),
+    ("Despite losing 3-1 on Sunday, the Kenyans impressed their coach.", "Kenya lost 3-1 on Sunday but impressed their coach."),
     # "one" standing for a noun is no number
     ("The old contract ends in May and the club has offered him a new contract.",
      "The club has offered him a new contract, and his old one ends in May."),

@@ -107,9 +107,22 @@ def _key(word: str) -> str:
 
 
 def _same_word(a: str, b: str) -> bool:
-    if a == b:
+    if a == b or _is_demonym(a, b) or _is_demonym(b, a):
         return True
     return min(len(a), len(b)) >= 5 and SequenceMatcher(None, a, b).ratio() >= SPELLING_SIMILARITY
+
+
+# How English makes a people's name from a place's: Italy/Italians, China/Chinese, Iran/Iranian,
+# Iraq/Iraqi, Germany/Germans, Kenya/Kenyan.
+_DEMONYM_ENDINGS = frozenset({"s", "n", "ns", "an", "ans", "ian", "ians", "ese", "i", "is"})
+
+
+def _is_demonym(place: str, people: str) -> bool:
+    """Whether ``people`` is the people of ``place`` ("the Italians" are Italy's side)."""
+    if len(place) < 4 or len(people) <= len(place) - 1:
+        return False
+    stem = place[:-1] if place[-1] in "aeiouy" else place
+    return people.startswith(stem) and people[len(stem):] in _DEMONYM_ENDINGS
 
 
 def written_numbers(text: str) -> set[str]:
@@ -770,6 +783,12 @@ def _align(claim: _Text, c: Clause, source: _Source, same_verb: bool):
             continue
         theirs = _args(text, s)
         same, conflicts = _compare_roles(mine, theirs)
+        if same_verb and conflicts and c.passive != s.passive and _ergative(claim, c, mine, text, theirs):
+            # "the festival opens with a film" is "the festival is opened by a film": the subject
+            # of a verb with no object is the one the passive acts on
+            ergative = _compare_roles(_as_subjects(mine, c, by_agent=True), _as_subjects(theirs, s, by_agent=True))
+            if len(ergative[1]) < len(conflicts):
+                same, conflicts = ergative
         if not same_verb and same == 0 and (c.passive != s.passive):
             # "the match was called off" against "the match will go ahead": the subject of a verb
             # with no object is the one the passive acts on
@@ -780,6 +799,24 @@ def _align(claim: _Text, c: Clause, source: _Source, same_verb: bool):
         if best is None or score > best[0]:
             best = (score, text, s, same, conflicts)
     return best
+
+
+def _ergative(claim: _Text, c: Clause, mine: list[_Arg], text: _Text, theirs: list[_Arg]) -> bool:
+    """Whether the active one of two clauses (one passive) has a verb with no object whose subject
+    is the passive's: "the festival opens with a film" / "the festival is opened by a film". Not
+    when the passive's actor is in the active sentence other than after a preposition ("Chelsea
+    beat Arsenal", parsed without its object, against "Chelsea were beaten by Arsenal")."""
+    (active_text, active), (passive_text, passive) = ((text, theirs), (claim, mine)) if c.passive \
+        else ((claim, mine), (text, theirs))
+    if any(x.role == "patient" for x in active):
+        return False
+    for y in passive:
+        if y.role == "agent":
+            words = _identity(passive_text, y)
+            if words and _named_outside(active_text, words, -1) and not any(
+                    x.role.startswith("prep:") and _covers(words, _identity(active_text, x)) for x in active):
+                return False
+    return True
 
 
 # Adverbs that make a phrasal verb with their verb as particles do ("go ahead").
@@ -804,9 +841,10 @@ def _shown_verb(text: _Text, clause: Clause) -> str:
     return " ".join(a.tokens[i].text for i in sorted(parts))
 
 
-def _as_subjects(args: list[_Arg], clause: Clause) -> list[_Arg]:
-    """Participants with the passive's patient and an intransitive's agent both as "subject"."""
-    if clause.passive and not any(x.role == "agent" for x in args):
+def _as_subjects(args: list[_Arg], clause: Clause, by_agent: bool = False) -> list[_Arg]:
+    """Participants with the passive's patient and an intransitive's agent both as "subject";
+    ``by_agent``: also a passive's patient that has its "by" phrase."""
+    if clause.passive and (by_agent or not any(x.role == "agent" for x in args)):
         return [replace(x, role="subject") if x.role == "patient" else x for x in args]
     if not clause.passive and not any(x.role == "patient" for x in args):
         return [replace(x, role="subject") if x.role == "agent" else x for x in args]
@@ -837,6 +875,14 @@ def _compare_roles(mine: list[_Arg], theirs: list[_Arg]) -> tuple[int, list[tupl
         found = sum(1 for x in group if any(_relation(x, y) == "same" for y in here))
         if found:
             same += found
+            # "the ministry has been awarded contracts by a company" against "the ministry awarded
+            # contracts to a company": the contracts agree, the ministry went from actor to acted on
+            for x in group:
+                if x.names and not x.inferred and not any(_relation(x, y) == "same" for y in here):
+                    crossed = [y for y in theirs if {x.role, y.role} == {"agent", "patient"} and not y.inferred
+                               and _relation(x, y) == "same"]
+                    if crossed:
+                        conflicts.append((x, crossed[0], "moved"))
             continue
         for x in group:
             relations = [_relation(x, y) for y in here]
@@ -878,6 +924,61 @@ def _nested_swap(mine: list[_Arg], theirs: list[_Arg]) -> tuple[_Arg, _Arg] | No
             if gone and elsewhere and came and back:
                 return x, elsewhere[0]
     return None
+
+
+def _identity(text: _Text, x: _Arg) -> set[str]:
+    """What a participant is called: its name words, or a common noun's lemma ("administrator")."""
+    if x.names:
+        return set(x.names)
+    if x.head < 0 or text.a.tokens[x.head].pos not in ("NOUN", "PROPN"):
+        return set()
+    tok = text.a.tokens[x.head]
+    return {_key(tok.lemma or tok.text)}
+
+
+def _named_outside(text: _Text, words: set[str], phrase: int) -> bool:
+    """Whether every word is a noun (or name) of ``text`` outside the phrase headed by ``phrase``
+    (-1: anywhere)."""
+    inside = set(text.subtree(phrase)) if phrase >= 0 else set()
+    nouns = {_key(w) for t in text.a.tokens if t.i not in inside and t.pos in ("NOUN", "PROPN")
+             for w in (t.text, t.lemma or t.text)}
+    return all(any(_same_word(w, n) for n in nouns) for w in words)
+
+
+def _swapped_in_sentence(claim: _Text, c: Clause, mine: list[_Arg], text: _Text, s: Clause, theirs: list[_Arg]
+                         ) -> tuple[_Arg, _Arg] | None:
+    """Two participants that trade places between clauses of the sentence: "the institutions
+    can seek to get back money paid to administrators" against "administrators can seek to get
+    back money paid to the institutions", "McCartney said he wanted to meet the spokesman"
+    against "the spokesman said they wanted to meet McCartney". The claim's actor (or acted-on)
+    is not the span's, but the span names it elsewhere, and the claim names the span's one
+    elsewhere. Only clauses of one voice; a participant read through a pronoun only in two
+    relative clauses ("phones which can hold 40GB"). Returns (the claim's participant, the span's)."""
+    if c.passive != s.passive:
+        return None
+    for x in mine:
+        if x.role not in ("agent", "patient") or x.pronoun:
+            continue
+        here = [y for y in theirs if y.role == x.role and not y.pronoun]
+        if not here or any(_relation(z, y) == "same" for z in mine if z.role == x.role for y in theirs
+                           if y.role == x.role):
+            continue  # one of the claim's participants of the role is the span's ("money and laundering")
+        for y in here:
+            ours, its = _identity(claim, x), _identity(text, y)
+            if x.inferred != y.inferred or (x.inferred and not c.dep == s.dep == "relcl") \
+                    or not ours or not its or _covers(ours, its) or _covers(its, ours):
+                continue
+            if _named_outside(text, ours, y.head) and _named_outside(claim, its, x.head) \
+                    and not _plays(claim, its, y.role):
+                return x, y
+    return None
+
+
+def _plays(text: _Text, words: set[str], role: str) -> bool:
+    """Whether a participant so called has ``role`` in some clause of ``text``: when the claim
+    has the span's actor acting too, a span the parse misread is likelier than a swap."""
+    return any(x.role == role and _covers(words, _identity(text, x) | set(x.deep))
+               for c in text.a.clauses for x in _args(text, c))
 
 
 def _agent_moved(claim: _Text, mine: list[_Arg], theirs: list[_Arg]) -> tuple[_Arg, _Arg] | None:
@@ -946,6 +1047,12 @@ def _clause_problems(claim: _Text, source: _Source) -> list[Problem]:
                 problems.append(Problem(
                     "roles", f'in the source, {x.text} is {_role_words(y.role)}, not {_role_words(x.role)}: '
                              f'"{snippet}"'))
+                continue
+            swapped = _swapped_in_sentence(claim, c, mine, text, s, theirs)
+            if swapped is not None:
+                x, y = swapped
+                problems.append(Problem(
+                    "roles", f'in the source, {y.text} is {_role_words(y.role)}, not {x.text}: "{snippet}"'))
                 continue
             moved = _agent_moved(claim, mine, theirs)
             if moved is not None:
