@@ -209,7 +209,7 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"have", "possess", "show", "display"}), frozenset({"lack"})),
     # making a thing possible or not: "enabled the firm to borrow" / "prevented it from borrowing"
     (frozenset({"enable", "allow", "let", "help", "permit"}),
-     frozenset({"prevent", "stop", "hinder", "bar", "block", "deter"})),
+     frozenset({"prevent", "stop", "hinder", "hamper", "impede", "obstruct", "bar", "block", "deter"})),
     # a court's verdict, and the direction of trade
     (frozenset({"acquit", "clear"}), frozenset({"convict"})),
     (frozenset({"export"}), frozenset({"import"})),
@@ -252,6 +252,7 @@ OPPOSITE_ADJECTIVES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"guilty"}), frozenset({"innocent"})),
     (frozenset({"true"}), frozenset({"false"})),
     (frozenset({"safe"}), frozenset({"dangerous", "unsafe"})),
+    (frozenset({"deliberate", "intentional"}), frozenset({"accidental", "unintentional", "inadvertent"})),
 )
 # Verbs whose passive or bare participle names a state that is not the act: "only 40 tickets are
 # left" and "two minutes left" say what remains, the opposite of the active "they left" (``OPPOSITE_VERBS``

@@ -129,6 +129,13 @@ DISTORTED = [
      "laptops"),
     ("The city council has awarded the bus contract to a Dutch firm.",
      "The city council has been awarded the bus contract by a Dutch firm.", "roles", "council"),
+    ("The union has always insisted the cuts were unfair but the managers argued they were necessary.",
+     "The managers have always insisted the cuts were unfair but the union argued they were necessary.", "roles",
+     "union"),
+    ("The heavy rain hampered efforts to rescue the climbers.", "The heavy rain helped efforts to rescue the climbers.",
+     "opposite", "hampered"),
+    ("The referee said the collision was accidental.", "The referee said the collision was deliberate.", "opposite",
+     "accidental"),
 ]
 
 # (source sentence, the same facts as a model may write them)
@@ -190,6 +197,14 @@ SAME_FACTS = [
     ("The exhibition is being opened by a concert of folk music on Friday.",
      "The exhibition opens with a concert of folk music on Friday."),
     ("Despite losing 3-1 on Sunday, the Kenyans impressed their coach.", "Kenya lost 3-1 on Sunday but impressed their coach."),
+    # "both" is two; a span that says two things with two verbs is not opposed by a third
+    ("Storms destroyed both bridges last winter.", "Storms destroyed the two bridges last winter."),
+    ("The carnival this year opens at dawn May 2 and culminates when the sun sets May 9.",
+     "The carnival opens at dawn on May 2 this year and closes when the sun sets on May 9."),
+    # a list the parse reads as two subjects is no swap
+    ("Arson started the three fires, and a combination of strong winds, low humidity and high daily temperatures "
+     "fueled their rapid spread, officials said.",
+     "Strong winds, low humidity and high temperatures fueled the rapid spread of the three fires, officials said."),
     # "one" standing for a noun is no number
     ("The old contract ends in May and the club has offered him a new contract.",
      "The club has offered him a new contract, and his old one ends in May."),
