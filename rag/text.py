@@ -14,7 +14,8 @@ _WORD = re.compile(r"[A-Za-z0-9]+(?:[.,'’][A-Za-z0-9]+)*")
 # What ``terms`` makes of a text. Saved keyword indexes record it and are rebuilt when it changes.
 # 2: accents folded ("Guantánamo" was "guant" and "namo").
 # 3: initialisms written with full stops are the same word as without ("U.S." and "US").
-TERMS_VERSION = 3
+# 4: "won" and "don" are words ("Who won the final?", "Don King"), not stop words.
+TERMS_VERSION = 4
 # "U.S", "D.C", "a.m" as _WORD finds them: single letters joined by full stops
 _DOTTED_INITIALS = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -136,9 +137,14 @@ def _nltk_stopwords() -> list[str]:
     return list(globals_helper.stopwords)
 
 
+# The NLTK list keeps what is left of a contraction split at its apostrophe ("won" of "won't",
+# "don" of "don't"); ``words`` keeps "won't" whole, and these two are English words of their own.
+_NOT_STOPWORDS = frozenset({"won", "don"})
+
+
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    return frozenset(_nltk_stopwords()) | {
+    return (frozenset(_nltk_stopwords()) - _NOT_STOPWORDS) | {
         "said", "says", "say", "would", "could", "also", "one", "us", "mr", "mrs", "ms",
         "what", "which", "who", "whom", "when", "where", "why", "how", "many", "much",
         "did", "does", "do", "according", "year", "new",

@@ -640,3 +640,12 @@ def test_us_in_capitals_is_a_name_and_us_in_lower_case_a_stop_word():
     assert "us" in terms("What are US interest rates?")
     assert "us" not in terms("Tell us about interest rates")
     assert match_terms("Mansouri wrote") == match_terms("Mansouri write")
+
+
+def test_won_and_don_are_words_and_a_contraction_stays_whole():
+    from rag.text import match_terms, terms
+
+    # the stop-word list keeps "won" and "don" for the halves of "won't" and "don't"
+    assert match_terms("Who won the final?") == match_terms("Who wins the final?") == ["win", "final"]
+    assert "don" in terms("Don King promoted the fight")
+    assert terms("They won't play and don't care") == ["play", "care"]
