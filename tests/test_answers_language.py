@@ -23,10 +23,11 @@ pytestmark = [pytest.mark.language, pytest.mark.usefixtures("language_model")]
 
 BBC = ["politics/014", "business/047", "business/001", "business/127", "business/164", "business/230",
        "business/003", "business/128", "entertainment/135", "business/119", "entertainment/045", "business/200",
-       "sport/045", "business/090", "business/008"]
+       "sport/045", "business/090", "business/008", "business/064", "business/069"]
 # Medgar Evers, Qatar; Dolly Parton in February and November 2022 (names and months spread over two
 # articles); LeBron James at 40 (a season named two sentences before the figure).
-RTQA = ["1cbf3d39653d", "0500ff0f7641", "5af40acbff57", "5dcffe9c2141", "45d11132c82d", "85337309a0a9"]
+RTQA = ["1cbf3d39653d", "0500ff0f7641", "5af40acbff57", "5dcffe9c2141", "45d11132c82d", "85337309a0a9",
+        "7cbaae0a671a"]
 DISTRACTORS = 24
 
 ACME_MARCH = """---
@@ -132,6 +133,21 @@ def test_a_fact_question_leads_with_the_answer_in_bold(chat, question, article, 
     assert first.quote.strip() != first.title.strip(), "a headline is not the answer when the body says it"
     if not_first:
         assert not_first not in answer.sentences[0].text
+
+
+@pytest.mark.parametrize("question, article, expected", [
+    ("Which airline had to cancel 77 short and medium-distance flights?", "bbc/business/064.txt", "Lufthansa"),
+    ("Which company rolled out the new 777 in Seattle?", "bbc/business/069.txt", "Boeing"),
+    ("Which store had announced the closures of approximately 500 of its more than 800 locations?",
+     "rtqa/7cbaae0a671a.md", "Joann"),
+])
+def test_the_company_a_sentence_describes_is_named_from_its_headline(chat, question, article, expected):
+    answer = ask(chat, question)
+    assert_leads_with(answer, expected, article)
+    assert re.search(r"\b(The|the) (company|firm)\b", answer.citations[-1].quote) or any(
+        re.match(r"(The|the) (company|firm)\b", c.quote) for c in answer.citations), answer.answer
+    # the lead rests on a sentence of the same article that writes the name
+    assert any(expected in c.quote for c in answer.citations if c.article_id == article), answer.answer
 
 
 @pytest.mark.parametrize("question,article,expected", [

@@ -127,7 +127,7 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
     if not found:
         if asked.labels & {"PERSON"}:
             return _person_by_pronoun(span, article)  # "Who announced ...?" -> "He announced ..."
-        return None
+        return _named_by_headline(asked, a, span, article)
     # "who": a person before an organisation; "how much": money before a share before a count
     preference = {"PERSON": 0, "ORG": 1} if asked.wh == "who" else {"MONEY": 0, "PERCENT": 1, "QUANTITY": 2}
     # Words of the question in the sentence, the noun "which" asks for left out (it sits next to
@@ -157,6 +157,31 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
     if best.label == "PERSON":
         text = _full_name(text, span, article)  # "Brody" -> "Adrien Brody"
     return Lead(text, [])
+
+
+def _named_by_headline(asked: Question, a: language.Analysis, span: SentenceSpan, article: Article) -> Lead | None:
+    """The name a sentence calls "the company" (or "the country" ...), when the question asks for
+    one of that kind and the headline names exactly one: "Which store is closing all 800 of its
+    locations?" answered by "The company had previously announced the closures ..." in a story
+    headlined "All Joann stores closing ..." gives Joann. The description is the sentence's subject,
+    a singular noun of the asked kind with "the" alone before it; not a name of the question. The
+    lead rests on the article's first sentence that writes the name, when one does."""
+    labels = asked.labels & {"ORG", "GPE", "LOC", "NORP", "FAC"}
+    if not labels or not any(
+            t.dep in ("nsubj", "nsubjpass") and t.tag == "NN" and language.noun_labels(t.lemma) & labels
+            and [a.tokens[c].lower for c in a.children(t.i)] == ["the"] for t in a.tokens):
+        return None
+    headline = language.analyze(article.title, language.Pipes.FULL)
+    named = {n.canonical for n in headline.names if n.label in labels and not set(_terms(n.canonical)) & asked.name_terms}
+    if len(named) != 1:
+        return None
+    name = named.pop()
+    if not re.search(rf"\b{re.escape(name)}\b", article.text) and not re.search(rf"\b{re.escape(name)}\b", article.title):
+        return None
+    naming = [SentenceSpan(article.id, span.chunk_id, s, e, article.text[s:e], n) for n, (s, e)
+              in enumerate(article_sentences(article.id, article.hash, article.text))
+              if re.search(rf"\b{re.escape(name)}\b", article.text[s:e]) and s != span.start][:1]
+    return Lead(name, naming)
 
 
 def _label(a: language.Analysis, ent: language.Entity) -> str:
