@@ -136,6 +136,12 @@ DISTORTED = [
      "opposite", "hampered"),
     ("The referee said the collision was accidental.", "The referee said the collision was deliberate.", "opposite",
      "accidental"),
+    # what the rules above must not excuse: a name spelt like a people, a "both" elsewhere, a verb
+    # with a preposition that is no ergative, a second verb that contradicts the first
+    ("The Cubs beat the Mets on Sunday.", "Cuba beat the Mets on Sunday.", "name", "Cuba"),
+    ("In both cities, prices rose 3% in May.", "In both cities, prices rose 2% in May.", "number", "2%"),
+    ("The officer was shot by the suspect.", "The officer shot at the suspect.", "roles", "officer"),
+    ("The minister admitted the error.", "The minister admitted the error and denied it.", "opposite", "denied"),
 ]
 
 # (source sentence, the same facts as a model may write them)
