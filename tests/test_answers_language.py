@@ -150,6 +150,32 @@ def test_the_company_a_sentence_describes_is_named_from_its_headline(chat, quest
     assert any(expected in c.quote for c in answer.citations if c.article_id == article), answer.answer
 
 
+@pytest.mark.parametrize("sentence, question, lead_name", [
+    ("The company said it would close 40 stores.", "Which retailer said it would close 40 stores?", "Dunmore Stores"),
+    # a description in a reported clause, another kind of thing, a name only the headline writes
+    ("Shoppers said the firm would close 40 stores.", "Which retailer would close 40 stores?", None),
+    ("The government said it would close 40 stores.", "Which retailer would close 40 stores?", None),
+])
+def test_the_company_is_named_only_as_the_subject_of_the_kind_asked_and_where_the_story_writes_it(
+        sentence, question, lead_name):
+    from rag.answer.citations import SentenceSpan
+    from rag.answer.extractive import lead_phrase
+    from rag.answer.question import read_question
+    from rag.index.sources import Article
+
+    text = f"Dunmore Stores has had a hard year. {sentence}"
+    article = Article("a.txt", "Dunmore Stores closes shops in Leeds", text, "h")
+    start = text.index(sentence)
+    lead = lead_phrase(read_question(question), SentenceSpan("a.txt", "a.txt:0", start, len(text), sentence, 1), article)
+    assert (lead.text if lead else None) == lead_name
+    if lead_name:
+        assert [s.text for s in lead.spans] == ["Dunmore Stores has had a hard year."]
+    # a headline alone is no quoted source for the name
+    alone = Article("b.txt", "Dunmore Stores closes shops in Leeds", sentence, "h2")
+    assert lead_phrase(read_question(question), SentenceSpan("b.txt", "b.txt:0", 0, len(sentence), sentence, 0),
+                       alone) is None
+
+
 @pytest.mark.parametrize("question,article,expected", [
     # the articles never write "Irish" or "American": the nationality describes the answer asked for
     ("Which Irish airline has ordered 70 Boeing planes?", RYANAIR, "Ryanair"),

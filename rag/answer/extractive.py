@@ -163,25 +163,29 @@ def _named_by_headline(asked: Question, a: language.Analysis, span: SentenceSpan
     """The name a sentence calls "the company" (or "the country" ...), when the question asks for
     one of that kind and the headline names exactly one: "Which store is closing all 800 of its
     locations?" answered by "The company had previously announced the closures ..." in a story
-    headlined "All Joann stores closing ..." gives Joann. The description is the sentence's subject,
-    a singular noun of the asked kind with "the" alone before it; not a name of the question. The
-    lead rests on the article's first sentence that writes the name, when one does."""
+    headlined "All Joann stores closing ..." gives Joann. The description is the subject of the
+    sentence's main verb, "the" and the singular noun the question asks for (or "company"/"firm"
+    for an organisation); the name is not one of the question's, and the lead rests on the
+    article's first other sentence that writes it (none: no lead)."""
     labels = asked.labels & {"ORG", "GPE", "LOC", "NORP", "FAC"}
+    # the noun the question asks for, or for an organisation the words news uses for any
+    nouns = ({asked.wh_noun} if asked.wh_noun else set()) | ({"company", "firm"} if "ORG" in labels else set())
     if not labels or not any(
-            t.dep in ("nsubj", "nsubjpass") and t.tag == "NN" and language.noun_labels(t.lemma) & labels
-            and [a.tokens[c].lower for c in a.children(t.i)] == ["the"] for t in a.tokens):
+            t.dep in ("nsubj", "nsubjpass") and a.tokens[t.head].dep == "ROOT" and t.tag == "NN"
+            and t.lemma.lower() in nouns and [a.tokens[c].lower for c in a.children(t.i)] == ["the"]
+            for t in a.tokens):
         return None
     headline = language.analyze(article.title, language.Pipes.FULL)
     named = {n.canonical for n in headline.names if n.label in labels and not set(_terms(n.canonical)) & asked.name_terms}
     if len(named) != 1:
         return None
     name = named.pop()
-    if not re.search(rf"\b{re.escape(name)}\b", article.text) and not re.search(rf"\b{re.escape(name)}\b", article.title):
-        return None
+    written = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
     naming = [SentenceSpan(article.id, span.chunk_id, s, e, article.text[s:e], n) for n, (s, e)
               in enumerate(article_sentences(article.id, article.hash, article.text))
-              if re.search(rf"\b{re.escape(name)}\b", article.text[s:e]) and s != span.start][:1]
-    return Lead(name, naming)
+              if s != span.start and written.search(article.text[s:e])][:1]
+    # the lead rests on a sentence of the story that writes the name; a headline alone is not quoted
+    return Lead(name, naming) if naming else None
 
 
 def _label(a: language.Analysis, ent: language.Entity) -> str:
