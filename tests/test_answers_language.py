@@ -691,3 +691,25 @@ def test_won_and_don_are_words_and_a_contraction_stays_whole():
     assert match_terms("Who won the final?") == match_terms("Who wins the final?") == ["win", "final"]
     assert "don" in terms("Don King promoted the fight")
     assert terms("They won't play and don't care") == ["play", "care"]
+
+@pytest.mark.parametrize("question, sentence, denies", [
+    # the seed article, a BBC News sentence (politics/319) and made-up ones
+    ("Which country deported Ablikim Yusuf, and when?",
+     "Early this year, Bloomberg reports, activists pressed Doha not to deport Uighur advocate Ablikim Yusuf from "
+     "Qatar back to China.", True),
+    ("When did MPs and peers agree on reform of the Lords?",
+     "MPs and peers have failed to agree on reform since 1999 when 600 hereditaries lost their seats.", True),
+    ("Which club sacked its manager on Monday?", "The club said it would not sack its manager.", True),
+    ("Which club sacked its manager on Monday?", "The club sacked its manager on Monday after five defeats.", False),
+    # a negated question, a verb only in a condition of the question, a sentence without the verb
+    ("Who did not vote for the bill?", "Three senators did not vote for the bill.", False),
+    ("What could Ablikim Yusuf face if deported to China?",
+     "Yusuf urged Qatari authorities not to deport him to his home country where he could face detention.", False),
+    ("Which club sacked its manager on Monday?", "The club parted company with its manager on Monday.", False),
+])
+def test_a_sentence_that_writes_the_asked_verb_only_negated_does_not_answer(question, sentence, denies):
+    from rag import language
+    from rag.answer.evidence import _denies_asked_event
+    from rag.answer.question import read_question
+
+    assert _denies_asked_event(read_question(question), language.analyze(sentence, language.Pipes.FULL)) is denies

@@ -537,6 +537,8 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
             continue  # "Who is China's foreign minister?": no minister in it
         if _other_participant(asked, a, c.terms) or _other_person(asked, a, c.terms) or _other_owner(asked, a):
             continue
+        if _denies_asked_event(asked, a):
+            continue  # "Which country deported Yusuf?" is not answered by "urged Doha not to deport him"
         fits = answer_type_fits(asked, a)
         if asked.wh == "when" and not fits and not states_event(asked, a):
             continue  # no date, and not the event asked about either ("calls for her release")
@@ -547,6 +549,20 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
             c.relevance *= NO_CAUSE_FACTOR  # a why-question is answered by a cause, however close the rest
         kept.append(c)
     return kept
+
+
+def _denies_asked_event(asked: Question, a: language.Analysis) -> bool:
+    """The sentence writes the verb of the question's main clause only negated ("pressed Doha not
+    to deport him" for "Which country deported him?"): it says the event did not happen, or was
+    only urged, feared or refused, so it does not answer. A negated question ("Who did not vote?"),
+    a verb the sentence does not write, and "be"/"have"/"do" leave it alone."""
+    if asked.analysis is None:
+        return False
+    main = next((c for c in asked.analysis.clauses if c.dep == "ROOT" and c.sentence == asked.asking_sentence), None)
+    if main is None or main.negated or main.negations or main.verb in language.PRIMARY_VERBS:
+        return False
+    same = [c for c in a.clauses if c.verb == main.verb]
+    return bool(same) and all(c.negated or c.negations for c in same)
 
 
 def _other_person(asked: Question, a: language.Analysis, sentence_terms: set[str]) -> bool:
