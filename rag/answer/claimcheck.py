@@ -992,30 +992,27 @@ def _swapped_in_sentence(claim: _Text, c: Clause, mine: list[_Arg], text: _Text,
                     or not ours or not its or _covers(ours, its) or _covers(its, ours):
                 continue
             if _named_outside(text, ours, y.head) and _named_outside(claim, its, x.head) and (
-                    not _plays(claim, its, y.role) or _exchanged(claim, ours, its, text, x.role, c.verb)):
+                    not (acting := _verbs_played(claim, its, x.role))
+                    or _exchanged(acting, _verbs_played(text, ours, x.role), c.verb)):
                 return x, y
     return None
 
 
-def _exchanged(claim: _Text, ours: set[str], its: set[str], text: _Text, role: str, verb: str) -> bool:
+def _exchanged(mine: set[str], theirs: set[str], verb: str) -> bool:
     """Whether the two trade a second verb too: "the authorities insisted ..., but Yukos argued"
-    against "Yukos insisted ..., but the authorities argued". The span's participant has ``role``
-    for another verb of the claim, and the claim's participant has it for that verb in the span;
-    neither has it for ``verb`` on the other side (then the two are coordinated, "winds and
-    humidity fuelled", and the parse split them)."""
-    def verbs(t: _Text, words: set[str]) -> set[str]:
-        return {c.verb for c in t.a.clauses for x in _args(t, c)
-                if x.role == role and _covers(words, _identity(t, x) | set(x.deep))}
-
-    theirs, mine = verbs(text, ours), verbs(claim, its)
+    against "Yukos insisted ..., but the authorities argued". ``mine``: the verbs the span's
+    participant has the role for in the claim; ``theirs``: those the claim's participant has it
+    for in the span. A shared one other than ``verb``, and neither has ``verb`` on the other side
+    (then the two are coordinated, "winds and humidity fuelled", and the parse split them)."""
     return verb not in theirs and verb not in mine and bool((mine & theirs) - {verb})
 
 
-def _plays(text: _Text, words: set[str], role: str) -> bool:
-    """Whether a participant so called has ``role`` in some clause of ``text``: when the claim
-    has the span's actor acting too, a span the parse misread is likelier than a swap."""
-    return any(x.role == role and _covers(words, _identity(text, x) | set(x.deep))
-               for c in text.a.clauses for x in _args(text, c))
+def _verbs_played(text: _Text, words: set[str], role: str) -> set[str]:
+    """The verbs of ``text`` for which a participant so called has ``role``. When the claim has
+    the span's actor acting too, a span the parse misread is likelier than a swap, unless the two
+    trade that verb (``_exchanged``)."""
+    return {c.verb for c in text.a.clauses for x in _args(text, c)
+            if x.role == role and _covers(words, _identity(text, x) | set(x.deep))}
 
 
 def _agent_moved(claim: _Text, mine: list[_Arg], theirs: list[_Arg]) -> tuple[_Arg, _Arg] | None:
