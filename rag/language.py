@@ -273,6 +273,10 @@ ORDINAL_WORDS: dict[str, int] = {
                                 "ninth", "tenth", "eleventh", "twelfth"), start=1)
 }
 
+# Nouns that name a kind of the noun after them ("which type of breed", "what kind of car"): the
+# question asks for the noun after "of".
+KIND_NOUNS = frozenset({"type", "kind", "sort", "variety", "form"})
+
 # Days of the week: a date as news writes it ("on Tuesday"), compared like a month.
 WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 
@@ -818,6 +822,9 @@ def _wh_noun(after: Sequence[Token]) -> Token | None:
         if after[i].pos in ("NOUN", "PROPN"):
             noun = after[i]
         i += 1
+    # "which type of dog breed" asks for a breed: a noun of kind hands the question to the noun after "of"
+    if noun is not None and noun.lemma.lower() in KIND_NOUNS and i < len(after) and after[i].lower == "of":
+        return _wh_noun(after[i + 1:]) or noun
     return noun
 
 

@@ -620,6 +620,10 @@ def _amounts_near(asked: Question, span: SentenceSpan, article: Article) -> bool
     if not amounts:
         return True
     found = numbers(span.text) | numbers(article.title) | published_numbers(_published(article))
+    # An ordinal inside a name the question gives ("the 149th Westminster Kennel Club Dog Show") says
+    # which event the article is about: its opening sentence naming that edition is enough.
+    if amounts & _ordinals_in_names(asked):
+        found |= numbers(lede(article)) & _ordinals_in_names(asked)
     if amounts <= found:
         return True
     bounds = article_sentences(article.id, article.hash, article.text)
@@ -629,6 +633,12 @@ def _amounts_near(asked: Question, span: SentenceSpan, article: Article) -> bool
     for start, end in bounds[max(0, position - AMOUNT_REACH):position + AMOUNT_REACH + 1]:
         found |= numbers(article.text[start:end])
     return amounts <= found
+
+
+def _ordinals_in_names(asked: Question) -> set[str]:
+    """The numbers the question writes as an ordinal inside a name ("149" of "149th Westminster ...")."""
+    return {m.group(1) for name in asked.names for term in name.terms
+            if (m := re.fullmatch(r"(\d+)(?:st|nd|rd|th)", term))}
 
 
 def lede(article: Article) -> str:
@@ -703,10 +713,26 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
         terms = set(match_terms(ent.text))
         if terms and terms <= asked_terms:
             continue  # "Qatar" does not answer "Who did Qatar inform?"
+        if _describes_asked_name(asked, a, ent):
+            continue  # "Uighur" of "Uighur advocate Ablikim Yusuf" describes the person asked about
         if ent.label not in ("DATE", "TIME") and set(numbers(ent.text)) & asked.numbers:
             continue
         out.append(ent)
     return out
+
+
+def _describes_asked_name(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
+    """The entity only qualifies a name the question gives: "Uighur" in "Uighur advocate Ablikim
+    Yusuf", "Apple" in "Apple chief executive Tim Cook" (modifiers up the noun phrase to its head)."""
+    inside = range(ent.token_start, ent.token_end)
+    token = next((t for t in a.tokens[ent.token_start:ent.token_end] if t.head not in inside), None)
+    for _ in range(3):
+        if token is None or token.dep not in ("compound", "amod", "nmod") or token.head == token.i:
+            return False
+        token = a.tokens[token.head]
+        if token.pos == "PROPN" and set(match_terms(token.text)) & asked.name_terms:
+            return True
+    return False
 
 
 def _counts_asked_noun(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
