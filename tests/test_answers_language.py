@@ -772,3 +772,23 @@ def test_an_ordinal_in_a_named_event_is_found_in_the_articles_opening():
     assert not _amounts_near(asked, SentenceSpan(other.id, "c", last, len(text), text[last:], 4), other)
     # an amount that is no part of a name still has to be near the sentence
     assert not _amounts_near(read_question("Which dog won the honor after 149 entries?"), span, article)
+
+
+@pytest.mark.parametrize("question, sentence, not_answer", [
+    # RealTime QA 2025: "U.S." has no match terms (its letters are too short), but is the question's "US"
+    ("What country was put back on to the US government's list of state sponsors of terrorism?",
+     "Bush removed North Korea from the U.S. list of state sponsors of terrorism in return for its agreement.",
+     "U.S."),
+    ("Which country did the UK's prime minister visit?", "The U.K. prime minister flew to India on Monday.", "U.K."),
+    # a dateline the model labels an organisation is still where the story was filed
+    ("Which party is leading in the polls ahead of Germany's election?", "BERLIN – Germany’s opposition "
+     "conservatives won the national election on Sunday, putting leader Friedrich Merz on track.", "BERLIN"),
+])
+def test_a_name_the_question_writes_differently_or_a_dateline_is_not_the_answer(question, sentence, not_answer):
+    from rag import language
+    from rag.answer.evidence import answer_entities
+    from rag.answer.question import read_question
+
+    a = language.analyze(sentence, language.Pipes.FULL)
+    assert not_answer in [e.text for e in a.entities]
+    assert not_answer not in [e.text for e in answer_entities(read_question(question), a)]

@@ -700,10 +700,13 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
     if not asked.labels and not asked.wh_noun:
         return []
     asked_terms = asked.name_terms | set(asked.weights)
+    asked_letters = {_letters(word) for word in asked.text.split()} - {""}
     dateline = _DATELINE.match(a.text)
     out = []
     for ent in a.entities:
-        if dateline and ent.start < dateline.end() and ent.text.isupper() and ent.label in _PLACE_LABELS:
+        # the place a story was filed from, whatever the model labels it ("BERLIN" comes out an ORG)
+        if dateline and ent.start < dateline.end() and ent.text.isupper() and (ent.label in _PLACE_LABELS
+                                                                              or ent.start == 0):
             continue
         if ent.label not in asked.labels and not _counts_asked_noun(asked, a, ent) \
                 and not _named_by_asked_noun(asked, a, ent):
@@ -713,12 +716,19 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
         terms = set(match_terms(ent.text))
         if terms and terms <= asked_terms:
             continue  # "Qatar" does not answer "Who did Qatar inform?"
+        if not terms and _letters(ent.text) in asked_letters:
+            continue  # "U.S." and "UK" have no match terms; the question's "US" is the same name
         if _describes_asked_name(asked, a, ent):
             continue  # "Uighur" of "Uighur advocate Ablikim Yusuf" describes the person asked about
         if ent.label not in ("DATE", "TIME") and set(numbers(ent.text)) & asked.numbers:
             continue
         out.append(ent)
     return out
+
+
+def _letters(text: str) -> str:
+    """The letters and digits of a word, lower-cased: "U.S." and "US" are both "us"."""
+    return re.sub(r"[^a-z0-9]", "", text.lower().removesuffix("'s").removesuffix("’s"))
 
 
 def _describes_asked_name(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
