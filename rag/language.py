@@ -160,6 +160,9 @@ ANSWER_LABELS: dict[str, frozenset[str]] = {
     "how far": frozenset({"QUANTITY"}),
     "what percentage": frozenset({"PERCENT"}),
 }
+# Nouns that name a kind of the noun after them ("which type of breed", "what kind of car"): the
+# question asks for the noun after "of", and for a category of it, not a name.
+_KIND_NOUNS = frozenset({"type", "kind", "sort", "variety", "form"})
 # "which/what <noun>": the entity labels the noun names (lemmas).
 _TYPE_NOUNS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("country", "nation", "state", "city", "town", "capital", "province", "region",
@@ -272,10 +275,6 @@ ORDINAL_WORDS: dict[str, int] = {
     w: n for n, w in enumerate(("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
                                 "ninth", "tenth", "eleventh", "twelfth"), start=1)
 }
-
-# Nouns that name a kind of the noun after them ("which type of breed", "what kind of car"): the
-# question asks for the noun after "of".
-KIND_NOUNS = frozenset({"type", "kind", "sort", "variety", "form"})
 
 # Days of the week: a date as news writes it ("on Tuesday"), compared like a month.
 WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
@@ -786,7 +785,9 @@ def answer_labels(question: str | Analysis) -> frozenset[str]:
         if pair in ANSWER_LABELS:
             return ANSWER_LABELS[pair]
         if word in ("what", "which", "whose"):
-            noun = _wh_noun(words[i + 1:])
+            noun, kind_of = _wh_noun_and_kind(words[i + 1:])
+            if kind_of:
+                return frozenset()  # "What type of company is Nvidia?" asks for a category, not a name
             if noun is not None and noun.lemma.lower() in _TYPE_NOUNS:
                 return _TYPE_NOUNS[noun.lemma.lower()]
             return ANSWER_LABELS["who"] if word == "whose" else frozenset()
@@ -814,6 +815,11 @@ def wh_noun(question: Analysis) -> Token | None:
 def _wh_noun(after: Sequence[Token]) -> Token | None:
     """The noun a "which/what" asks for: the last noun of the words right after it ("which South
     American city" -> city), past a "be" and a determiner ("what is the capital of ..." -> capital)."""
+    return _wh_noun_and_kind(after)[0]
+
+
+def _wh_noun_and_kind(after: Sequence[Token]) -> tuple[Token | None, bool]:
+    """``_wh_noun``, and whether it came after a noun of kind ("which type of breed")."""
     i = 0
     while i < len(after) and (after[i].lemma.lower() == "be" or after[i].pos == "DET"):
         i += 1
@@ -823,9 +829,10 @@ def _wh_noun(after: Sequence[Token]) -> Token | None:
             noun = after[i]
         i += 1
     # "which type of dog breed" asks for a breed: a noun of kind hands the question to the noun after "of"
-    if noun is not None and noun.lemma.lower() in KIND_NOUNS and i < len(after) and after[i].lower == "of":
-        return _wh_noun(after[i + 1:]) or noun
-    return noun
+    if noun is not None and noun.lemma.lower() in _KIND_NOUNS and i < len(after) and after[i].lower == "of":
+        kind_of = _wh_noun(after[i + 1:])
+        return (kind_of, True) if kind_of is not None else (noun, False)
+    return noun, False
 
 
 # --- From spaCy docs to an Analysis ----------------------------------------------------------

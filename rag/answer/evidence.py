@@ -622,8 +622,10 @@ def _amounts_near(asked: Question, span: SentenceSpan, article: Article) -> bool
     found = numbers(span.text) | numbers(article.title) | published_numbers(_published(article))
     # An ordinal inside a name the question gives ("the 149th Westminster Kennel Club Dog Show") says
     # which event the article is about: its opening sentence naming that edition is enough.
-    if amounts & _ordinals_in_names(asked):
-        found |= numbers(lede(article)) & _ordinals_in_names(asked)
+    # Any sentence of that article then passes, even one about an earlier edition's winner.
+    ordinals = amounts & _ordinals_in_names(asked)
+    if ordinals:
+        found |= numbers(lede(article)) & ordinals
     if amounts <= found:
         return True
     bounds = article_sentences(article.id, article.hash, article.text)
@@ -700,13 +702,14 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
     if not asked.labels and not asked.wh_noun:
         return []
     asked_terms = asked.name_terms | set(asked.weights)
-    asked_letters = {_letters(word) for word in asked.text.split()} - {""}
+    # words the question writes in capitals ("US", "U.S."), not "us" or "Who"
+    asked_capitals = {_bare_spelling(w) for w in asked.text.split() if sum(ch.isupper() for ch in w) >= 2}
     dateline = _DATELINE.match(a.text)
     out = []
     for ent in a.entities:
         # the place a story was filed from, whatever the model labels it ("BERLIN" comes out an ORG)
-        if dateline and ent.start < dateline.end() and ent.text.isupper() and (ent.label in _PLACE_LABELS
-                                                                              or ent.start == 0):
+        if dateline and ent.start < dateline.end() and ent.text.isupper() and (
+                ent.label in _PLACE_LABELS or (ent.start == 0 and _reads_as_place(ent.text))):
             continue
         if ent.label not in asked.labels and not _counts_asked_noun(asked, a, ent) \
                 and not _named_by_asked_noun(asked, a, ent):
@@ -716,8 +719,8 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
         terms = set(match_terms(ent.text))
         if terms and terms <= asked_terms:
             continue  # "Qatar" does not answer "Who did Qatar inform?"
-        if not terms and _letters(ent.text) in asked_letters:
-            continue  # "U.S." and "UK" have no match terms; the question's "US" is the same name
+        if not terms and _bare_spelling(ent.text) in asked_capitals:
+            continue  # "U.S." has no match terms; the question's "US" is the same name
         if _describes_asked_name(asked, a, ent):
             continue  # "Uighur" of "Uighur advocate Ablikim Yusuf" describes the person asked about
         if ent.label not in ("DATE", "TIME") and set(numbers(ent.text)) & asked.numbers:
@@ -726,14 +729,24 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
     return out
 
 
-def _letters(text: str) -> str:
+def _reads_as_place(capitals: str) -> bool:
+    """A word of a dateline the model labels otherwise ("BERLIN" comes out an ORG) is a place when
+    written as a name ("Berlin"); "NATO" as "Nato" stays an organisation."""
+    a = language.analyze(capitals.title(), language.Pipes.NER)
+    return any(e.label in _PLACE_LABELS for e in a.entities)
+
+
+def _bare_spelling(text: str) -> str:
     """The letters and digits of a word, lower-cased: "U.S." and "US" are both "us"."""
     return re.sub(r"[^a-z0-9]", "", text.lower().removesuffix("'s").removesuffix("’s"))
 
 
 def _describes_asked_name(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
     """The entity only qualifies a name the question gives: "Uighur" in "Uighur advocate Ablikim
-    Yusuf", "Apple" in "Apple chief executive Tim Cook" (modifiers up the noun phrase to its head)."""
+    Yusuf" (modifiers up the noun phrase to its head). Not when it is of the kind the question's
+    noun asks for: "Apple" of "Apple chief executive Tim Cook" answers "Which company does Tim Cook run?"."""
+    if asked.wh_noun and ent.label in language.noun_labels(asked.wh_noun):
+        return False
     inside = range(ent.token_start, ent.token_end)
     token = next((t for t in a.tokens[ent.token_start:ent.token_end] if t.head not in inside), None)
     for _ in range(3):
