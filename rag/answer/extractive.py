@@ -181,11 +181,11 @@ def _named_by_headline(asked: Question, a: language.Analysis, span: SentenceSpan
         return None
     name = named.pop()
     written = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
-    naming = [SentenceSpan(article.id, span.chunk_id, s, e, article.text[s:e], n) for n, (s, e)
-              in enumerate(article_sentences(article.id, article.hash, article.text))
-              if s != span.start and written.search(article.text[s:e])][:1]
+    naming = next((SentenceSpan(article.id, span.chunk_id, s, e, article.text[s:e], n) for n, (s, e)
+                   in enumerate(article_sentences(article.id, article.hash, article.text))
+                   if s != span.start and written.search(article.text[s:e])), None)
     # the lead rests on a sentence of the story that writes the name; a headline alone is not quoted
-    return Lead(name, naming) if naming else None
+    return Lead(name, [naming]) if naming is not None else None
 
 
 def _label(a: language.Analysis, ent: language.Entity) -> str:
