@@ -818,3 +818,73 @@ def test_a_question_for_a_kind_asks_for_no_name(question):
     from rag.answer.question import read_question
 
     assert read_question(question).labels == frozenset()
+
+
+# -- names the top chunks lack, and names abbreviated ------------------------------------------------
+
+KESTREL = """---
+title: Dock strike ends at Harwich
+published: 2005-03-02
+---
+A two-week strike at Harwich docks ended on Tuesday after dockers accepted a new pay offer.
+
+The walkout had left ships queueing in the North Sea and lorries parked along the A120.
+
+Jo Marsh, chief executive of Kestrel Foods, said the strike had cost the firm two million pounds.
+"""
+# other companies' chief executives, written with the question's other words
+RIVALS = {f"rivals/{name.lower()}.md": f"""---
+title: {name} Foods results
+published: 2005-02-1{n}
+---
+{name} Foods chief executive {boss} said profits rose in the quarter, as the chief executive had promised.
+
+The chief executive of {name} Foods said food sales were strong.
+""" for n, (name, boss) in enumerate([("Ravel", "Sam Hill"), ("Orwell", "Ann Ray"), ("Colne", "Tim Oakes"),
+                                      ("Stour", "Lee Dunn"), ("Deben", "Kim Shaw")])}
+
+
+def test_a_name_the_top_chunks_lack_is_searched_in_the_articles_that_mention_it(tmp_path):
+    """The retrieved chunks are only the top few: before saying the sources do not mention a name,
+    the articles the mentions index lists for it are searched."""
+    from rag.pipeline import SourceChat
+
+    chat = SourceChat(build_store(tmp_path, {"kestrel.md": KESTREL, **RIVALS}))
+    question = "Who is the chief executive of Kestrel Foods?"
+    top = chat.retriever.retrieve(question, 1)
+    assert top and top[0].article.id != "kestrel.md"  # the search alone does not reach it
+    answer = chat.ask(question, top_k=1, mode="extractive")
+    assert lead(answer) == "Jo Marsh", answer.answer
+    assert answer.citations[0].article_id == "kestrel.md"
+    # a name no article writes is still refused for it
+    refused = chat.ask("Who is the chief executive of Merlin Foods?", top_k=1, mode="extractive")
+    assert refused.refused and "Merlin Foods" in refused.answer, refused.answer
+
+
+@pytest.mark.parametrize("name, label, initials", [
+    ("British Airways", "ORG", "BA"), ("European Central Bank", "ORG", "ECB"),
+    ("World Health Organization", "ORG", "WHO"), ("United States", "GPE", "US"),
+    ("Tony Blair", "PERSON", None), ("Yukos", "ORG", None),
+])
+def test_a_name_of_several_words_may_be_written_as_its_capitals(name, label, initials):
+    from rag.answer.question import AskedName
+    from rag.text import match_terms
+
+    assert AskedName(name, label, tuple(match_terms(name))).initials == initials
+
+
+def test_an_article_writing_the_capitals_holds_the_name(bbc_dir):
+    """BBC business/004 calls British Airways "BA" in the sentence naming its chief executive; the
+    capitals must be written as capitals ("who" is no WHO)."""
+    from rag.answer.evidence import _facts, holds_name, joined_names
+    from rag.answer.question import read_question
+
+    text = (bbc_dir / "business/004.txt").read_text(encoding="utf-8")
+    asked = read_question("Who is the chief executive of British Airways?")
+    airline = asked.names[0]
+    body = text.replace("British Airways", "The airline")  # only "BA" is left
+    assert holds_name(airline, _facts("004", "x", "", body, None))
+    sentence = next(s for s in body.split(". ") if "chief executive" in s)
+    assert {"british", "airway"} <= joined_names(asked, sentence), sentence
+    who = read_question("What did the World Health Organization say?").names[0]
+    assert not holds_name(who, _facts("n", "y", "", "Who said so? Nobody knows who.", None))

@@ -122,6 +122,9 @@ class Evidence:
     # articles that each hold only part of the question's names or numbers ("March" in one story,
     # "June" in another): an answer quotes each of them
     spread: list[str] = field(default_factory=list)
+    # the question's names no retrieved article writes, when that is why it is refused: the caller
+    # may search the articles that do (the retrieved ones are only the top few)
+    missing_names: tuple[str, ...] = ()
 
     @property
     def best(self) -> RankedSpan | None:
@@ -137,6 +140,7 @@ class ArticleFacts:
     words: frozenset[str]  # lower-cased words (spelling, names run together: "timewarner")
     numbers: frozenset[str]  # numbers and months of the text and headline
     dates: frozenset[str]  # year, month and day of the publication date
+    capitals: frozenset[str] = frozenset()  # words written in capitals ("BA", "ECB"): abbreviated names
 
 
 @lru_cache(maxsize=4096)
@@ -144,8 +148,10 @@ def _facts(article_id: str, text_hash: str, title: str, text: str, published: st
     """Tokenising whole articles on every question would cost more than ranking their sentences,
     and articles rarely change."""
     body = f"{title}\n{text}"
-    return ArticleFacts(frozenset(match_terms(body)), frozenset(w.lower() for w in words(body)),
-                        frozenset(numbers(body)), frozenset(published_numbers(published)))
+    written = words(body)
+    return ArticleFacts(frozenset(match_terms(body)), frozenset(w.lower() for w in written),
+                        frozenset(numbers(body)), frozenset(published_numbers(published)),
+                        frozenset(_capitals(written)))
 
 
 def facts_of(article: Article) -> ArticleFacts:
@@ -213,7 +219,8 @@ def gather_evidence(question: str, hits: list[Hit], embedder: Embedder,
         semantic_text = None
     usable, absent = articles_that_can_answer(asked, facts)
     if absent:
-        return Evidence(asked.text, [], absent, asked)
+        missing = tuple(n.text for n in asked.names if not any(holds_name(n, f) for f in facts.values()))
+        return Evidence(asked.text, [], absent, asked, missing_names=missing)
     spread = [aid for aid in usable if asked.numbers and not asked.numbers <= (facts[aid].numbers | facts[aid].dates)]
     spans = [s for s in spans_for_hits(hits) if s.article_id in usable and not is_boilerplate(s.text)]
     if not spans:
@@ -229,8 +236,10 @@ def gather_evidence(question: str, hits: list[Hit], embedder: Embedder,
 
 
 def holds_name(name: AskedName, facts: ArticleFacts) -> bool:
-    """The article writes the name: its words, or run together ("TimeWarner" for "Time Warner")."""
-    return set(name.terms) <= facts.terms or (len(name.joined) > 3 and name.joined in facts.words)
+    """The article writes the name: its words, run together ("TimeWarner" for "Time Warner") or
+    abbreviated to its capitals ("BA" for "British Airways")."""
+    return set(name.terms) <= facts.terms or (len(name.joined) > 3 and name.joined in facts.words) or (
+        name.initials is not None and name.initials in facts.capitals)
 
 
 def holds_the_names(asked: Question, facts: ArticleFacts) -> bool:
@@ -432,13 +441,22 @@ def _writes_name(name: AskedName, sentence_terms: set[str]) -> bool:
 
 
 def joined_names(asked: Question, text: str) -> set[str]:
-    """The terms of the question's names the text writes run together: "TimeWarner" gives "time" and
-    "warner" for "Time Warner"."""
-    joined = [n for n in asked.names if len(n.terms) > 1 and len(n.joined) > 3]
+    """The terms of the question's names the text writes run together or abbreviated: "TimeWarner"
+    gives "time" and "warner" for "Time Warner", "BA" gives "british" and "airway" for "British Airways"."""
+    joined = [n for n in asked.names if len(n.terms) > 1 and (len(n.joined) > 3 or n.initials)]
     if not joined:
         return set()
-    lowered = {w.lower() for w in words(text)}
-    return {t for n in joined if n.joined in lowered for t in n.terms}
+    written = words(text)
+    lowered = {w.lower() for w in written}
+    capitals = _capitals(written)
+    return {t for n in joined if (len(n.joined) > 3 and n.joined in lowered) or (n.initials and n.initials in capitals)
+            for t in n.terms}
+
+
+def _capitals(written: list[str]) -> set[str]:
+    """The words written in capitals, possessives as their owner ("BA's" -> "BA")."""
+    bare = (w.removesuffix("'s") for w in written)
+    return {w for w in bare if len(w) >= 2 and w.isupper()}
 
 
 def _round_robin(order: list[int], groups: list[str]) -> list[int]:

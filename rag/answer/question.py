@@ -73,6 +73,14 @@ class AskedName:
         """The words run together, as a company may write itself: "timewarner"."""
         return re.sub(r"[^a-z0-9]", "", self.text.lower())
 
+    @property
+    def initials(self) -> str | None:
+        """The capitals news abbreviates a name of several words to: "BA" for "British Airways",
+        "ECB" for "European Central Bank" ("of", "the", "and" left out); None for one word, and for
+        a person ("TB" is no Tony Blair)."""
+        capitalised = [w for w in re.findall(r"[^\W\d_]+", self.text) if w[0].isupper()]
+        return "".join(w[0] for w in capitalised) if len(capitalised) >= 2 and self.label != "PERSON" else None
+
 
 @dataclass
 class Question:
