@@ -316,7 +316,29 @@ class SourceChat:
             # a misspelt question ("waht did ryanar orderd") retrieves again as corrected
             hits = self.retriever.retrieve(evidence.question, k, filters)
             evidence = self._gate(evidence.asked, standalone, hits)
+        if evidence.missing_names:
+            # the top chunks lack a name the question gives: search the articles that write it
+            # before saying the sources do not mention it
+            mentioning = self._articles_mentioning(evidence.missing_names, filters)
+            if mentioning:
+                narrowed = replace(filters or Filters(), article_ids=sorted(mentioning))
+                hits = self.retriever.retrieve(evidence.question, k, narrowed)
+                evidence = self._gate(evidence.asked or asked, standalone, hits)
         return hits, evidence
+
+    def _articles_mentioning(self, names: tuple[str, ...], filters: Filters | None) -> set[str]:
+        """The articles (within ``filters``) that mention every one of ``names``; none when one of
+        them is nowhere (the refusal then stands as it is)."""
+        found: set[str] | None = None
+        for name in names:
+            try:
+                ids = {a.article_id for a in find_mentions(name, self.store, filters).articles}
+            except UsageError:
+                return set()
+            found = ids if found is None else found & ids
+            if not found:
+                return set()
+        return found or set()
 
     def _gate(self, asked: Question, standalone: Rewrite, hits: list[Hit]) -> Evidence:
         if asked.kind == "more" and standalone.previous is not None and standalone.previous.cited:
