@@ -43,6 +43,8 @@ published: 2024-05-14
 The night ferry across the Sound of Arle will run again from June 3, the operator Arle Lines said on Tuesday.
 
 The crossing takes 95 minutes and a single ticket costs 38 euros.
+
+"We missed the night crossing as much as our passengers did," Arle Lines chief Mira Holt said.
 """
 
 

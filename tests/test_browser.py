@@ -236,6 +236,15 @@ def test_hovering_or_focusing_a_citation_shows_a_preview_of_the_quote(page, app,
     page.wait_for_selector("#cite-0-1.sc-active")
 
 
+def test_a_preview_of_a_quote_that_opens_with_its_own_quotation_mark_is_not_wrapped_again(page, app):
+    answer = ask(page, "What did Mira Holt say?")
+    answer.locator("a.sc-cite").first.hover()
+    popover = page.locator("#sc-popover")
+    popover.wait_for(state="visible")
+    assert popover.locator(".sc-pop-quote").inner_text() == (
+        '"We missed the night crossing as much as our passengers did," Arle Lines chief Mira Holt said.')
+
+
 def test_the_whole_article_opens_with_each_cited_sentence_and_steps_between_them(page, app, shot):
     ask(page, SIGNER_QUESTION)
     ask(page, FOLLOW_UP)

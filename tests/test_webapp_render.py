@@ -643,3 +643,18 @@ def test_the_wheel_ships_the_styles_and_scripts(tmp_path, repo_dir):
     shipped = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("rag/web/static/")}
     expected = {f"rag/web/static/{p.name}" for p in (repo_dir / "rag" / "web" / "static").iterdir()}
     assert shipped == expected and {"rag/web/static/app.css", "rag/web/static/app.js"} <= shipped
+
+
+@pytest.mark.parametrize("title, question", [
+    # RealTime QA 2025 headlines the site cut short
+    ("Trump's inauguration, Martin Luther King Day on same date this ...",
+     "What is the story behind “Trump's inauguration, Martin Luther King Day on same date this…”?"),
+    ("See how 2025 Westminster Dog Show winner fits in Best in Show ...",
+     "What is the story behind “See how 2025 Westminster Dog Show winner fits in Best in Show…”?"),
+    ("Ryanair in $4bn Boeing plane deal", "What is the story behind “Ryanair in $4bn Boeing plane deal”?"),
+    ("Election winner | The Week", "What is the story behind “Election winner”?"),
+])
+def test_an_example_about_a_headline_cut_short_keeps_its_ellipsis_inside_the_quotes(title, question):
+    from rag.web.examples import question_on
+
+    assert question_on(title) == question

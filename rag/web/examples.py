@@ -78,7 +78,12 @@ def question_about(name: str) -> str:
 
 
 def question_on(title: str) -> str:
-    return f"What is the story behind “{plain_title(title).rstrip('.?!')}”?"
+    """A headline the site cut short ("Trump's inauguration ... on same date this ...") keeps an
+    ellipsis against its last word, inside the quotation marks."""
+    headline = plain_title(title)
+    shortened = re.search(r"(?:\.\.\.|…)\s*$", headline) is not None
+    headline = re.sub(r"[\s.…?!]+$", "", headline)
+    return f"What is the story behind “{headline}{'…' if shortened else ''}”?"
 
 
 def _recent(listed: list[dict], count: int) -> list[dict]:

@@ -137,7 +137,9 @@
       div.textContent = text;
       return div;
     };
-    pop.replaceChildren(part('sc-pop-quote', `“${data.dataset.quote}”`), part('sc-pop-title', data.dataset.title));
+    // a quote that opens with its own quotation mark is not wrapped in another (as render.quoted)
+    const quote = /^[“"‘']/.test(data.dataset.quote) ? data.dataset.quote : `“${data.dataset.quote}”`;
+    pop.replaceChildren(part('sc-pop-quote', quote), part('sc-pop-title', data.dataset.title));
     if (data.dataset.date) pop.append(part('sc-pop-date', data.dataset.date));
     pop.hidden = false;
     link.setAttribute('aria-describedby', 'sc-popover');
