@@ -201,3 +201,13 @@ def test_a_follow_up_to_a_model_that_times_out_waits_one_timeout_not_two(seeded_
     assert elapsed < 2 * timeout, elapsed
     # The reader still sees where the answer would have come from, found with the rule-based rewrite.
     assert answer.standalone_question == WROTE_STANDALONE and answer.sources
+
+
+def test_a_follow_up_of_a_follow_up_goes_on_from_the_same_story_without_nesting():
+    from rag.answer.conversation import Turn, resolve
+
+    first = Turn("Tell me more", "She said so.",
+                 standalone="Tell me more (following up on: What did Theresa May say about maternity pay?)")
+    _, standalone, _ = resolve("Why?", [first])
+    assert standalone == "Why? (following up on: Tell me more; What did Theresa May say about maternity pay?)"
+    assert standalone.count("following up on") == 1

@@ -157,7 +157,9 @@ def resolve(question: str, turns: list[Turn]) -> tuple[str, str, set[str]]:
     if not turns or not is_follow_up(question):
         return question, question, set()
     last = turns[-1]
-    previous = last.standalone or last.question
+    # a follow-up of a follow-up goes on from the same story: "Why? (following up on: Tell me more;
+    # What did she say?)", not a label inside a label
+    previous = _FOLLOWING.sub(r"; \1", last.standalone or last.question)
     substituted = substitute_ellipsis(question, previous)
     if substituted is not None:
         return substituted, substituted, set()
@@ -171,6 +173,9 @@ def resolve(question: str, turns: list[Turn]) -> tuple[str, str, set[str]]:
     )
     context = set(match_terms(previous)) | set(match_terms(" ".join(names(last.answer))))
     return rewritten, standalone, context - set(match_terms(rewritten))
+
+
+_FOLLOWING = re.compile(r" \(following up on: (.*)\)$")
 
 
 def substitute_ellipsis(question: str, previous: str) -> str | None:
