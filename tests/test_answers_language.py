@@ -888,3 +888,55 @@ def test_an_article_writing_the_capitals_holds_the_name(bbc_dir):
     assert {"british", "airway"} <= joined_names(asked, sentence), sentence
     who = read_question("What did the World Health Organization say?").names[0]
     assert not holds_name(who, _facts("n", "y", "", "Who said so? Nobody knows who.", None))
+
+
+def _ranked(sentences: list[str]):
+    from rag.answer.citations import SentenceSpan
+    from rag.answer.evidence import RankedSpan
+
+    return [RankedSpan(SentenceSpan("a.md", "a.md:0", 100 * i, 100 * i + len(s), s, i), 0.5, 0.5, 0.5)
+            for i, s in enumerate(sentences)]
+
+
+def test_the_sentence_whose_amount_the_asked_verb_governs_goes_first():
+    """RealTime QA 2025 (4ab37fdf6455): the best-ranked sentence counts subscribers; the one the
+    question's "lose" governs gives the loss."""
+    from rag.answer.extractive import _amount_of_the_asked_act_first
+    from rag.answer.question import read_question
+
+    subscribers = ("Growth in its streaming unit was solid this quarter, with the company totaling more than 235 "
+                   "million subscribers across Disney+, Hulu and ESPN+.")
+    loss = "It lost $1.5 billion in the quarter, compared to a loss of $630 million in last year's fourth quarter."
+    chosen = _ranked([subscribers, loss])
+    asked = read_question("How much did Disney's streaming business lose in the quarter?")
+    assert [c.span.text for c in _amount_of_the_asked_act_first(asked, chosen)] == [loss, subscribers]
+    # a question of another kind keeps the ranking
+    other = read_question("What did Disney's streaming business do in the quarter?")
+    assert [c.span.text for c in _amount_of_the_asked_act_first(other, chosen)] == [subscribers, loss]
+
+
+@pytest.mark.parametrize("question, sentence, lead_text", [
+    # BBC business/005: Pernod "has yet to contact its target"; Allied's market value is no offer
+    ("How much did Pernod Ricard offer for Allied Domecq?", "In terms of market value, Pernod - at 7.5bn euros "
+     "($9.7bn) - is about 9% smaller than Allied Domecq, which has a capitalisation of £5.7bn ($10.7bn; 8.2bn "
+     "euros).", None),
+    # the act as a noun or a verb of the same word
+    ("How much did Pernod Ricard offer for Allied Domecq?", "Pernod Ricard's offer of £5.2bn for Allied Domecq "
+     "was rejected.", "£5.2bn"),
+    ("How much did Disney's streaming business lose in the quarter?", "It lost $1.5 billion in the quarter.",
+     "$1.5 billion"),
+    # "be"/"have" ask for no act
+    ("How much is a ticket on the night ferry?", "A single ticket on the night ferry costs 38 euros.", "38 euros"),
+    # the act in other words, the amount measuring no other noun (BBC entertainment/045)
+    ("How much did Gerard Jugnot earn in 2004?", "Jugnot made 5.45m Euros last year.", "5.45m Euros"),
+    ("How much did Time Warner's profits rise?", "Quarterly profits at US media giant TimeWarner jumped 76% to "
+     "$1.13bn (£600m) for the three months to December.", "76% to $1.13bn"),
+])
+def test_an_amount_leads_only_from_a_sentence_that_writes_the_asked_act_or_measures_no_other_noun(question, sentence, lead_text):
+    from rag.answer.extractive import lead_phrase
+    from rag.answer.question import read_question
+    from rag.index.sources import Article
+
+    span = _ranked([sentence])[0].span
+    lead = lead_phrase(read_question(question), span, Article("a.md", "Results", sentence, "h"))
+    assert (lead.text if lead else None) == lead_text

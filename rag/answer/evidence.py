@@ -569,14 +569,25 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
     return kept
 
 
+def writes_asked_act(asked: Question, a: language.Analysis) -> bool:
+    """For "how much/how many" with a verb of its own, the sentence writes that act, as a verb or
+    a noun of the same word ("offered", "the offer") or a verb of the same sense ("jumped" for
+    "rise", ``language.same_sense``): an amount in a sentence that does not is an amount of
+    something else. Other questions, and "be"/"have"/"do", need nothing."""
+    if asked.wh not in ("how much", "how many") or asked.act is None:
+        return True
+    act = set(match_terms(asked.act))
+    return not act or any(set(match_terms(t.lemma)) & act or (t.pos == "VERB" and language.same_sense(t.lemma.lower(),
+                                                                                                     asked.act))
+                          for t in a.tokens if t.pos in ("VERB", "NOUN"))
+
+
 def _denies_asked_event(asked: Question, a: language.Analysis) -> bool:
     """The sentence writes the verb of the question's main clause only negated ("pressed Doha not
     to deport him" for "Which country deported him?"): it says the event did not happen, or was
     only urged, feared or refused, so it does not answer. A negated question ("Who did not vote?"),
     a verb the sentence does not write, and "be"/"have"/"do" leave it alone."""
-    if asked.analysis is None:
-        return False
-    main = next((c for c in asked.analysis.clauses if c.dep == "ROOT" and c.sentence == asked.asking_sentence), None)
+    main = asked.main_clause
     if main is None or main.negated or main.negations or main.verb in language.PRIMARY_VERBS:
         return False
     same = [c for c in a.clauses if c.verb == main.verb]

@@ -122,6 +122,30 @@ class Question:
     def is_why(self) -> bool:
         return self.wh == "why"
 
+    @property
+    def main_clause(self) -> language.Clause | None:
+        """The clause of the asking sentence's main verb ("lose" in "How much did Disney lose?")."""
+        if self.analysis is None:
+            return None
+        return next((c for c in self.analysis.clauses if c.dep == "ROOT" and c.sentence == self.asking_sentence), None)
+
+    @property
+    def act(self) -> str | None:
+        """The lemma of what the question asks about doing: its main verb ("lose" in "How much did
+        Disney lose?"), or the root the parser read as a noun ("offer" in "How much did Pernod
+        offer for Allied?"); None for "be", "have", "do" and the noun "which/what" asks for."""
+        main = self.main_clause
+        if main is not None:
+            verb = main.verb.split()[0]
+        elif self.analysis is not None and self.asking_sentence < len(self.analysis.sentences):
+            sentence = self.analysis.sentences[self.asking_sentence]
+            root = next((t for t in self.analysis.tokens[sentence.token_start:sentence.token_end]
+                         if t.dep == "ROOT" and t.pos in ("VERB", "NOUN")), None)
+            verb = root.lemma.lower() if root is not None else None
+        else:
+            verb = None
+        return None if verb is None or verb in language.PRIMARY_VERBS or verb == self.wh_noun else verb
+
 
 def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as_briefing: bool = False) -> Question:
     """The question as the language layer reads it. ``context_terms`` (match terms an earlier turn
