@@ -940,3 +940,32 @@ def test_an_amount_leads_only_from_a_sentence_that_writes_the_asked_act_or_measu
     span = _ranked([sentence])[0].span
     lead = lead_phrase(read_question(question), span, Article("a.md", "Results", sentence, "h"))
     assert (lead.text if lead else None) == lead_text
+
+
+@pytest.mark.parametrize("question, months", [
+    ("What did Theresa May say about the maternity pay plans?", set()),  # a surname, not a date
+    ("Who won in May?", {"may"}), ("What happened on May 5?", {"may"}),
+    ("What was the surplus in March 2005?", {"mar"}), ("What did Acme report for March?", {"mar"}),
+])
+def test_a_month_is_a_date_only_where_the_question_writes_a_date(question, months):
+    from rag.answer.question import read_question
+
+    assert {n for n in read_question(question).numbers if not n.isdigit()} == months
+
+
+def test_a_noun_written_bare_takes_the_headlines_qualifiers():
+    """BBC politics/001, headlined "Labour plans maternity pay rise": Theresa May's "These plans ..."
+    are the maternity pay plans asked about; "Cuba's tourist industry" is still no sugar industry."""
+    from rag.answer.evidence import _other_kind
+    from rag.answer.question import read_question
+    from rag.text import match_terms
+
+    asked = read_question("What did Theresa May say about the maternity pay plans?")
+    said = ('The Shadow Secretary of State for the Family, Theresa May, said: "These plans were announced by Gordon '
+            'Brown in his pre-budget review in December."')
+    headline = set(match_terms("Labour plans maternity pay rise"))
+    assert not _other_kind(asked, set(match_terms(said)), said, headline)
+    assert _other_kind(asked, set(match_terms(said)), said, set(match_terms("Brown's budget")))
+    sugar = read_question("How much is Cuba's sugar industry worth?")
+    tourist = "Cuba's tourist industry is now worth $3bn to the country."
+    assert _other_kind(sugar, set(match_terms(tourist)), tourist, set(match_terms("Cuba's sugar industry slumps")))

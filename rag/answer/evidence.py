@@ -401,7 +401,8 @@ def _fits_lexically(asked: Question, span: SentenceSpan, terms: set[str], articl
     """The words the question quotes and its years are there, it is the kind of thing asked about,
     and, for a fact question, the sentence is not a question itself."""
     return (_quoted_words_in(asked, terms) and _years_in(asked, span, article) and _amounts_near(asked, span, article)
-            and not _other_kind(asked, terms) and not (asked.kind == "fact" and asks_itself(span.text)))
+            and not _other_kind(asked, terms, span.text, set(match_terms(article.title)))
+            and not (asked.kind == "fact" and asks_itself(span.text)))
 
 
 def asks_itself(text: str) -> bool:
@@ -607,11 +608,22 @@ def _other_person(asked: Question, a: language.Analysis, sentence_terms: set[str
     return any(e.label == "PERSON" and not set(match_terms(e.text)) & asked_terms for e in a.entities)
 
 
-def _other_kind(asked: Question, sentence_terms: set[str]) -> bool:
+def _other_kind(asked: Question, sentence_terms: set[str], text: str = "", title_terms: set[str] = frozenset()) -> bool:
     """The sentence has a noun the question qualifies, but none of the question's qualifiers: "How much
-    is Cuba's sugar industry worth?" is not answered by "Cuba's tourist industry ... is worth $3bn"."""
+    is Cuba's sugar industry worth?" is not answered by "Cuba's tourist industry ... is worth $3bn".
+    A noun the sentence writes bare ("these plans") goes back to the story's, so the headline's
+    qualifiers count for it: "Labour plans maternity pay rise" makes them maternity pay plans."""
     return any(head in sentence_terms and not qualifiers & sentence_terms
+               and not (qualifiers & title_terms and _written_bare(head, text))
                for head, qualifiers in asked.qualified_nouns)
+
+
+def _written_bare(head: str, text: str) -> bool:
+    """Every time the sentence writes the noun, the word before it is no content word ("these plans",
+    "the plan"), not another qualifier ("tourist industry")."""
+    written = words(text)
+    places = [i for i, w in enumerate(written) if match_terms(w) == [head]]
+    return bool(places) and all(i == 0 or not match_terms(written[i - 1]) for i in places)
 
 
 def _quoted_words_in(asked: Question, sentence_terms: set[str]) -> bool:

@@ -178,7 +178,8 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
     for term in context:
         weights.pop(term, None)
     names = tuple(n for n in names if not set(n.terms) <= context)
-    asked_numbers = frozenset(n for n in numbers(text) if not in_scene(n) or _is_year_or_month(n)) \
+    asked_numbers = frozenset(n for n in numbers(text) if (not in_scene(n) or _is_year_or_month(n))
+                              and (n[:1].isdigit() or n in _months_as_dates(a))) \
         - {n for t in context for n in numbers(t)}
     premise_names = frozenset(t for n in names for t in n.terms if in_scene(t))
     speaker, asks_speaker = _speech(a, names)
@@ -203,6 +204,19 @@ def _wh_word(lowered: list[str]) -> str:
         if word in ("who", "whom", "whose", "when", "where", "why", "which", "what", "how"):
             return "who" if word in ("whom", "whose") else word
     return ""
+
+
+def _months_as_dates(a: language.Analysis) -> set[str]:
+    """The months the question writes as dates ("in May", "May 5"), as ``numbers`` keys them
+    ("may"): not the surname of "What did Theresa May say?", which the model reads as no date."""
+    tokens = a.tokens
+    found = set()
+    for t in tokens:
+        key = next(iter(numbers(t.text)), "")
+        if key and not key[:1].isdigit() and (t.ent_type in ("DATE", "TIME") or any(
+                tokens[j].pos == "NUM" or tokens[j].text[:1].isdigit() for j in (t.i - 1, t.i + 1) if 0 <= j < len(tokens))):
+            found.add(key)
+    return found
 
 
 def _asked_noun(a: language.Analysis, tokens: list[language.Token], wh: str) -> str | None:
