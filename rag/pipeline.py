@@ -343,8 +343,10 @@ class SourceChat:
     def _gate(self, asked: Question, standalone: Rewrite, hits: list[Hit]) -> Evidence:
         if asked.kind == "more" and standalone.previous is not None and standalone.previous.cited:
             return Evidence(asked.text, [], None, asked)  # continued from the previous answer's quotes
+        # a question read with its spelling corrected is compared with the sentences as corrected
+        semantic = standalone.question.replace(standalone.reading, asked.text) if standalone.reading else asked.text
         return gather_evidence(asked.text, hits, self.embedder, standalone.context_terms, asked=asked,
-                               semantic_text=standalone.question)
+                               semantic_text=semantic)
 
     def _extractive(self, question: str, standalone: Rewrite, hits: list[Hit], evidence: Evidence) -> Iterator[Event]:
         previous = standalone.previous

@@ -27,7 +27,7 @@ BBC = ["politics/014", "business/047", "business/001", "business/127", "business
 # Medgar Evers, Qatar; Dolly Parton in February and November 2022 (names and months spread over two
 # articles); LeBron James at 40 (a season named two sentences before the figure).
 RTQA = ["1cbf3d39653d", "0500ff0f7641", "5af40acbff57", "5dcffe9c2141", "45d11132c82d", "85337309a0a9",
-        "7cbaae0a671a"]
+        "7cbaae0a671a", "82a85ac793d1"]
 DISTRACTORS = 24
 
 ACME_MARCH = """---
@@ -470,7 +470,9 @@ def test_who_said_is_answered_with_the_speakers_name(chat, question, person):
 @pytest.mark.parametrize("question,article,phrase", [
     ("waht did ryanar orderd from boing", RYANAIR, "737-800"),
     ("how much did qantass shares fal", "bbc/business/128.txt", "3%"),
-], ids=["ryanair", "qantas"])
+    # RealTime QA 2025 (Mount Everest): the sentences are compared with the question as corrected
+    ("how much dose it cost now to clim mount evrest?", "rtqa/82a85ac793d1.md", "$"),
+], ids=["ryanair", "qantas", "everest"])
 def test_a_misspelt_question_is_read_as_the_words_the_sources_hold(chat, question, article, phrase):
     answer = ask(chat, question)
     assert not answer.refused, answer.answer
