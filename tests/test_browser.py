@@ -236,6 +236,17 @@ def test_hovering_or_focusing_a_citation_shows_a_preview_of_the_quote(page, app,
     page.wait_for_selector("#cite-0-1.sc-active")
 
 
+def test_sending_an_empty_question_says_to_type_one_and_then_goes_away(page, app):
+    page.fill("#sc-question textarea", "   ")
+    page.click("#sc-send")
+    notice = page.locator(".sc-link-notice[role=alert]")
+    notice.wait_for(state="visible")
+    assert notice.inner_text() == "Type a question first, then press Enter."
+    assert page.locator(FINAL_ANSWERS).count() == 0
+    ask(page, "When will the night ferry across the Sound of Arle run again?")
+    assert page.locator(".sc-link-notice").count() == 0
+
+
 def test_a_preview_of_a_quote_that_opens_with_its_own_quotation_mark_is_not_wrapped_again(page, app):
     answer = ask(page, "What did Mira Holt say?")
     answer.locator("a.sc-cite").first.hover()

@@ -271,8 +271,12 @@ class Handlers:
             since: str = "", until: str = "", articles: list[str] | None = None):
         ui = self.ui
         question = (message or "").strip()
-        if s.read_only or not question:
+        if s.read_only:
             yield {ui.question: message}
+            return
+        if not question:  # say so rather than do nothing
+            yield {ui.question: message,
+                   ui.banner: '<div class="sc-link-notice" role="alert">Type a question first, then press Enter.</div>'}
             return
         s.link, s.notice = None, ""
         shown = messages(s.turns) + [{"role": "user", "content": question_html(question)}]
