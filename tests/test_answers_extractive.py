@@ -155,3 +155,17 @@ def test_answer_json_has_the_documented_fields(answers):
     citation = data["citations"][0]
     assert {"n", "article_id", "source", "title", "url", "quote", "start", "end", "support"} <= set(citation)
     assert {"article_id", "source", "title", "score"} <= set(data["sources"][0])
+
+
+@pytest.mark.parametrize("sentence, shown", [
+    # BBC politics/003: a quotation of several paragraphs opens each and closes only the last
+    ('"Career sexism limits opportunities for women of all ages.', '"Career sexism limits opportunities for women of all ages."'),
+    ('Career sexism goes both ways."', '"Career sexism goes both ways."'),
+    ('“We will extend the pay to nine months.', '“We will extend the pay to nine months.”'),
+    ('He called it "desperate" and "cynical".', 'He called it "desperate" and "cynical".'),
+    ("Ryanair has placed an order for 70 Boeing 737-800 planes.", "Ryanair has placed an order for 70 Boeing 737-800 planes."),
+])
+def test_a_quoted_sentence_is_shown_with_its_quotation_marks_paired(sentence, shown):
+    from rag.answer.extractive import balanced_quotes
+
+    assert balanced_quotes(sentence) == shown

@@ -80,7 +80,7 @@ def answer_extractive(question: str, hits: list[Hit], evidence: Evidence, standa
     note = undated_note(asked, best.span, articles[best.span.article_id]) if asked is not None else None
     for i, item in enumerate(chosen):
         article = articles[item.span.article_id]
-        text, spans = item.span.text, [item.span]
+        text, spans = balanced_quotes(item.span.text), [item.span]
         person, named_in = attribution(article, item.span)
         if person and not (i == 0 and lead is not None and person in lead.text):
             text = f"[{person}] {text}"
@@ -485,8 +485,26 @@ def add_article(builder: AnswerBuilder, article: Article, spans: list[SentenceSp
     builder.add_heading(f"**{article.title}**" + (f" ({date})" if date else ""))
     for span in spans:
         person, named_in = attribution(article, span)
-        text = f"[{person}] {span.text}" if person else span.text
+        text = f"[{person}] {balanced_quotes(span.text)}" if person else balanced_quotes(span.text)
         builder.add(text, ([named_in] if named_in is not None else []) + [span], support=1.0)
+
+
+def balanced_quotes(sentence: str) -> str:
+    """The sentence as the answer shows it, its quotation marks paired: news writes a quotation of
+    several paragraphs with an opening mark on each and a closing one on the last only, so one
+    sentence may open a quotation it does not close ('"Career sexism limits ... potential.') or
+    close one it did not open ('Career sexism goes both ways."'). The citation keeps the exact text."""
+    straight = sentence.count('"')
+    if straight % 2:
+        first = sentence.index('"')
+        opening = first == 0 or sentence[first - 1] in " (\u2014\u2013-"
+        return f'{sentence}"' if opening else f'"{sentence}'
+    opens, closes = sentence.count("\u201c"), sentence.count("\u201d")
+    if opens > closes:
+        return f"{sentence}\u201d"
+    if closes > opens:
+        return f"\u201c{sentence}"
+    return sentence
 
 
 def continue_answer(question: str, hits: list[Hit], previous: list[tuple[str, int]], articles: dict[str, Article],
