@@ -971,3 +971,13 @@ def test_a_noun_written_bare_takes_the_headlines_qualifiers():
     sugar = read_question("How much is Cuba's sugar industry worth?")
     tourist = "Cuba's tourist industry is now worth $3bn to the country."
     assert _other_kind(sugar, set(match_terms(tourist)), tourist, set(match_terms("Cuba's sugar industry slumps")))
+
+
+def test_a_briefing_starts_each_article_on_the_topic_from_its_opening_sentence(chat):
+    """Trying the app: "Summarize the news about Yukos" quoted two sentences from the end of BBC
+    business/003 and left out its opening, which tells the story (the $900m loan claim)."""
+    answer = ask(chat, "Summarize the news about Yukos")
+    opening = ("The owners of embattled Russian oil giant Yukos are to ask the buyer of its former production unit to "
+               "pay back a $900m (£479m) loan.")
+    assert opening in quotes(answer), answer.answer
+    assert not any(q.rstrip().endswith("?") for q in quotes(answer)), answer.answer

@@ -28,7 +28,7 @@ from rag import language
 from rag.answer.citations import SentenceSpan
 from rag.answer.compose import AnswerBuilder, refusal
 from rag.answer.evidence import (
-    ANTECEDENT_WINDOW, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences,
+    ANTECEDENT_WINDOW, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences, asks_itself,
     asked_noun_distance, near_duplicate, pronoun_people, tree_distance, writes_asked_act,
 )
 from rag.answer.question import Question
@@ -463,6 +463,8 @@ def brief(question: str, hits: list[Hit], evidence: Evidence, standalone_questio
     articles = {h.article.id: h.article for h in hits}
     groups: dict[str, list[RankedSpan]] = {}
     for item in evidence.ranked:
+        if asks_itself(item.span.text):
+            continue  # a subheading such as "Why is DeepSeek shaking up the tech world?" tells nothing
         group = groups.setdefault(item.span.article_id, [])
         if len(groups) > BRIEF_ARTICLES and not group:
             groups.pop(item.span.article_id)
@@ -470,9 +472,26 @@ def brief(question: str, hits: list[Hit], evidence: Evidence, standalone_questio
         if len(group) < BRIEF_SENTENCES and not any(near_duplicate(item.span.text, g.span.text) for g in group):
             group.append(item)
     builder = AnswerBuilder(question, "extractive", hits, standalone_question)
+    topic = (evidence.asked.name_terms | set(evidence.asked.weights)) if evidence.asked is not None else set()
     for article_id, group in list(groups.items())[:BRIEF_ARTICLES]:
-        add_article(builder, articles[article_id], sorted((g.span for g in group), key=lambda s: s.position))
+        article = articles[article_id]
+        spans = [g.span for g in group]
+        # news tells the story in its opening sentence: a briefing starts there when it is on the topic
+        opening = _opening_span(article, hits)
+        if opening is not None and set(_terms(opening.text)) & topic and not any(
+                s.start == opening.start or near_duplicate(s.text, opening.text) for s in spans):
+            spans.append(opening)
+        add_article(builder, article, sorted(spans, key=lambda s: s.position))
     return builder.build()
+
+
+def _opening_span(article: Article, hits: list[Hit]) -> SentenceSpan | None:
+    """The article's first sentence after its headline (of at least four words)."""
+    for n, (start, end) in enumerate(article_sentences(article.id, article.hash, article.text)):
+        text = article.text[start:end]
+        if text.strip() != article.title.strip() and len(text.split()) >= 4:
+            return SentenceSpan(article.id, _chunk_of(hits, article.id, start), start, end, text, n)
+    return None
 
 
 def add_article(builder: AnswerBuilder, article: Article, spans: list[SentenceSpan]) -> None:
