@@ -286,12 +286,6 @@ def are_opposite_adjectives(word: str, other: str) -> bool:
                                  for a, b in OPPOSITE_ADJECTIVES)
 
 
-def same_sense(verb: str, other: str) -> bool:
-    """Whether two verb lemmas are one side of an ``OPPOSITE_VERBS`` pair: "rise" and "jump" both say
-    an amount went up, "scrap" and "cancel" that a thing ended."""
-    return verb == other or any({verb, other} <= side for pair in OPPOSITE_VERBS for side in pair)
-
-
 def are_opposites(verb: str, other: str) -> bool:
     """Whether two verb lemmas say opposite things (``OPPOSITE_VERBS``): "withdraw" and "keep"; or
     one is the other undone by a prefix (``NEGATIVE_VERB_PREFIXES``): "allow" and "disallow",

@@ -25,6 +25,7 @@ from rag.answer.question import Question, read_question
 from rag.answer.generative import LLM, ChatModel, LLMError, answer_messages, verify_answer
 from rag.answer.record import Answer, AnswerEvent, SourcesEvent, TextEvent
 from rag.answer.mentions import MentionsResult, find_mentions
+from rag.index.mentions import words_of
 from rag.answer.quotes import QuoteCheck, check_quote
 from rag.answer.requests import CompareRequest, MentionsRequest, QuoteRequest, asks_for_more, request_of
 from rag.answer.retrieve import Hit, Retriever
@@ -38,6 +39,9 @@ from rag.settings import MAX_TOP_K, Settings
 from rag.text import strip_control
 
 MODES = ("extractive", "generative")
+# A question whose name the top chunks lack is searched again within the articles that write it,
+# unless more than this many do (a name that common narrows nothing; the search stays bounded).
+MENTIONED_ARTICLES_LIMIT = 2000
 
 Event = SourcesEvent | TextEvent | AnswerEvent
 
@@ -316,29 +320,33 @@ class SourceChat:
             # a misspelt question ("waht did ryanar orderd") retrieves again as corrected
             hits = self.retriever.retrieve(evidence.question, k, filters)
             evidence = self._gate(evidence.asked, standalone, hits)
-        if evidence.missing_names:
-            # the top chunks lack a name the question gives: search the articles that write it
-            # before saying the sources do not mention it
-            mentioning = self._articles_mentioning(evidence.missing_names, filters)
-            if mentioning:
-                narrowed = replace(filters or Filters(), article_ids=sorted(mentioning))
-                hits = self.retriever.retrieve(evidence.question, k, narrowed)
-                evidence = self._gate(evidence.asked or asked, standalone, hits)
+        if evidence.missing_names and evidence.asked is not None:
+            # the top chunks lack a name the question gives: search the articles that write every
+            # name of the question before saying the sources do not mention it (a refusal then
+            # speaks of those articles)
+            names = [n.text for n in evidence.asked.names if not evidence.asked.sets_scene(n)]
+            each = self._articles_with_words(names, filters)
+            together = set.intersection(*each) if each else set()
+            if together and len(together) <= MENTIONED_ARTICLES_LIMIT:
+                narrowed = replace(filters or Filters(), article_ids=sorted(together))
+                retried = self.retriever.retrieve(evidence.question, k, narrowed)
+                return retried, self._gate(evidence.asked, standalone, retried)
+            elif len(each) > 1 and all(each) and not together:
+                # each name is somewhere, never in one article: say so, not that one is missing
+                evidence = replace(evidence, refusal_reason=f"no article mentions {' and '.join(names)} together")
         return hits, evidence
 
-    def _articles_mentioning(self, names: tuple[str, ...], filters: Filters | None) -> set[str]:
-        """The articles (within ``filters``) that mention every one of ``names``; none when one of
-        them is nowhere (the refusal then stands as it is)."""
-        found: set[str] | None = None
+    def _articles_with_words(self, names: list[str], filters: Filters | None) -> list[set[str]]:
+        """For each of ``names``, the articles (within ``filters``) whose words include all of its
+        words: the keyword part of the mentions index, no parsing."""
+        index = self.store.mentions()
+        allowed = filters.allowed(self.store.list_articles()) if filters is not None and not filters.is_empty() else None
+        found = []
         for name in names:
-            try:
-                ids = {a.article_id for a in find_mentions(name, self.store, filters).articles}
-            except UsageError:
-                return set()
-            found = ids if found is None else found & ids
-            if not found:
-                return set()
-        return found or set()
+            if words_of(name):
+                ids = index.articles_with(words_of(name))
+                found.append(ids & allowed if allowed is not None else ids)
+        return found
 
     def _gate(self, asked: Question, standalone: Rewrite, hits: list[Hit]) -> Evidence:
         if asked.kind == "more" and standalone.previous is not None and standalone.previous.cited:

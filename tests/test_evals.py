@@ -704,3 +704,13 @@ def test_generative_answers_are_scored_and_an_uncited_claim_counts_against_them(
     assert failed.error and set(result.scores.failures[failed.case.id]) == {"answer_rate", "refusal_accuracy"}
     assert all(why.startswith("no answer: ") for why in result.scores.failures[failed.case.id].values())
     assert not result.passed
+
+
+def test_a_quoted_sentence_shown_with_its_quotation_marks_paired_is_still_verbatim():
+    from rag.answer.extractive import balanced_quotes
+    from rag.evals.metrics import _verbatim
+
+    quote = "Career sexism goes both ways.\""
+    assert _verbatim(balanced_quotes(quote), quote)
+    assert _verbatim(quote, quote)
+    assert not _verbatim("Career sexism goes one way.\"", quote)

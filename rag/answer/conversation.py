@@ -158,9 +158,13 @@ def resolve(question: str, turns: list[Turn]) -> tuple[str, str, set[str]]:
         return question, question, set()
     last = turns[-1]
     # a follow-up of a follow-up goes on from the same story: "Why? (following up on: Tell me more;
-    # What did she say?)", not a label inside a label
-    previous = _FOLLOWING.sub(r"; \1", last.standalone or last.question)
-    substituted = substitute_ellipsis(question, previous)
+    # What did she say?)", not a label inside a label; the last turn and the question it followed
+    # up, however long the chain
+    own = last.standalone or last.question
+    followed = _FOLLOWING.search(own)
+    previous = own if followed is None else (
+        f"{own[:followed.start()]}; {followed.group(1).split('; ')[-1]}")
+    substituted = substitute_ellipsis(question, own if followed is None else own[:followed.start()])
     if substituted is not None:
         return substituted, substituted, set()
     person = person_in(last.answer) or person_in(previous)

@@ -65,6 +65,9 @@ TYPE_BONUS = 0.1
 NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART"})
 # Labels of amounts and dates: a question asking for one ("how many", "how long", "which year") is
 # answered only by a sentence holding one.
+# Initials that stand for a name in an article that never writes it in full: three capitals ("ECB",
+# "WHO"); two ("BA", "MP") only where the article also writes the name.
+MIN_INITIALS_ALONE = 3
 AMOUNT_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME", "ORDINAL"})
 HEADLINE_FACTOR = 0.85  # a headline restates the story; prefer a body sentence saying the same
 OWNER_REACH = 3  # words either side of a possessive read for names coordinated with its owner
@@ -239,7 +242,7 @@ def holds_name(name: AskedName, facts: ArticleFacts) -> bool:
     """The article writes the name: its words, run together ("TimeWarner" for "Time Warner") or
     abbreviated to its capitals ("BA" for "British Airways")."""
     return set(name.terms) <= facts.terms or (len(name.joined) > 3 and name.joined in facts.words) or (
-        name.initials is not None and name.initials in facts.capitals)
+        name.initials is not None and len(name.initials) >= MIN_INITIALS_ALONE and name.initials in facts.capitals)
 
 
 def holds_the_names(asked: Question, facts: ArticleFacts) -> bool:
@@ -337,7 +340,8 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
     # the headline, and the month and year the article was published ("in June" of a June story),
     # lend their words to every sentence of the article, at half weight (support.lexical_coverage)
     title_terms = {aid: set(match_terms(f"{a.title} {published_words(_published(a))}")) for aid, a in articles.items()}
-    span_terms = [set(match_terms(s.text)) | joined_names(asked, s.text) for s in spans]
+    span_terms = [set(match_terms(s.text)) | joined_names(asked, s.text, facts_of(articles[s.article_id]).terms)
+                  for s in spans]
     asked_weights = dict(asked.weights)
     if asked.is_why and context_terms:
         # "Why did it rise?" after "How much did Time Warner's profits rise?": "it" is the profits;
@@ -441,17 +445,22 @@ def _writes_name(name: AskedName, sentence_terms: set[str]) -> bool:
     return bool(name.terms) and set(name.terms) <= sentence_terms
 
 
-def joined_names(asked: Question, text: str) -> set[str]:
+def joined_names(asked: Question, text: str, article_terms: Collection[str] = frozenset()) -> set[str]:
     """The terms of the question's names the text writes run together or abbreviated: "TimeWarner"
-    gives "time" and "warner" for "Time Warner", "BA" gives "british" and "airway" for "British Airways"."""
+    gives "time" and "warner" for "Time Warner", "BA" gives "british" and "airway" for "British
+    Airways" in an article that writes the name in full (two capitals alone are too often something
+    else: "MP" is no Metropolitan Police, "NI" National Insurance as well as Northern Ireland)."""
     joined = [n for n in asked.names if len(n.terms) > 1 and (len(n.joined) > 3 or n.initials)]
     if not joined:
         return set()
     written = words(text)
     lowered = {w.lower() for w in written}
     capitals = _capitals(written)
-    return {t for n in joined if (len(n.joined) > 3 and n.joined in lowered) or (n.initials and n.initials in capitals)
-            for t in n.terms}
+
+    def abbreviated(n: AskedName) -> bool:
+        return bool(n.initials) and n.initials in capitals and (
+            len(n.initials) >= MIN_INITIALS_ALONE or set(n.terms) <= set(article_terms))
+    return {t for n in joined if (len(n.joined) > 3 and n.joined in lowered) or abbreviated(n) for t in n.terms}
 
 
 def _capitals(written: list[str]) -> set[str]:
@@ -568,19 +577,6 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
             c.relevance *= NO_CAUSE_FACTOR  # a why-question is answered by a cause, however close the rest
         kept.append(c)
     return kept
-
-
-def writes_asked_act(asked: Question, a: language.Analysis) -> bool:
-    """For "how much/how many" with a verb of its own, the sentence writes that act, as a verb or
-    a noun of the same word ("offered", "the offer") or a verb of the same sense ("jumped" for
-    "rise", ``language.same_sense``): an amount in a sentence that does not is an amount of
-    something else. Other questions, and "be"/"have"/"do", need nothing."""
-    if asked.wh not in ("how much", "how many") or asked.act is None:
-        return True
-    act = set(match_terms(asked.act))
-    return not act or any(set(match_terms(t.lemma)) & act or (t.pos == "VERB" and language.same_sense(t.lemma.lower(),
-                                                                                                     asked.act))
-                          for t in a.tokens if t.pos in ("VERB", "NOUN"))
 
 
 def _denies_asked_event(asked: Question, a: language.Analysis) -> bool:

@@ -29,7 +29,7 @@ from rag.answer.citations import SentenceSpan
 from rag.answer.compose import AnswerBuilder, refusal
 from rag.answer.evidence import (
     ANTECEDENT_WINDOW, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences, asks_itself,
-    asked_noun_distance, near_duplicate, pronoun_people, tree_distance, writes_asked_act,
+    asked_noun_distance, near_duplicate, pronoun_people, tree_distance,
 )
 from rag.answer.question import Question
 from rag.answer.record import Answer
@@ -115,33 +115,20 @@ def choose(ranked: list[RankedSpan], spread: list[str] = ()) -> list[RankedSpan]
     return chosen
 
 
-def _measures_another_noun(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
-    """The amount measures a noun the question does not write: "a capitalisation of £5.7bn", "a
-    £5.7bn capitalisation". "Jugnot made 5.45m Euros" measures no noun."""
-    inside = range(ent.token_start, ent.token_end)
-    root = next((t for t in a.tokens[ent.token_start:ent.token_end] if t.head not in inside), None)
-    if root is None or root.head == root.i:
-        return False
-    head = a.tokens[root.head]
-    if root.dep == "pobj" and head.lower == "of" and head.head != head.i:
-        head = a.tokens[head.head]
-    elif root.dep not in ("compound", "nmod", "amod"):
-        return False
-    return head.pos == "NOUN" and head.lemma.lower() != asked.wh_noun and not set(_terms(head.text)) & set(asked.weights)
-
-
 def _amount_of_the_asked_act_first(asked: Question | None, chosen: list[RankedSpan]) -> list[RankedSpan]:
-    """For "how much/how many", the chosen sentence whose amount the question's verb governs goes
-    first: "How much did Disney's streaming business lose?" is answered by "It lost $1.5 billion",
-    not by the best-ranked "... totaling more than 235 million subscribers"."""
-    if asked is None or asked.wh not in ("how much", "how many") or len(chosen) < 2:
+    """For "how much/how many", the chosen sentence of the best one's story whose amount the
+    question's verb governs, not negated, goes first: "How much did Disney's streaming business
+    lose?" is answered by "It lost $1.5 billion", not by the best-ranked "... totaling more than
+    235 million subscribers". Another story's sentence ("Rival Netflix lost $200m") is never moved
+    up: it is ranked lower for what it says about the question's names."""
+    if asked is None or asked.wh not in ("how much", "how many") or len(chosen) < 2 or asked.act is None:
         return chosen
-    verb = asked.act
-    if verb is None:
-        return chosen
+    story = chosen[0].span.article_id
     for i, item in enumerate(chosen):
+        if item.span.article_id != story:
+            continue
         a = language.analyze(item.span.text, language.Pipes.FULL)
-        acts = [t.i for t in a.tokens if t.pos == "VERB" and t.lemma.lower() == verb]
+        acts = [c.verb_token for c in a.clauses if c.verb.split()[0] == asked.act and not c.negated]
         if any(tree_distance(a, e.token_end - 1, v) <= AMOUNT_TO_VERB for e in answer_entities(asked, a) for v in acts):
             return chosen if i == 0 else [item] + chosen[:i] + chosen[i + 1:]
     return chosen
@@ -187,8 +174,6 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
 
     best = min(found, key=lambda e: (min(asked_noun_distance(asked, a, e), 3), preference.get(_label(a, e), 3),
                                      closeness(e), e.token_start))
-    if not writes_asked_act(asked, a) and _measures_another_noun(asked, a, best):
-        return None  # "How much did Pernod offer?": "a capitalisation of £5.7bn" is no offer
     text = _widened(a, best, found)
     if best.label == "PERSON":
         text = _full_name(text, span, article)  # "Brody" -> "Adrien Brody"

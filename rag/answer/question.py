@@ -213,7 +213,7 @@ def _months_as_dates(a: language.Analysis) -> set[str]:
     found = set()
     for t in tokens:
         key = next(iter(numbers(t.text)), "")
-        if key and not key[:1].isdigit() and (t.ent_type in ("DATE", "TIME") or any(
+        if key and not key[:1].isdigit() and (t.ent_type in ("DATE", "TIME", "EVENT") or any(
                 tokens[j].pos == "NUM" or tokens[j].text[:1].isdigit() for j in (t.i - 1, t.i + 1) if 0 <= j < len(tokens))):
             found.add(key)
     return found

@@ -190,9 +190,12 @@ def _phrases_and_quote(sentence: str) -> tuple[list[str], str]:
 
 
 def _verbatim(sentence: str, quote: str) -> bool:
-    """The sentence is the quote (the answer layer closes an unpunctuated headline with a full stop)."""
+    """The sentence is the quote (the answer layer closes an unpunctuated headline with a full stop,
+    and pairs the quotation marks of a quotation the sentence opens or closes alone)."""
+    from rag.answer.extractive import balanced_quotes
+
     strip = ".!?…:; \n\t"
-    return sentence.strip().rstrip(strip) == quote.strip().rstrip(strip)
+    return sentence.strip().rstrip(strip) in (quote.strip().rstrip(strip), balanced_quotes(quote.strip()).rstrip(strip))
 
 
 def answer_hit_at_k(run: CaseRun) -> float:
