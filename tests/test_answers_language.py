@@ -999,3 +999,23 @@ def test_initials_stand_for_a_name_in_a_sentence_only_where_they_cannot_be_somet
     name = asked.names[0]
     found = joined_names(asked, sentence, set(match_terms(article_words)))
     assert (set(name.terms) <= found) is holds, found
+
+
+@pytest.mark.parametrize("question, asks_name", [
+    ("What is the trojan that attacks Microsoft's anti-spyware called?", True),
+    ("What was the film called?", True), ("What is the new tax named?", True),
+    ("What did he call the plan?", False), ("What did Microsoft say about the trojan?", False),
+])
+def test_a_what_question_closing_on_called_asks_for_a_name(question, asks_name):
+    """Trying the app on BBC tech/003: the answer is the name after "was called"."""
+    from rag import language
+    from rag.answer.evidence import answer_entities
+    from rag.answer.question import read_question
+
+    asked = read_question(question)
+    assert bool(asked.labels) is asks_name, asked.labels
+    if question.startswith("What is the trojan"):
+        sentence = ("Stephen Toulouse, a security manager at Microsoft, said the malicious program was called "
+                    "Bankash-A Trojan and was being sent as an e-mail attachment.")
+        found = [e.text for e in answer_entities(asked, language.analyze(sentence, language.Pipes.FULL))]
+        assert "Bankash-A Trojan" in found, found

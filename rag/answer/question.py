@@ -184,6 +184,8 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
     premise_names = frozenset(t for n in names for t in n.terms if in_scene(t))
     speaker, asks_speaker = _speech(a, names)
     labels = language.answer_labels(a) if kind == "fact" else frozenset()
+    if kind == "fact" and wh == "what" and not labels and _asks_what_it_is_called(tokens):
+        labels = _NAME_ANSWER_LABELS  # "What is the trojan ... called?" -> "Bankash-A Trojan"
     if wh == "where" and _asks_rank(tokens):
         labels = frozenset({"ORDINAL"})  # "Where did Kim Collins finish?" -> "sixth"
     return Question(
@@ -204,6 +206,17 @@ def _wh_word(lowered: list[str]) -> str:
         if word in ("who", "whom", "whose", "when", "where", "why", "which", "what", "how"):
             return "who" if word in ("whom", "whose") else word
     return ""
+
+
+# Participles that ask for the name a thing goes by, closing a "what" question ("What is the new
+# trojan called?"), and the entity labels of such names.
+_NAMING_PARTICIPLES = frozenset({"called", "named", "dubbed", "titled", "nicknamed"})
+_NAME_ANSWER_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
+
+
+def _asks_what_it_is_called(tokens: list[language.Token]) -> bool:
+    """The question closes on a naming participle: "What is the trojan that attacks ... called?"."""
+    return bool(tokens) and tokens[-1].lower in _NAMING_PARTICIPLES and tokens[-1].tag == "VBN"
 
 
 def _months_as_dates(a: language.Analysis) -> set[str]:
