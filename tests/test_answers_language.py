@@ -1019,3 +1019,22 @@ def test_a_what_question_closing_on_called_asks_for_a_name(question, asks_name):
                     "Bankash-A Trojan and was being sent as an e-mail attachment.")
         found = [e.text for e in answer_entities(asked, language.analyze(sentence, language.Pipes.FULL))]
         assert "Bankash-A Trojan" in found, found
+
+
+@pytest.mark.parametrize("question, sentence, lead_text", [
+    # RealTime QA 2025 (the IOC election): the part of the whole is the answer
+    ("How many votes did Kirsty Coventry receive?", "She received 49 of the 97 votes, well ahead of Juan Antonio "
+     "Samaranch Jr. of Spain, who finished second with 28.", "49 of the 97 votes"),
+    # BBC sport: a count of bodies is no price
+    ("How much did adidas pay for the UK Athletics kit deal?", "The German-based firm kitted out Team GB at the "
+     "2004 Olympics and has deals with 20 other national Olympic bodies.", None),
+    ("How much did Audrey Tautou earn?", "Tautou earned 885,000 Euros last year.", "885,000 Euros"),
+])
+def test_a_count_leads_as_part_of_its_whole_and_no_count_of_things_answers_how_much(question, sentence, lead_text):
+    from rag.answer.extractive import lead_phrase
+    from rag.answer.question import read_question
+    from rag.index.sources import Article
+
+    span = _ranked([sentence])[0].span
+    lead = lead_phrase(read_question(question), span, Article("a.md", "Results", sentence, "h"))
+    assert (lead.text if lead else None) == lead_text

@@ -115,6 +115,16 @@ def choose(ranked: list[RankedSpan], spread: list[str] = ()) -> list[RankedSpan]
     return chosen
 
 
+def _counts_a_thing(a: language.Analysis, ent: language.Entity) -> bool:
+    """A bare number counting a noun ("deals with [20] other national Olympic bodies"): a count, no
+    answer to "how much" (an amount of money, a share, a quantity)."""
+    if _label(a, ent) != "CARDINAL":
+        return False
+    last = a.tokens[ent.token_end - 1]
+    head = a.tokens[last.head]
+    return last.dep == "nummod" and head.pos == "NOUN" and not _is_currency(head)
+
+
 def _amount_of_the_asked_act_first(asked: Question | None, chosen: list[RankedSpan]) -> list[RankedSpan]:
     """For "how much/how many", the chosen sentence of the best one's story whose amount the
     question's verb governs, not negated, goes first: "How much did Disney's streaming business
@@ -144,7 +154,7 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
     if asked.asks_speaker:
         return _speaker(a, span, article)
     found = [e for e in answer_entities(asked, a) if not (asked.wh == "when" and _is_age(a, e))
-             and not _is_amount_currency(a, e)]
+             and not _is_amount_currency(a, e) and not (asked.wh == "how much" and _counts_a_thing(a, e))]
     if not found:
         if asked.labels & {"PERSON"}:
             return _person_by_pronoun(span, article)  # "Who announced ...?" -> "He announced ..."
@@ -258,8 +268,9 @@ def _widened(a: language.Analysis, ent: language.Entity, found: list[language.En
             last = other_last
     for other_first, other_last in reversed(others):
         gap = a.tokens[other_last:first]
-        if other_last <= first and gap and len(gap) <= 2 and all(t.lower in _AMOUNT_JOINERS for t in gap):
-            first = other_first  # "[76%] to $1.13bn"
+        if other_last <= first and gap and len(gap) <= 2 and (all(t.lower in _AMOUNT_JOINERS for t in gap)
+                                                              or [t.lower for t in gap] == ["of", "the"]):
+            first = other_first  # "[76%] to $1.13bn", "[49] of the 97 votes"
     if ent.label in ("CARDINAL", "QUANTITY") and last < len(a.tokens):
         after = a.tokens[last]
         if a.tokens[last - 1].dep == "nummod" and a.tokens[last - 1].head == after.i and after.pos == "NOUN":
