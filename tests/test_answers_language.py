@@ -1038,3 +1038,22 @@ def test_a_count_leads_as_part_of_its_whole_and_no_count_of_things_answers_how_m
     span = _ranked([sentence])[0].span
     lead = lead_phrase(read_question(question), span, Article("a.md", "Results", sentence, "h"))
     assert (lead.text if lead else None) == lead_text
+
+
+@pytest.mark.parametrize("name, suggested", [
+    ("Whitbred", "Whitbread"), ("Liam Neesen", "Liam Neeson"), ("Ian Paisly", "Ian Paisley"),
+    ("Merlin Foods", None),  # nothing close: no suggestion
+    ("Liam Neeson", None),  # written as the sources write it: nothing to suggest
+    ("Zeeson", None),  # another first letter is another name
+])
+def test_a_refusal_for_a_misspelt_name_suggests_the_closest_name_the_sources_write(name, suggested):
+    """Trying the app over BBC entertainment articles: "What did Liam Neesen say about Ian Paisly?" was
+    refused for names the articles write as "Liam Neeson" and "Ian Paisley"; the name is suggested,
+    never read as another."""
+    from rag.answer.spelling import closest_name
+    from rag.text import words
+
+    text = ("Liam Neeson said the Lyric Theatre was important to him. Ian Paisley was there. "
+            "Levy takes Whitbread novel prize. Foods were served.")
+    written = set(words(text))
+    assert closest_name(name, written, {w.lower() for w in written}) == suggested

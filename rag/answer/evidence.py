@@ -144,6 +144,7 @@ class ArticleFacts:
     numbers: frozenset[str]  # numbers and months of the text and headline
     dates: frozenset[str]  # year, month and day of the publication date
     capitals: frozenset[str] = frozenset()  # words written in capitals ("BA", "ECB"): abbreviated names
+    proper: frozenset[str] = frozenset()  # words written with a capital ("Whitbread"): names to suggest
 
 
 @lru_cache(maxsize=4096)
@@ -154,7 +155,7 @@ def _facts(article_id: str, text_hash: str, title: str, text: str, published: st
     written = words(body)
     return ArticleFacts(frozenset(match_terms(body)), frozenset(w.lower() for w in written),
                         frozenset(numbers(body)), frozenset(published_numbers(published)),
-                        frozenset(_capitals(written)))
+                        frozenset(_capitals(written)), frozenset(w for w in written if w[:1].isupper()))
 
 
 def facts_of(article: Article) -> ArticleFacts:
@@ -263,7 +264,11 @@ def articles_that_can_answer(asked: Question, facts: dict[str, ArticleFacts]) ->
     """
     missing = [n for n in asked.names if not any(holds_name(n, f) for f in facts.values())]
     if missing:
-        return set(), f"the sources do not mention {_listed(n.text for n in missing)}"
+        reason = f"the sources do not mention {_listed(n.text for n in missing)}"
+        written = set().union(*(f.proper for f in facts.values()))
+        known = set().union(*(f.words for f in facts.values()))
+        close = [c for c in (spelling.closest_name(n.text, written, known) for n in missing) if c]
+        return set(), reason + (f"; the closest they write is {_listed(close, 'and')}" if close else "")
     with_names = {aid for aid, f in facts.items() if holds_the_names(asked, f)}
     joiner = "and"
     if not with_names:

@@ -61,3 +61,27 @@ def _by_first_letter(words: Iterable[str]) -> dict[str, list[str]]:
             index.setdefault(w[0], []).append(w)
     return index
 
+
+
+def closest_name(name: str, written: Collection[str], known: Collection[str]) -> str | None:
+    """The name the sources write that ``name`` most likely misspells, word by word under the same
+    rules as ``correct`` ("Liam Neesen" -> "Liam Neeson", "Whitbred" -> "Whitbread"); ``written``
+    holds the sources' capitalised words as written, ``known`` their lower-case words. None when a
+    word has no close one or nothing would change: a name is suggested, never read as another."""
+    from rapidfuzz.distance import OSA, JaroWinkler
+
+    by_letter = _by_first_letter(sorted({w for w in written if w[:1].isupper()}, key=str.lower))
+    out, changed = [], False
+    for word in name.split():
+        lower = fold_accents(word.lower())
+        if lower in known or len(word) < MIN_LENGTH:
+            out.append(word)
+            continue
+        allowed = 1 if len(lower) < LONG_WORD else 2
+        near = [c for c in by_letter.get(word[0].upper(), ()) if abs(len(c) - len(lower)) <= allowed
+                and OSA.distance(lower, fold_accents(c.lower()), score_cutoff=allowed) <= allowed]
+        if not near:
+            return None
+        out.append(max(near, key=lambda c: (JaroWinkler.similarity(lower, fold_accents(c.lower())), c)))
+        changed = True
+    return " ".join(out) if changed else None
