@@ -383,6 +383,15 @@ def test_upload_never_overwrites_a_different_file_and_reuses_an_identical_one(tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes-2.txt", "notes.txt"]
 
 
+def test_a_refusal_under_filters_says_what_was_searched(seed_text):
+    """Trying the app: a refusal with a date filter read as if the whole library lacked the names."""
+    answer = Answer(question="What did Liam Neeson say?", answer="The sources don't say. (No match.)",
+                    refused=True, mode="extractive", sources=[source(SEED, 0, 300, "Qatar withdraws")],
+                    scope="searched 1 article, published 2025-03")
+    elements = Elements(answer_html(0, ChatTurn(answer, {SEED: seed_text})))
+    assert elements.text_of("p", **{"class": "sc-footer"}) == ["searched 1 article, published 2025-03"]
+
+
 def test_uploads_of_the_wrong_type_size_or_empty_are_refused_with_the_reason(tmp_path):
     assert check_upload("x.exe", 10, 100) == "unsupported file type '.exe'; use .txt, .md, .html or .pdf"
     assert check_upload("README", 10, 100) == "unsupported file type (no extension); use .txt, .md, .html or .pdf"

@@ -159,6 +159,8 @@ def _refusal_body(answer: Answer, turn: int) -> str:
     text = f'<p class="sc-text"><span class="sc-badge">Not in the sources</span> {esc(answer.answer)}</p>'
     if closest:
         text += f'<p class="sc-closest">Closest sources: {", ".join(closest)}</p>'
+    if answer.scope:  # "searched 3 articles, published 2025-03": what the refusal speaks of
+        text += f'<p class="sc-footer">{esc(answer.scope)}</p>'
     return text
 
 
