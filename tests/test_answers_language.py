@@ -1057,3 +1057,30 @@ def test_a_refusal_for_a_misspelt_name_suggests_the_closest_name_the_sources_wri
             "Levy takes Whitbread novel prize. Foods were served.")
     written = set(words(text))
     assert closest_name(name, written, {w.lower() for w in written}) == suggested
+
+
+def test_a_question_writing_the_capitals_finds_the_name_spelt_out():
+    """RealTime QA 2025 (the IOC election): the question's "IOC", the sentence's "International
+    Olympic Committee"; a run of other capitalised words is no match."""
+    from rag.answer.evidence import joined_names
+    from rag.answer.question import read_question
+
+    asked = read_question("Who was elected IOC president?")
+    sentence = ("Kirsty Coventry of Zimbabwe has been elected as the first female president of the International "
+                "Olympic Committee.")
+    assert "ioc" in joined_names(asked, sentence)
+    assert "ioc" not in joined_names(asked, "The International Paralympic Committee met in Bonn.")
+
+
+def test_who_was_elected_is_answered_by_the_sentence_where_a_person_is_elected():
+    """The role the question asks about for its verb: the one elected, not the one welcoming it."""
+    from rag.answer.extractive import _the_asked_role_first
+    from rag.answer.question import read_question
+
+    welcome = ('"We celebrate Kirsty\\u2019s election as president of the IOC," U.S. Olympic and Paralympic '
+               'Committee chair Gene Sykes said in a statement.')
+    elected = "Kirsty Coventry of Zimbabwe has been elected as the first female president of the IOC."
+    asked = read_question("Who was elected in March 2025?")
+    assert [c.span.text for c in _the_asked_role_first(asked, _ranked([welcome, elected]))] == [elected, welcome]
+    voter = read_question("Who elected Kirsty Coventry?")  # asks the actor: nobody is named electing
+    assert [c.span.text for c in _the_asked_role_first(voter, _ranked([welcome, elected]))] == [welcome, elected]

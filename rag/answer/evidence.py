@@ -456,16 +456,46 @@ def joined_names(asked: Question, text: str, article_terms: Collection[str] = fr
     Airways" in an article that writes the name in full (two capitals alone are too often something
     else: "MP" is no Metropolitan Police, "NI" National Insurance as well as Northern Ireland)."""
     joined = [n for n in asked.names if len(n.terms) > 1 and (len(n.joined) > 3 or n.initials)]
-    if not joined:
+    acronyms = [n for n in asked.names if n.text.isalpha() and n.text.isupper() and len(n.text) >= MIN_INITIALS_ALONE]
+    if not joined and not acronyms:
         return set()
     written = words(text)
+    if acronyms:
+        # the question's "IOC" for the text's "International Olympic Committee"
+        spelt = _initials_of_runs(written)
+        found = {t for n in acronyms if n.text in spelt for t in n.terms}
+        if not joined:
+            return found
+    else:
+        found = set()
     lowered = {w.lower() for w in written}
     capitals = _capitals(written)
 
     def abbreviated(n: AskedName) -> bool:
         return bool(n.initials) and n.initials in capitals and (
             len(n.initials) >= MIN_INITIALS_ALONE or set(n.terms) <= set(article_terms))
-    return {t for n in joined if (len(n.joined) > 3 and n.joined in lowered) or abbreviated(n) for t in n.terms}
+    return found | {t for n in joined if (len(n.joined) > 3 and n.joined in lowered) or abbreviated(n)
+                    for t in n.terms}
+
+
+# Small words a name of several words may hold without giving them a capital ("Bank of England").
+_NAME_JOINERS = frozenset({"of", "for", "and", "the", "on", "de"})
+
+
+def _initials_of_runs(written: list[str]) -> set[str]:
+    """The initials of each run of capitalised words ("International Olympic Committee" -> "IOC",
+    "Bank of England" -> "BE"), a leading "The" left out."""
+    runs, current = [], []
+    for w in written + [""]:
+        if w[:1].isupper() and not w.isupper():
+            current.append(w)
+        elif current and w.lower() in _NAME_JOINERS and w.lower() != "the":
+            continue
+        else:
+            if current:
+                runs.append(current)
+            current = []
+    return {"".join(w[0] for w in run if w.lower() not in ("the", "a", "an")) for run in runs if len(run) >= 2}
 
 
 def _capitals(written: list[str]) -> set[str]:

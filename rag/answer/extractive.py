@@ -72,7 +72,7 @@ def answer_extractive(question: str, hits: list[Hit], evidence: Evidence, standa
     asked = evidence.asked
     if asked is not None and asked.kind != "fact":
         return brief(question, hits, evidence, standalone_question)
-    chosen = _amount_of_the_asked_act_first(asked, choose(evidence.ranked, evidence.spread))
+    chosen = _the_asked_role_first(asked, _amount_of_the_asked_act_first(asked, choose(evidence.ranked, evidence.spread)))
     articles = {h.article.id: h.article for h in hits}
     builder = AnswerBuilder(question, "extractive", hits, standalone_question)
     best = chosen[0]
@@ -112,6 +112,33 @@ def choose(ranked: list[RankedSpan], spread: list[str] = ()) -> list[RankedSpan]
         chosen.append(candidate)
     article_order = {aid: i for i, aid in enumerate(dict.fromkeys(c.span.article_id for c in chosen))}
     chosen[1:] = sorted(chosen[1:], key=lambda c: (article_order[c.span.article_id], c.span.position))
+    return chosen
+
+
+def _the_asked_role_first(asked: Question | None, chosen: list[RankedSpan]) -> list[RankedSpan]:
+    """For "who", the chosen sentence of the best one's story where a person or organisation plays
+    the asked role for the question's verb goes first: "Who was elected in March 2025?" is answered
+    by "Kirsty Coventry ... has been elected as the first female president", not by a better-ranked
+    quote of someone welcoming "Kirsty's election"."""
+    main = asked.main_clause if asked is not None and asked.wh == "who" and len(chosen) > 1 else None
+    if main is None or main.negated or asked.act is None:
+        return chosen
+    asks_actor = any(p.lemma.lower() in ("who", "whom") for p in main.agents)
+    asks_acted_on = any(p.lemma.lower() in ("who", "whom") for p in main.patients)
+    if asks_actor == asks_acted_on:
+        return chosen
+    story = chosen[0].span.article_id
+    for i, item in enumerate(chosen):
+        if item.span.article_id != story:
+            continue
+        a = language.analyze(item.span.text, language.Pipes.FULL)
+        heads = {t for e in answer_entities(asked, a) for t in range(e.token_start, e.token_end)}
+        for c in a.clauses:
+            if c.verb.split()[0] != asked.act or c.negated:
+                continue
+            role = c.agents if asks_actor else c.patients
+            if any(p.head in heads for p in role):
+                return chosen if i == 0 else [item] + chosen[:i] + chosen[i + 1:]
     return chosen
 
 
