@@ -1084,3 +1084,37 @@ def test_who_was_elected_is_answered_by_the_sentence_where_a_person_is_elected()
     assert [c.span.text for c in _the_asked_role_first(asked, _ranked([welcome, elected]))] == [elected, welcome]
     voter = read_question("Who elected Kirsty Coventry?")  # asks the actor: nobody is named electing
     assert [c.span.text for c in _the_asked_role_first(voter, _ranked([welcome, elected]))] == [welcome, elected]
+
+
+def test_review_cases_of_the_role_count_name_and_acronym_rules():
+    """Another story's or another year's election is not moved up; a count the asked act governs
+    still answers "how much"; "What is the new virus called?" (tagged VBD) asks a name, "the
+    players named" does not; a name is suggested only when nearly the same; an acronym is found
+    inside a longer run of capitalised words."""
+    from rag.answer.evidence import joined_names
+    from rag.answer.extractive import _the_asked_role_first, lead_phrase
+    from rag.answer.question import read_question
+    from rag.answer.spelling import closest_name
+    from rag.index.sources import Article
+    from rag.text import words
+
+    won = "Kirsty Coventry won the vote to become the first female president of the IOC."
+    bach = "She succeeds Thomas Bach, who was elected in 2013."
+    asked = read_question("Who was elected IOC president in March 2025?")
+    assert [c.span.text for c in _the_asked_role_first(asked, _ranked([won, bach]))] == [won, bach]
+
+    sold = "Apple sold 2.3 million iPods in the quarter."
+    lead = lead_phrase(read_question("How much did Apple sell in the quarter?"), _ranked([sold])[0].span,
+                       Article("a.md", "Results", sold, "h"))
+    assert lead is not None and "2.3 million" in lead.text
+
+    assert read_question("What is the new virus called?").labels
+    assert not read_question("What action was taken against the players named?").labels
+
+    text = "Osama bin Laden was named. Many people came. Fife council met."
+    written = set(words(text))
+    for name in ("Obama", "Mary", "FIFA"):
+        assert closest_name(name, written, {w.lower() for w in written}) is None
+
+    assert "ioc" in joined_names(read_question("What did the IOC decide?"),
+                                 "On Monday International Olympic Committee members voted.")

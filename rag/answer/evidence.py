@@ -483,8 +483,8 @@ _NAME_JOINERS = frozenset({"of", "for", "and", "the", "on", "de"})
 
 
 def _initials_of_runs(written: list[str]) -> set[str]:
-    """The initials of each run of capitalised words ("International Olympic Committee" -> "IOC",
-    "Bank of England" -> "BE"), a leading "The" left out."""
+    """The initials of each stretch of a run of capitalised words ("International Olympic Committee"
+    -> "IOC", also inside "On Monday International Olympic Committee"; "Bank of England" -> "BE")."""
     runs, current = [], []
     for w in written + [""]:
         if w[:1].isupper() and not w.isupper():
@@ -495,7 +495,11 @@ def _initials_of_runs(written: list[str]) -> set[str]:
             if current:
                 runs.append(current)
             current = []
-    return {"".join(w[0] for w in run if w.lower() not in ("the", "a", "an")) for run in runs if len(run) >= 2}
+    found = set()
+    for run in runs:
+        letters = "".join(w[0] for w in run if w.lower() not in ("the", "a", "an"))
+        found |= {letters[i:j] for i in range(len(letters)) for j in range(i + 2, len(letters) + 1)}
+    return found
 
 
 def _capitals(written: list[str]) -> set[str]:

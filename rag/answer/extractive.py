@@ -127,9 +127,15 @@ def _the_asked_role_first(asked: Question | None, chosen: list[RankedSpan]) -> l
     asks_acted_on = any(p.lemma.lower() in ("who", "whom") for p in main.patients)
     if asks_actor == asks_acted_on:
         return chosen
+    # only when the best sentence tells of the act without the one asked about ("Kirsty's
+    # election"), and never for a sentence dated otherwise than the question ("elected in 2013")
+    act = set(_terms(asked.act))
+    if not act & set(_terms(chosen[0].span.text)):
+        return chosen
     story = chosen[0].span.article_id
     for i, item in enumerate(chosen):
-        if item.span.article_id != story:
+        if item.span.article_id != story or (i > 0 and any(
+                n.isdigit() and len(n) == 4 for n in _numbers(item.span.text) - asked.numbers)):
             continue
         a = language.analyze(item.span.text, language.Pipes.FULL)
         heads = {t for e in answer_entities(asked, a) for t in range(e.token_start, e.token_end)}
@@ -142,14 +148,19 @@ def _the_asked_role_first(asked: Question | None, chosen: list[RankedSpan]) -> l
     return chosen
 
 
-def _counts_a_thing(a: language.Analysis, ent: language.Entity) -> bool:
+def _counts_a_thing(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
     """A bare number counting a noun ("deals with [20] other national Olympic bodies"): a count, no
     answer to "how much" (an amount of money, a share, a quantity)."""
     if _label(a, ent) != "CARDINAL":
         return False
     last = a.tokens[ent.token_end - 1]
     head = a.tokens[last.head]
-    return last.dep == "nummod" and head.pos == "NOUN" and not _is_currency(head)
+    if not (last.dep == "nummod" and head.pos == "NOUN" and not _is_currency(head)):
+        return False
+    # a count the asked act governs answers all the same: "sold 2.3 million iPods", "rose by 12 points"
+    act = set(_terms(asked.act)) if asked.act else set()
+    acts = [t.i for t in a.tokens if act & set(_terms(t.lemma))]
+    return not any(tree_distance(a, last.i, v) <= AMOUNT_TO_VERB + 1 for v in acts)
 
 
 def _amount_of_the_asked_act_first(asked: Question | None, chosen: list[RankedSpan]) -> list[RankedSpan]:
@@ -181,7 +192,7 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
     if asked.asks_speaker:
         return _speaker(a, span, article)
     found = [e for e in answer_entities(asked, a) if not (asked.wh == "when" and _is_age(a, e))
-             and not _is_amount_currency(a, e) and not (asked.wh == "how much" and _counts_a_thing(a, e))]
+             and not _is_amount_currency(a, e) and not (asked.wh == "how much" and _counts_a_thing(asked, a, e))]
     if not found:
         if asked.labels & {"PERSON"}:
             return _person_by_pronoun(span, article)  # "Who announced ...?" -> "He announced ..."
@@ -282,6 +293,12 @@ def _terms(text: str) -> list[str]:
     from rag.text import match_terms
 
     return match_terms(text)
+
+
+def _numbers(text: str) -> set[str]:
+    from rag.text import numbers
+
+    return numbers(text)
 
 
 def _widened(a: language.Analysis, ent: language.Entity, found: list[language.Entity]) -> str:

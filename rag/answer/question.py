@@ -216,7 +216,14 @@ _NAME_ANSWER_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT"
 
 def _asks_what_it_is_called(tokens: list[language.Token]) -> bool:
     """The question closes on a naming participle: "What is the trojan that attacks ... called?"."""
-    return bool(tokens) and tokens[-1].lower in _NAMING_PARTICIPLES and tokens[-1].tag == "VBN"
+    # the model tags "called" VBD as often as VBN; a participle describing a noun ("the players
+    # named") asks about the noun, not its name
+    if not tokens or tokens[-1].lower not in _NAMING_PARTICIPLES or tokens[-1].tag not in ("VBN", "VBD"):
+        return False
+    last = tokens[-1]
+    # "What is the new tax named?" hangs it on the subject; "the players named" on an object
+    return last.dep not in ("acl", "relcl", "amod") or (last.dep == "acl" and tokens[-2].dep in ("nsubj", "nsubjpass")
+                                                      and tokens[-2].i == last.head)
 
 
 def _months_as_dates(a: language.Analysis) -> set[str]:

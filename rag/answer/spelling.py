@@ -21,6 +21,8 @@ from rag import language
 from rag.text import fold_accents, stem, stopwords
 
 MIN_LENGTH = 4
+# How alike (Jaro-Winkler) a name the sources write must be to one they lack to be suggested for it.
+SUGGESTION_SIMILARITY = 0.9
 LONG_WORD = 8  # from this length two edits are allowed
 # letters of any alphabet: "Guantánamo" is one word (and a name), not "Guant" and a misspelt "namo"
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
@@ -70,7 +72,12 @@ def closest_name(name: str, written: Collection[str], known: Collection[str]) ->
     word has no close one or nothing would change: a name is suggested, never read as another."""
     from rapidfuzz.distance import OSA, JaroWinkler
 
-    by_letter = _by_first_letter(sorted({w for w in written if w[:1].isupper()}, key=str.lower))
+    if name.isupper():
+        return None  # "NASA" is no misspelt "Nash"
+    # alike enough that an ordinary word opening a sentence ("Many" for "Mary") or another name
+    # ("Osama" for "Obama") is not offered
+    names = {w.removesuffix("'s") for w in written if w[:1].isupper() and not w.isupper()}
+    by_letter = _by_first_letter(sorted(names, key=str.lower))
     out, changed = [], False
     for word in name.split():
         lower = fold_accents(word.lower())
@@ -79,7 +86,8 @@ def closest_name(name: str, written: Collection[str], known: Collection[str]) ->
             continue
         allowed = 1 if len(lower) < LONG_WORD else 2
         near = [c for c in by_letter.get(word[0].upper(), ()) if abs(len(c) - len(lower)) <= allowed
-                and OSA.distance(lower, fold_accents(c.lower()), score_cutoff=allowed) <= allowed]
+                and OSA.distance(lower, fold_accents(c.lower()), score_cutoff=allowed) <= allowed
+                and JaroWinkler.similarity(lower, fold_accents(c.lower())) >= SUGGESTION_SIMILARITY]
         if not near:
             return None
         out.append(max(near, key=lambda c: (JaroWinkler.similarity(lower, fold_accents(c.lower())), c)))
