@@ -345,8 +345,8 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
     # the headline, and the month and year the article was published ("in June" of a June story),
     # lend their words to every sentence of the article, at half weight (support.lexical_coverage)
     title_terms = {aid: set(match_terms(f"{a.title} {published_words(_published(a))}")) for aid, a in articles.items()}
-    span_terms = [set(match_terms(s.text)) | joined_names(asked, s.text, facts_of(articles[s.article_id]).terms)
-                  for s in spans]
+    article_terms = {aid: facts_of(a).terms for aid, a in articles.items()}
+    span_terms = [set(match_terms(s.text)) | joined_names(asked, s.text, article_terms[s.article_id]) for s in spans]
     asked_weights = dict(asked.weights)
     if asked.is_why and context_terms:
         # "Why did it rise?" after "How much did Time Warner's profits rise?": "it" is the profits;
@@ -460,22 +460,18 @@ def joined_names(asked: Question, text: str, article_terms: Collection[str] = fr
     if not joined and not acronyms:
         return set()
     written = words(text)
-    if acronyms:
-        # the question's "IOC" for the text's "International Olympic Committee"
+    found: set[str] = set()
+    if acronyms:  # the question's "IOC" for the text's "International Olympic Committee"
         spelt = _initials_of_runs(written)
-        found = {t for n in acronyms if n.text in spelt for t in n.terms}
-        if not joined:
-            return found
-    else:
-        found = set()
-    lowered = {w.lower() for w in written}
-    capitals = _capitals(written)
+        found |= {t for n in acronyms if n.text in spelt for t in n.terms}
+    if joined:
+        lowered, capitals = {w.lower() for w in written}, _capitals(written)
 
-    def abbreviated(n: AskedName) -> bool:
-        return bool(n.initials) and n.initials in capitals and (
-            len(n.initials) >= MIN_INITIALS_ALONE or set(n.terms) <= set(article_terms))
-    return found | {t for n in joined if (len(n.joined) > 3 and n.joined in lowered) or abbreviated(n)
-                    for t in n.terms}
+        def abbreviated(n: AskedName) -> bool:
+            return bool(n.initials) and n.initials in capitals and (
+                len(n.initials) >= MIN_INITIALS_ALONE or set(n.terms) <= set(article_terms))
+        found |= {t for n in joined if (len(n.joined) > 3 and n.joined in lowered) or abbreviated(n) for t in n.terms}
+    return found
 
 
 # Small words a name of several words may hold without giving them a capital ("Bank of England").

@@ -121,7 +121,8 @@ def _the_asked_role_first(asked: Question | None, chosen: list[RankedSpan]) -> l
     by "Kirsty Coventry ... has been elected as the first female president", not by a better-ranked
     quote of someone welcoming "Kirsty's election"."""
     main = asked.main_clause if asked is not None and asked.wh == "who" and len(chosen) > 1 else None
-    if main is None or main.negated or asked.act is None:
+    verb = asked.act if main is not None else None
+    if main is None or main.negated or verb is None:
         return chosen
     asks_actor = any(p.lemma.lower() in ("who", "whom") for p in main.agents)
     asks_acted_on = any(p.lemma.lower() in ("who", "whom") for p in main.patients)
@@ -129,8 +130,7 @@ def _the_asked_role_first(asked: Question | None, chosen: list[RankedSpan]) -> l
         return chosen
     # only when the best sentence tells of the act without the one asked about ("Kirsty's
     # election"), and never for a sentence dated otherwise than the question ("elected in 2013")
-    act = set(_terms(asked.act))
-    if not act & set(_terms(chosen[0].span.text)):
+    if not set(_terms(verb)) & set(_terms(chosen[0].span.text)):
         return chosen
     story = chosen[0].span.article_id
     for i, item in enumerate(chosen):
@@ -140,12 +140,16 @@ def _the_asked_role_first(asked: Question | None, chosen: list[RankedSpan]) -> l
         a = language.analyze(item.span.text, language.Pipes.FULL)
         heads = {t for e in answer_entities(asked, a) for t in range(e.token_start, e.token_end)}
         for c in a.clauses:
-            if c.verb.split()[0] != asked.act or c.negated:
+            if c.verb.split()[0] != verb or c.negated:
                 continue
-            role = c.agents if asks_actor else c.patients
-            if any(p.head in heads for p in role):
-                return chosen if i == 0 else [item] + chosen[:i] + chosen[i + 1:]
+            if any(p.head in heads for p in (c.agents if asks_actor else c.patients)):
+                return _moved_first(chosen, i)
     return chosen
+
+
+def _moved_first(chosen: list[RankedSpan], i: int) -> list[RankedSpan]:
+    """``chosen`` with its ``i``-th sentence first, the others in their order."""
+    return chosen if i == 0 else [chosen[i]] + chosen[:i] + chosen[i + 1:]
 
 
 def _counts_a_thing(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
@@ -158,8 +162,9 @@ def _counts_a_thing(asked: Question, a: language.Analysis, ent: language.Entity)
     if not (last.dep == "nummod" and head.pos == "NOUN" and not _is_currency(head)):
         return False
     # a count the asked act governs answers all the same: "sold 2.3 million iPods", "rose by 12 points"
-    act = set(_terms(asked.act)) if asked.act else set()
-    acts = [t.i for t in a.tokens if act & set(_terms(t.lemma))]
+    verb = asked.act
+    act = set(_terms(verb)) if verb else set()
+    acts = [t.i for t in a.tokens if act and act & set(_terms(t.lemma))]
     return not any(tree_distance(a, last.i, v) <= AMOUNT_TO_VERB + 1 for v in acts)
 
 
@@ -169,16 +174,17 @@ def _amount_of_the_asked_act_first(asked: Question | None, chosen: list[RankedSp
     lose?" is answered by "It lost $1.5 billion", not by the best-ranked "... totaling more than
     235 million subscribers". Another story's sentence ("Rival Netflix lost $200m") is never moved
     up: it is ranked lower for what it says about the question's names."""
-    if asked is None or asked.wh not in ("how much", "how many") or len(chosen) < 2 or asked.act is None:
+    verb = asked.act if asked is not None and asked.wh in ("how much", "how many") and len(chosen) > 1 else None
+    if verb is None:
         return chosen
     story = chosen[0].span.article_id
     for i, item in enumerate(chosen):
         if item.span.article_id != story:
             continue
         a = language.analyze(item.span.text, language.Pipes.FULL)
-        acts = [c.verb_token for c in a.clauses if c.verb.split()[0] == asked.act and not c.negated]
+        acts = [c.verb_token for c in a.clauses if c.verb.split()[0] == verb and not c.negated]
         if any(tree_distance(a, e.token_end - 1, v) <= AMOUNT_TO_VERB for e in answer_entities(asked, a) for v in acts):
-            return chosen if i == 0 else [item] + chosen[:i] + chosen[i + 1:]
+            return _moved_first(chosen, i)
     return chosen
 
 
