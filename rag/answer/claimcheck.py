@@ -738,7 +738,12 @@ def _negated(text: _Text, clause: Clause) -> bool:
       (``language.NEGATING_ADJECTIVES``; the layer negates only under verbs such as "fail to");
     * a predicate adjective or participle under a negated copula: "we are not opposed to it"
       (the layer puts the "not" on "are", the participle "opposed" is a clause of its own);
-    * "has yet to" / "is yet to": "the drug has yet to be approved" is not approved.
+    * "has yet to" / "is yet to": "the drug has yet to be approved" is not approved;
+    * a clause under "unless", which says "if not": "unless it started releasing prisoners" is
+      "if it did not start releasing them";
+    * an inverted "Nor has it made me a champion" (the layer reads "nor" only after a "not");
+    * the clause an opinion verb with "not" reports (``language.NEG_RAISING_VERBS``): "I don't think
+      we deserved it" says they did not deserve it.
     """
     a = text.a
     verb = a.tokens[clause.verb_token]
@@ -749,8 +754,11 @@ def _negated(text: _Text, clause: Clause) -> bool:
     without = verb.dep == "pcomp" and governor.lower == "without"
     # "denied lying", "avoided paying": the gerund object of a negative verb, as its "to" or "that" clause
     gerund = verb.dep == "dobj" and governor.pos == "VERB" and _key(governor.lemma) in language.NEGATING_VERBS
+    # "did not sign or support": a verb sharing the negated verb's subject (one with a subject of its
+    # own, "... no exemptions for children ..., or who already have accounts", is another statement)
     carried = (clause.dep == "conj" and clause.parent is not None and a.clauses[clause.parent].negated
                and not clause.negated
+               and not any(a.tokens[c].dep in ("nsubj", "nsubjpass") for c in text.children[verb.i])
                and any(a.tokens[c].lower in ("or", "nor") for c in text.children[verb.head] + text.children[verb.i]
                        if a.tokens[c].dep == "cc"))
     neither = any(a.tokens[d].lower == "neither" for s in clause.subjects for d in [s.head] + text.children[s.head]) \
@@ -762,8 +770,13 @@ def _negated(text: _Text, clause: Clause) -> bool:
     # "has yet to be approved", "is yet to decide": not so far
     yet = verb.dep == "xcomp" and _key(governor.lemma or governor.text) in ("have", "be") and any(
         a.tokens[c].lower == "yet" for c in text.children[governor.i])
+    unless = verb.dep == "advcl" and any(a.tokens[c].lower == "unless" and a.tokens[c].dep == "mark"
+                                         for c in text.children[verb.i])
+    nor = not clause.negated and any(a.tokens[c].lower == "nor" and c < verb.i for c in text.children[verb.i])
+    raised = (verb.dep == "ccomp" and clause.parent is not None and a.clauses[clause.parent].negated
+              and _key(governor.lemma) in language.NEG_RAISING_VERBS)
     return clause.negated != (by_noun or without or gerund or carried or neither or not_all or unable or copula
-                              or yet)
+                              or yet or unless or nor or raised)
 
 
 # Quantifiers that "not" turns from all to some ("not all", "not every", "not everyone").
@@ -1140,18 +1153,70 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
                 if _key(noun.lemma or noun.text) in claim_lemmas:
                     problems.append(Problem("negation", f'the source says "no {noun.text}"'))
     problems += _opposite_words(claim, source)
+    problems += _light_verb_problems(claim, source)
     problems += _with_without_problems(claim, source)
     problems += _denied_complement_problems(claim, source)
     problems += _contrast_problems(claim, source, claim_negates)
     problems += _predicate_polarity_problems(claim, source)
-    claim_adjectives = {_key(t.lemma or t.text): t.text for t in claim.a.tokens if t.pos == "ADJ"}
-    source_adjectives = {_key(t.lemma or t.text): t.text for x in source.texts for t in x.a.tokens if t.pos == "ADJ"}
+    # (and "like" / "unlike")
+    claim_adjectives = {_key(t.lemma or t.text): t.text for t in claim.a.tokens if t.pos in ("ADJ", "ADP")}
+    source_adjectives = {_key(t.lemma or t.text): t.text for x in source.texts for t in x.a.tokens
+                         if t.pos in ("ADJ", "ADP")}
     for mine, written in claim_adjectives.items():
         if mine in source_adjectives:
             continue
         for theirs, shown in source_adjectives.items():
             if any(theirs == p + mine or mine == p + theirs for p in _NEGATIVE_PREFIXES) and len(min(mine, theirs)) >= 4:
                 problems.append(Problem("opposite", f'the source says "{shown}", not "{written}"'))
+    return problems
+
+
+# Verbs that say little but that their object names an act: "submit a bid" is "bid", "give
+# serious consideration to" is "consider", "express support" is "support".
+_LIGHT_VERBS = frozenset({"give", "make", "take", "submit", "put", "place", "lodge", "file", "launch", "mount",
+                          "issue", "express", "voice", "show", "offer", "pay"})
+_ACT_NOUN_ENDINGS = ("ion", "al", "ance", "ence", "ment", "ure")
+
+
+def _names_the_act(noun: str, verb: str) -> bool:
+    """The noun is the verb's act: "bid" / "bid", "consideration" / "consider", "approval" / "approve"."""
+    if noun == verb:
+        return True
+    stem = verb[:-1] if verb.endswith("e") else verb
+    return len(stem) >= 4 and noun.startswith(stem) and noun.endswith(_ACT_NOUN_ENDINGS)
+
+
+def _acts(text: _Text) -> list[tuple[str, Clause, bool]]:
+    """(act, clause, light) for each clause: its verb, and for a light verb with an object also
+    the object's noun ("submit a bid": "bid", light)."""
+    a = text.a
+    found = []
+    for c in a.clauses:
+        verb = _key(c.verb.split()[0])
+        found.append((verb, c, False))
+        if verb in _LIGHT_VERBS:
+            found += [(_key(a.tokens[i].lemma or a.tokens[i].text), c, True) for i in text.children[c.verb_token]
+                      if a.tokens[i].dep == "dobj" and a.tokens[i].pos == "NOUN"]
+    return found
+
+
+def _light_verb_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """An act said with a light verb on one side and its own verb on the other, of the other
+    polarity: "went on to submit a bid" against "ended up not bidding", "was not considering it"
+    against "giving serious consideration to it". Only where every clause of the span that tells
+    of the act has the other polarity."""
+    problems = []
+    theirs = [(act, text, s, light) for text in source.texts for act, s, light in _acts(text)]
+    for act, c, light in _acts(claim):
+        found = [(text, s) for other, text, s, their_light in theirs if light != their_light
+                 and (_names_the_act(act, other) if light else _names_the_act(other, act))]
+        mine = _negated(claim, c)
+        if not found or any(_negated(text, s) == mine for text, s in found):
+            continue
+        if any(other == act and their_light == light for other, _, _, their_light in theirs):
+            continue  # the span also tells of it the same way
+        text, s = found[0]
+        problems.append(Problem("negation", f'the source says the opposite: "{text.snippet(*_clause_span(text, s))}"'))
     return problems
 
 
@@ -1307,17 +1372,18 @@ def _predicate_negated(text: _Text, clause: Clause) -> tuple[bool, Clause]:
 
 
 def _opposite_words(claim: _Text, source: _Source) -> list[Problem]:
-    """A noun or adjective of opposite sense in the same place: "executions are on the rise"
-    against "on the decline" (the nouns of ``OPPOSITE_VERBS``), "the public are eager" against
+    """A noun, adjective or adverb of opposite sense in the same place: "executions are on the rise"
+    against "on the decline", "support for the war" against "opposition to it" (the nouns of
+    ``OPPOSITE_VERBS``' acts), "more likely" against "less likely", "the public are eager" against
     "reluctant", "higher rents" against "lower rents" (``OPPOSITE_ADJECTIVES``). The same place
     is the same relation to a head of the same lemma, so "a rise in sales and a fall in costs"
     does not oppose "sales rose"."""
     problems = []
     for t in claim.a.tokens:
         lemma = _key(t.lemma or t.text)
-        if t.pos not in ("NOUN", "ADJ") or lemma in source.lemmas:
+        if t.pos not in ("NOUN", "ADJ", "ADV") or lemma in source.lemmas:
             continue
-        opposite = language.are_opposites if t.pos == "NOUN" else language.are_opposite_adjectives
+        opposite = _opposite_acts if t.pos == "NOUN" else language.are_opposite_adjectives
         head = _key(claim.a.tokens[t.head].lemma or claim.a.tokens[t.head].text)
         for text in source.texts:
             for u in text.a.tokens:
@@ -1327,6 +1393,11 @@ def _opposite_words(claim: _Text, source: _Source) -> list[Problem]:
                         and opposite(lemma, theirs):
                     problems.append(Problem("opposite", f'the source says "{u.text}", not "{t.text}"'))
     return problems
+
+
+def _opposite_acts(noun: str, other: str) -> bool:
+    """Nouns of acts of opposite sense: "support" / "opposition", "approval" / "rejection"."""
+    return language.are_opposites(language.verb_sense(noun), language.verb_sense(other))
 
 
 def _possessive_problems(claim: _Text, source: _Source) -> list[Problem]:
