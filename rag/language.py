@@ -1456,13 +1456,31 @@ def _antecedent(a: Analysis, token: int) -> Phrase | None:
                     continue
                 name = a.name_of(subject)
                 if subject.label == "PERSON" or (name is not None and name.label == "PERSON") or (
-                        a.tokens[subject.head].pos in ("NOUN", "PROPN") and not subject.label
-                        and clause.verb in REPORTING_VERBS):
+                        clause.verb in REPORTING_VERBS and _may_be_a_person(a, subject)):
                     return subject
     for ent in reversed(a.entities):
         if ent.label == "PERSON" and ent.end <= pronoun.start and a.tokens[ent.token_start].sentence >= first_sentence:
             return _phrase(a, ent.token_end - 1)
     return None
+
+
+def _may_be_a_person(a: Analysis, subject: Phrase) -> bool:
+    """A speaker the entity model did not call a person but a he/she may still refer to: a common
+    noun ("A spokeswoman ... said") or a name the small model labelled ORG although the text
+    describes it as one describes a person, by its role ("Julia Eccleshare, chair of the panel,
+    said"). "London's Evening Standard quoted ..." and a one-word company are not."""
+    head = a.tokens[subject.head]
+    if not subject.label:
+        return head.pos in ("NOUN", "PROPN")
+    return subject.label == "ORG" and _described_by_role(a, subject)
+
+
+def _described_by_role(a: Analysis, name: Phrase) -> bool:
+    """A name of two or more capitalised words with an appositive common noun ("..., chair of ...")."""
+    words = name.core.split()
+    if a.tokens[name.head].pos != "PROPN" or len(words) < 2 or not all(w[:1].isupper() and w[1:].islower() for w in words):
+        return False
+    return any(t.head == name.head and t.dep == "appos" and t.pos == "NOUN" for t in a.tokens[name.head + 1 : name.head + 12])
 
 
 _OPENING = {"“": "”", '"': '"', "‘": "’"}
@@ -1518,7 +1536,8 @@ def _quotes(a: Analysis) -> tuple[Quote, ...]:
             name = a.name_of(resolved)
             if name is not None and name.label == "PERSON":
                 speaker_name = name.canonical
-            elif resolved.label == "PERSON":
+            elif resolved.label == "PERSON" or (resolved is not speaker and _described_by_role(a, resolved)):
+                # a he/she resolved to a name described by a role: a person, whatever the entity label
                 speaker_name = _strip_name(resolved.core)
         elif found and found[-1].speaker is not None and _continues(a.text, found[-1], start):
             # news style: a quote paragraph with no reporting verb goes on with the previous paragraph's speaker

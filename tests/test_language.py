@@ -411,6 +411,21 @@ def test_quote_speakers_in_bbc(article):
     assert spokeswoman.speaker.text == "She" and spokeswoman.speaker_name is None
 
 
+def test_a_he_or_she_after_a_name_the_model_labelled_org_but_described_by_a_role(article):
+    # "Julia Eccleshare, chair of the adult judging panel, said ..." then "..., she said": the small
+    # model labels both names ORG; the appositive role and the pronoun say they are people
+    _, a = article("bbc/entertainment/014")
+    critics = next(q for q in a.quotes if "toughest critics" in q.text)
+    assert critics.speaker.text == "she" and critics.speaker_name == "Julia Eccleshare"  # not Chris Riddell
+    _, a = article("bbc/politics/067")
+    reform = next(q for q in a.quotes if q.text == "radical reform")
+    assert reform.speaker_name == "Theresa May"
+    # "London's Evening Standard quoted Mr Clarke ..." then "..., he said": no role, not a person
+    _, a = article("bbc/politics/147")
+    duty = next(q for q in a.quotes if q.text.startswith("That's not only a moral duty"))
+    assert duty.speaker_name != "Evening Standard"
+
+
 def test_quote_speakers_in_the_seed_and_realtimeqa(article):
     text, a = article("seed")
     first, second = a.quotes
