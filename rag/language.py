@@ -1483,7 +1483,16 @@ def _described_by_role(a: Analysis, name: Phrase) -> bool:
     return any(t.head == name.head and t.dep == "appos" and t.pos == "NOUN" for t in a.tokens[name.head + 1 : name.head + 12])
 
 
-_OPENING = {"“": "”", '"': '"', "‘": "’"}
+_OPENING = {"“": "”", '"': '"', "‘": "’", "'": "'"}
+# Single marks that are also apostrophes: a quote opens only before a letter and after no letter,
+# closes only before no letter, and an opening without its closing on the line is an apostrophe.
+_SINGLE = ("’", "'")
+
+
+def _opens_single_quote(text: str, i: int, end: int) -> bool:
+    """A ' before a letter, not the possessive or plural 's ("Jr.'s", "the MP's") nor a decade ('90s)."""
+    after = text[i + 1: i + 3]
+    return after[:1].isalpha() and not (after[:1] in "sS" and not after[1:2].isalpha())
 
 
 def _quote_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -1494,15 +1503,16 @@ def _quote_spans(text: str) -> Iterator[tuple[int, int]]:
         while i < end:
             ch = text[i]
             closing = _OPENING.get(ch)
-            if closing is None or (ch in "\"‘" and i > line.start() and text[i - 1].isalnum()):
+            if closing is None or (ch in "\"‘'" and i > line.start() and text[i - 1].isalnum()) or (
+                    ch == "'" and not _opens_single_quote(text, i, end)):
                 i += 1
                 continue
             j = i + 1
             while j < end:
-                if text[j] == closing and (closing != "’" or j + 1 >= end or not text[j + 1].isalnum()):
+                if text[j] == closing and (closing not in _SINGLE or j + 1 >= end or not text[j + 1].isalnum()):
                     break
                 j += 1
-            if closing == "’" and j >= end:
+            if closing in _SINGLE and j >= end:
                 i += 1  # an apostrophe, not a quote
                 continue
             inner_start, inner_end = i + 1, j

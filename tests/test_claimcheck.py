@@ -160,6 +160,14 @@ DISTORTED = [
      "Halvorsen went on to submit a bid for the contract.", "negation", "bidding"),
     ("The mayor said she was giving serious consideration to closing the library.",
      "The mayor said she was not considering closing the library.", "negation", "consideration"),
+    # words put in another mouth, in double or single quotation marks
+    ("When Hale was given the cup by the mayor, the mayor said to him, \"You are the finest player we have seen.\"",
+     "Hale told the mayor, 'You are the finest player we have seen,' when he was given the cup.", "roles",
+     "the mayor says"),
+    ("\"We were simply unlucky,\" Okafor explained after Hale had criticised the referee.",
+     "Hale told reporters: \"We were simply unlucky.\"", "roles", "Okafor says"),
+    ("Harbour City chairman Tom Okafor said: \"We accept the ruling,\" as manager Paul Hale left the court.",
+     "Harbour City manager Paul Hale said: \"We accept the ruling.\"", "roles", "Tom Okafor says"),
     # an opinion verb's "not" is read on the clause it reports
     ("The coach said: \"I don't think we deserved to win the game.\"", "The coach said he felt they deserved to win the game.",
      "negation", "deserved"),
@@ -240,6 +248,9 @@ SAME_FACTS = [
     ("The mayor said she was giving serious consideration to closing the library.",
      "The mayor said she was considering closing the library."),
     ("The senator opposed the tax.", "The senator was known for his opposition to the tax."),
+    # the same speaker, named in the claim and described in the span (named in a sentence before)
+    ("Mark Hale, the coach, said: 'We were simply unlucky.'", "The coach said: 'We were simply unlucky.'"),
+    ("\"We were simply unlucky,\" said Okafor.", "Okafor told reporters, 'We were simply unlucky.'"),
     # "unless" is "if not"; an inverted "Nor"; a clause joined by "or" with a subject of its own
     ("The union will strike if the company does not raise wages.",
      "The union will strike unless the company raises wages."),

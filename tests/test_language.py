@@ -426,6 +426,16 @@ def test_a_he_or_she_after_a_name_the_model_labelled_org_but_described_by_a_role
     assert duty.speaker_name != "Evening Standard"
 
 
+def test_single_quotation_marks_are_quotes_and_apostrophes_are_not(article):
+    _, a = article("bbc/sport/260")
+    lying = next(q for q in a.quotes if q.text.startswith("not only has he gone behind my back"))
+    assert lying.speaker_name == "Craig Bellamy"
+    from rag import language
+
+    quoted = language.analyze("Jr.'s lawyer said the '90s were 'a golden age' for the players' union.")
+    assert [q.text for q in quoted.quotes] == ["a golden age"]
+
+
 def test_quote_speakers_in_the_seed_and_realtimeqa(article):
     text, a = article("seed")
     first, second = a.quotes

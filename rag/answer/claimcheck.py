@@ -44,7 +44,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from rag import language
-from rag.text import numbers, sentence_spans, terms
+from rag.text import numbers, sentence_spans, stopwords, terms
 
 if TYPE_CHECKING:
     from rag.answer.citations import SentenceSpan
@@ -480,7 +480,8 @@ class ClaimChecker:
             additions = self._said_otherwise(additions, source)
         additions += _reason_problems(text, source)
         problems = (_number_problems(text, source) + _name_problems(text, source) + _clause_problems(text, source)
-                    + _word_polarity_problems(text, source) + _possessive_problems(text, source) + additions)
+                    + _quote_speaker_problems(text, source) + _word_polarity_problems(text, source)
+                    + _possessive_problems(text, source) + additions)
         unique: dict[str, Problem] = {}
         for problem in problems:
             unique.setdefault(problem.reason, problem)
@@ -1398,6 +1399,69 @@ def _opposite_words(claim: _Text, source: _Source) -> list[Problem]:
 def _opposite_acts(noun: str, other: str) -> bool:
     """Nouns of acts of opposite sense: "support" / "opposition", "approval" / "rejection"."""
     return language.are_opposites(language.verb_sense(noun), language.verb_sense(other))
+
+
+# How alike a claim's quote and a span's quote must be to be the same words (rapidfuzz ratio).
+SAME_QUOTE_RATIO = 85
+
+
+def _quote_speaker_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """Words put in another mouth: the claim quotes what the span quotes, with another speaker.
+    "Thorpe told the king, 'You, sir, are the greatest athlete'" against "the king said to him,
+    'You, sir, are ...'". The speakers differ when the span's is another name, or when it is
+    described ("the king") and the claim's speaker is named elsewhere in the span: a described
+    speaker may be the claim's named one, introduced in a sentence before."""
+    from rapidfuzz import fuzz
+
+    problems = []
+    for mine in claim.a.quotes:
+        if mine.speaker is None or mine.speaker.pronoun:
+            continue
+        claimed = _speaker_words(mine.speaker_name, mine.speaker.text)
+        claimed_name = _speaker_name(claim, mine)
+        for text in source.texts:
+            for theirs in text.a.quotes:
+                if theirs.speaker is None or fuzz.ratio(mine.text.lower(), theirs.text.lower()) < SAME_QUOTE_RATIO:
+                    continue
+                speaker = text.a.resolve(theirs.speaker)
+                if speaker.pronoun and not theirs.speaker_name:
+                    continue
+                said_by = _speaker_words(theirs.speaker_name, speaker.text)
+                said_name = _speaker_name(text, theirs, speaker)
+                if claimed_name and said_name:  # two names: the same person when they share a name
+                    claimed, said_by = claimed_name, said_name
+                if not claimed or not said_by or any(_same_word(w, o) for w in claimed for o in said_by):
+                    continue
+                named = bool(theirs.speaker_name) or text.a.tokens[speaker.head].pos == "PROPN"
+                around = _words_of(text.a.text[:speaker.start] + " " + text.a.text[speaker.end:])
+                if named or _covers(claimed, around):
+                    problems.append(Problem("roles", f'in the source, {speaker.text} says "{_snippet(theirs.text)}", '
+                                                     f'not {mine.speaker.text}'))
+    return problems
+
+
+def _speaker_words(name: str | None, described: str) -> set[str]:
+    """The words that tell who speaks, from its name and the phrase that gives it ("Mark Hale, the
+    coach"; "the king" for "King Gustav"), without stop words."""
+    return {_key(w) for w in re.findall(r"[^\W\d_][\w'’.-]*", f"{name or ''} {described}")} - stopwords()
+
+
+def _speaker_name(text: _Text, quote: language.Quote, speaker: Phrase | None = None) -> set[str]:
+    """The name words of a quote's speaker ("Emilio Butragueno" of "Real Madrid director of sport
+    Emilio Butragueno"), or none when it is described only ("the king")."""
+    speaker = speaker or quote.speaker
+    if quote.speaker_name:
+        return _speaker_words(quote.speaker_name, "")
+    people = " ".join(t.text for t in text.a.tokens if t.ent_type == "PERSON" and speaker.start <= t.start < speaker.end)
+    if people:
+        return _speaker_words(people, "")
+    if text.a.tokens[speaker.head].pos == "PROPN":
+        return _speaker_words(speaker.core, "")
+    return set()
+
+
+def _snippet(text: str) -> str:
+    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS] + "…"
 
 
 def _possessive_problems(claim: _Text, source: _Source) -> list[Problem]:
