@@ -287,3 +287,21 @@ def test_a_name_the_sentences_before_give_as_a_person_may_be_he_in_the_span(lang
     assert checker.check("Hollis said his firm would not sell the site under any threat of a strike.", cited) == []
     found = checker.check("Hollis said his firm would sell the site under any threat of a strike.", cited)
     assert [p.kind for p in found] == ["negation"], found
+
+
+def test_a_verb_with_a_noun_of_its_own_is_compared_as_a_clause_not_as_a_bare_verb(language_model, embedder):
+    # "played no part in" / "made up its mind" say with a verb and a noun what the span says with
+    # others; compared as clauses (close in meaning: kept) rather than as a bare verb the span lacks
+    from rag.answer.citations import SentenceSpan
+    from rag.answer.claimcheck import ClaimChecker
+
+    def check(source: str, claim: str):
+        spans = [SentenceSpan("a.txt", "a.txt:0", 0, len(source), source, 0)]
+        return ClaimChecker(embedder=embedder).check(claim, spans)
+
+    assert check("The council has not yet decided whether to close the Halvorsen library.",
+                 "The council has yet to make up its mind about closing the Halvorsen library.") == []
+    # a verb that is all its clause says besides names is still an addition
+    found = check("Halvorsen Group plans to sell its stake in Nordmark.",
+                  "Halvorsen Group plans to sell its stake in Nordmark, and Nordmark was then expelled from the Oslo exchange.")
+    assert any(p.kind == "addition" and "expelled" in p.reason for p in found), found

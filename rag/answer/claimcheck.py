@@ -1522,7 +1522,7 @@ def _addition_problems(claim: _Text, source: _Source) -> list[Problem]:
         # A verb that is all its clause says besides names, with no clause of its own below it
         # ("Qatar was expelled from the council"): the names make any embedding of it look
         # close to the span, so only its absence counts.
-        bare_verb = (head in missing and len(missing) == len(words) and head.pos == "VERB"
+        bare_verb = (words == [head] and head in missing and head.pos == "VERB"
                      and not any(claim.a.tokens[c].dep in ("xcomp", "ccomp", "advcl") for c in claim.children[verb])
                      and not any(language.are_opposites(_key(head.lemma), v) for v in verbs))
         if bare_verb or (len(missing) >= ADDITION_MIN_MISSING and 1 - len(missing) / len(words) < ADDITION_MAX_COVERED):
