@@ -213,6 +213,8 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
      frozenset({"withdraw", "end", "stop", "abandon", "drop", "scrap", "cancel", "terminate", "quit", "halt",
                 "suspend", "cease", "revoke"})),
     (frozenset({"win"}), frozenset({"lose"})),
+    # "made a profit of $901m" (a light verb and its act, rag/answer/claimcheck.py) / "lost $901m"
+    (frozenset({"profit", "earn"}), frozenset({"lose"})),
     # holding on to a thing or not: "kept his seat" / "lost his seat"; having or lacking
     (frozenset({"keep", "retain", "hold"}), frozenset({"lose"})),
     (frozenset({"have", "possess", "show", "display"}), frozenset({"lack"})),

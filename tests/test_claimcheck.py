@@ -168,6 +168,13 @@ DISTORTED = [
      "Hale told reporters: \"We were simply unlucky.\"", "roles", "Okafor says"),
     ("Harbour City chairman Tom Okafor said: \"We accept the ruling,\" as manager Paul Hale left the court.",
      "Harbour City manager Paul Hale said: \"We accept the ruling.\"", "roles", "Tom Okafor says"),
+    ("Nordmark made a profit of $40m in 2019 on sales of $300m.", "Nordmark lost $40m in 2019 on sales of $300m.",
+     "opposite", "profit"),
+    # the chosen and the passed over exchanged
+    ("The new buses run on electric batteries rather than diesel engines.",
+     "The new buses run on diesel engines rather than electric batteries.", "roles", "batteries rather than"),
+    ("The council chose a park instead of a car park for the site.",
+     "The council chose a car park instead of a park for the site.", "roles", "a park instead of"),
     # an opinion verb's "not" is read on the clause it reports
     ("The coach said: \"I don't think we deserved to win the game.\"", "The coach said he felt they deserved to win the game.",
      "negation", "deserved"),
@@ -251,6 +258,9 @@ SAME_FACTS = [
     # the same speaker, named in the claim and described in the span (named in a sentence before)
     ("Mark Hale, the coach, said: 'We were simply unlucky.'", "The coach said: 'We were simply unlucky.'"),
     ("\"We were simply unlucky,\" said Okafor.", "Okafor told reporters, 'We were simply unlucky.'"),
+    ("The new buses run on electric batteries rather than diesel engines.",
+     "Rather than diesel engines, the new buses run on electric batteries."),
+    ("Nordmark made a profit of $40m in 2019.", "Nordmark earned a profit of $40m in 2019."),
     # "unless" is "if not"; an inverted "Nor"; a clause joined by "or" with a subject of its own
     ("The union will strike if the company does not raise wages.",
      "The union will strike unless the company raises wages."),

@@ -480,7 +480,8 @@ class ClaimChecker:
             additions = self._said_otherwise(additions, source)
         additions += _reason_problems(text, source)
         problems = (_number_problems(text, source) + _name_problems(text, source) + _clause_problems(text, source)
-                    + _quote_speaker_problems(text, source) + _word_polarity_problems(text, source)
+                    + _quote_speaker_problems(text, source) + _preference_problems(text, source)
+                    + _word_polarity_problems(text, source)
                     + _possessive_problems(text, source) + additions)
         unique: dict[str, Problem] = {}
         for problem in problems:
@@ -1205,10 +1206,17 @@ def _light_verb_problems(claim: _Text, source: _Source) -> list[Problem]:
     """An act said with a light verb on one side and its own verb on the other, of the other
     polarity: "went on to submit a bid" against "ended up not bidding", "was not considering it"
     against "giving serious consideration to it". Only where every clause of the span that tells
-    of the act has the other polarity."""
+    of the act has the other polarity. And an act of opposite sense with the same polarity: "lost
+    $901m" against "made a profit of $901m"."""
     problems = []
     theirs = [(act, text, s, light) for text in source.texts for act, s, light in _acts(text)]
     for act, c, light in _acts(claim):
+        opposed = [(text, s) for other, text, s, their_light in theirs if light != their_light
+                   and language.are_opposites(act, other) and _negated(text, s) == _negated(claim, c)]
+        if opposed and not any(other == act for other, _, _, _ in theirs):
+            text, s = opposed[0]
+            problems.append(Problem("opposite", f'the source says "{text.snippet(*_clause_span(text, s))}"'))
+            continue
         found = [(text, s) for other, text, s, their_light in theirs if light != their_light
                  and (_names_the_act(act, other) if light else _names_the_act(other, act))]
         mine = _negated(claim, c)
@@ -1399,6 +1407,40 @@ def _opposite_words(claim: _Text, source: _Source) -> list[Problem]:
 def _opposite_acts(noun: str, other: str) -> bool:
     """Nouns of acts of opposite sense: "support" / "opposition", "approval" / "rejection"."""
     return language.are_opposites(language.verb_sense(noun), language.verb_sense(other))
+
+
+def _preferences(text: _Text) -> list[tuple[frozenset[str], frozenset[str], int, int]]:
+    """(chosen, passed over, start, end) for each "X rather than Y" / "X instead of Y": the words
+    (lemmas, without determiners) of the noun phrases on either side, and where the phrase is."""
+    a, found = text.a, []
+    for t in a.tokens[:-1]:
+        if (t.lower, a.tokens[t.i + 1].lower) not in (("rather", "than"), ("instead", "of")):
+            continue
+        before = [c for c in a.noun_chunks if c.token_end <= t.i and a.tokens[c.root].sentence == t.sentence]
+        after = [c for c in a.noun_chunks if c.token_start >= t.i + 2 and a.tokens[c.root].sentence == t.sentence]
+        if before and after:
+            x, y = before[-1], after[0]
+            words = [frozenset(_key(a.tokens[i].lemma or a.tokens[i].text) for i in range(c.token_start, c.token_end)
+                               if a.tokens[i].pos not in ("DET", "PRON", "PUNCT")) for c in (x, y)]
+            found.append((words[0], words[1], x.start, y.end))
+    return found
+
+
+def _preference_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """The chosen and the passed over exchanged: "uses hard drives rather than flash memory"
+    against "using flash memory rather than hard drives" (each side closer to the span's other
+    side than to its own)."""
+    def alike(x: frozenset[str], y: frozenset[str]) -> float:
+        return len(x & y) / len(x | y) if x | y else 0.0
+
+    problems = []
+    for chosen, passed, _, _ in _preferences(claim):
+        for text in source.texts:
+            for theirs, their_passed, start, end in _preferences(text):
+                crossed = (alike(chosen, their_passed), alike(passed, theirs))
+                if min(crossed) >= 0.5 and sum(crossed) > alike(chosen, theirs) + alike(passed, their_passed):
+                    problems.append(Problem("roles", f'the source says "{text.a.text[start:end]}"'))
+    return problems
 
 
 # How alike a claim's quote and a span's quote must be to be the same words (rapidfuzz ratio).
