@@ -1373,11 +1373,40 @@ def _names(a: Analysis) -> tuple[Name, ...]:
             continue  # part of a longer name ("Davis Cup", "Nick Brown")
         add_surname(person, t.i, t.i + 1)
 
+    _define_bracketed(a, groups, group_for, add)
     for group in groups:
         group.label = "PERSON" if "PERSON" in group.labels and " " in group.canonical else group.majority_label()
     _link_short_forms(a, groups, claimed, add)
     return tuple(Name(g.canonical, g.label, tuple(sorted(g.mentions, key=lambda m: m.start)))
                  for g in groups if g.mentions)
+
+
+def _define_bracketed(a: Analysis, groups: list[_NameGroup], group_for, add) -> None:
+    """A name the model missed that the text defines by its initials in brackets: "Athletics Kenya
+    (AK)". The capitalised words just before the brackets whose initials are the bracketed ones
+    become an ORG name (a place the model found inside it, "Kenya", is part of it), so the
+    acronym joins it as for a name the model found."""
+    tokens = a.tokens
+    for i in range(1, len(tokens) - 2):
+        short = tokens[i + 1].text
+        if tokens[i].text != "(" or tokens[i + 2].text != ")" or not _looks_like_acronym(short):
+            continue
+        first = i
+        while first > 0 and tokens[first - 1].sentence == tokens[i].sentence and (
+                tokens[first - 1].text[:1].isupper() or tokens[first - 1].lower in _FUNCTION_WORDS):
+            first -= 1
+        for start in range(first, i):
+            words = [t.text for t in tokens[start:i]]
+            if not words[0][:1].isupper() or words[0].lower() in _FUNCTION_WORDS or len(words) < 2 \
+                    or _initials(words, skip_function_words=True).upper() != short.upper():
+                continue
+            begin, end = tokens[start].start, tokens[i - 1].end
+            if any(m.start <= begin and end <= m.end for g in groups for m in g.mentions if " " in g.canonical):
+                break  # the model found it (or a longer name holding it)
+            for g in groups:  # "Kenya" of "Athletics Kenya": part of the name, not a mention of its own
+                g.mentions[:] = [m for m in g.mentions if not (begin <= m.start and m.end <= end)]
+            add(group_for("ORG", a.text[begin:end]), start, i, "full")
+            break
 
 
 def _proper(token: Token) -> bool:

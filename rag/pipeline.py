@@ -13,7 +13,7 @@ import threading
 from dataclasses import replace
 from typing import Iterable, Iterator
 
-from rag.answer.analyst import mentions_answer, next_mentions_page, quote_answer
+from rag.answer.analyst import expansion_answer, mentions_answer, next_mentions_page, quote_answer
 from rag.answer.compare import best_per_article, compare_answer
 from rag.answer.compose import refusal, sources_from_hits
 from rag.answer import spelling
@@ -27,7 +27,8 @@ from rag.answer.record import Answer, AnswerEvent, SourcesEvent, TextEvent
 from rag.answer.mentions import MentionsResult, find_mentions
 from rag.index.mentions import words_of
 from rag.answer.quotes import QuoteCheck, check_quote
-from rag.answer.requests import CompareRequest, MentionsRequest, QuoteRequest, asks_for_more, request_of
+from rag.answer.requests import (CompareRequest, ExpansionRequest, MentionsRequest, QuoteRequest, asks_for_more,
+                                  request_of)
 from rag.answer.retrieve import Hit, Retriever
 from rag.errors import SourceChatError, UsageError
 from rag.index.chunking import Chunk
@@ -172,7 +173,7 @@ class SourceChat:
         yield SourcesEvent(sources_from_hits(hits), standalone.question)
         yield from self._scoped(self._answer(question, standalone, hits, evidence, mode, model, model_error), scope)
 
-    def _analyst(self, question: str, request: MentionsRequest | QuoteRequest, mode: str,
+    def _analyst(self, question: str, request: MentionsRequest | QuoteRequest | ExpansionRequest, mode: str,
                  filters: Filters | None, scope: Scope | None) -> Answer:
         scope_text = scope.text if scope else ""
         if isinstance(request, MentionsRequest):
@@ -182,6 +183,9 @@ class SourceChat:
             result = find_mentions(query, self.store, filters)
             result.scope = scope.to_json() if scope else None
             return self._with_chunks(mentions_answer(question, result, mode, scope_text))
+        if isinstance(request, ExpansionRequest):
+            result = find_mentions(request.short, self.store, filters)
+            return self._with_chunks(expansion_answer(question, request.short, result, mode, scope_text))
         check = check_quote(request.text, self.store, filters, request.speaker, self.store.bm25())
         check.scope = scope.to_json() if scope else None
         return self._with_chunks(quote_answer(question, check, mode, scope_text))

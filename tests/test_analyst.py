@@ -376,3 +376,58 @@ def test_only_a_question_about_the_quoted_words_is_a_quote_check(question, is_qu
     from rag.answer.requests import QuoteRequest, request_of
 
     assert isinstance(request_of(question), QuoteRequest) is is_quote_check
+
+
+@pytest.mark.parametrize("question,short", [
+    ("What does IAAF stand for?", "IAAF"), ("what does ak stand for", "AK"), ("What is the BoE short for?", "BoE"),
+    ("What is the full name of the IOC?", "IOC"), ("What does the U.N. stand for?", "UN"),
+    ("What does it stand for?", None), ("What did Blair stand for?", None),
+])
+def test_what_a_short_form_stands_for_is_a_request_of_its_own(question, short):
+    from rag.answer.requests import ExpansionRequest, request_of
+
+    request = request_of(question)
+    assert (request.short if isinstance(request, ExpansionRequest) else None) == short
+
+
+def _spelt_out(texts: dict[str, str]) -> dict[str, str]:
+    """Short forms the texts define in brackets after capitalised words with those initials."""
+    found = {}
+    for text in texts.values():
+        for m in re.finditer(r"((?:[A-Z][a-z]+ (?:(?:of|and|for|the) )*)+[A-Z][a-z]+) \(([A-Z]{2,6})\)", text):
+            words = [w for w in m.group(1).split() if w not in ("of", "and", "for", "the")]
+            for start in range(len(words)):
+                if "".join(w[0] for w in words[start:]) == m.group(2):
+                    found.setdefault(m.group(2), " ".join(words[start:]))
+    return found
+
+
+def test_what_a_short_form_stands_for_is_answered_with_the_name_the_sources_spell_out(chat, texts):
+    spelt = _spelt_out(texts)
+    assert len(spelt) >= 2, spelt
+    for short, full in list(spelt.items())[:4]:
+        answer = chat.ask(f"What does {short} stand for?")
+        assert not answer.refused, (short, answer.answer)
+        assert answer.answer.startswith("**"), answer.answer
+        lead = answer.answer[2:answer.answer.index("**", 2)]
+        assert lead.endswith(full.split()[-1]) and full.split()[0] in lead, (short, full, lead)
+        cited = answer.citations[0]
+        assert texts[cited.article_id][cited.start:cited.end] == cited.quote and lead in cited.quote
+
+
+def test_a_short_form_the_sources_never_spell_out_is_refused_with_where_it_is_written(chat, texts):
+    spelt = _spelt_out(texts)
+    written = {}
+    for aid, text in texts.items():
+        for token in set(re.findall(r"\b[A-Z]{3,5}\b", text)):
+            written.setdefault(token, set()).add(aid)
+    # a short form no text spells out in any capitalised words with its initials
+    def spelt_anywhere(short: str) -> bool:
+        pattern = r"\b" + r"\w*\W+(?:(?:of|and|for|the)\W+)*".join(short) + r"\w*"
+        return short in spelt or any(re.search(pattern, t) for t in texts.values())
+
+    short = next(s for s, aids in sorted(written.items(), key=lambda kv: -len(kv[1])) if not spelt_anywhere(s))
+    answer = chat.ask(f"What does {short} stand for?")
+    assert answer.refused
+    assert f"write {short} in {len(written[short])} article" in answer.answer and "never spell it out" in answer.answer
+    assert answer.sources and all(short in texts[s.article_id] for s in answer.sources)

@@ -8,6 +8,7 @@ change of model shows up here first.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -434,6 +435,20 @@ def test_single_quotation_marks_are_quotes_and_apostrophes_are_not(article):
 
     quoted = language.analyze("Jr.'s lawyer said the '90s were 'a golden age' for the players' union.")
     assert [q.text for q in quoted.quotes] == ["a golden age"]
+
+
+def test_a_name_defined_by_bracketed_initials_is_a_name_even_where_the_model_missed_it(article):
+    # "Athletics Kenya (AK)": the model finds neither; "Public Investment Fund (PIF)" likewise
+    for ref, full, short in (("bbc/sport/013", "Athletics Kenya", "AK"),
+                             ("rtqa/0454ec12cac1", "Public Investment Fund", "PIF")):
+        text, a = article(ref)
+        name = next(n for n in a.names if n.canonical == full)
+        forms = {m.text: m.form for m in name.mentions}
+        assert forms == {full: "full", short: "acronym"}, forms
+        assert sum(1 for m in name.mentions if m.text == short) == len(re.findall(rf"\b{short}\b", text))
+    # a name the model found keeps its own mention, without "The": no second name for it
+    _, a = article("bbc/sport/051")
+    assert not any(n.canonical.startswith("The International Association") for n in a.names)
 
 
 def test_quote_speakers_in_the_seed_and_realtimeqa(article):

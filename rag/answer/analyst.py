@@ -1,4 +1,4 @@
-"""A mentions list or a quote check as a chat Answer: the text says the result, each line cites
+"""A mentions list, a quote check or what a short form stands for as a chat Answer: the text says the result, each line cites
 the sentence it rests on, and ``Answer.report`` carries the whole result (every mention).
 
 The chat, the web app and the ``/chat`` API show answers; this is how "Which articles mention
@@ -7,6 +7,8 @@ Microsoft?" and "Did Blair say '...'?" reach them with the same citations as any
 
 from __future__ import annotations
 
+from rag.answer.citations import with_markers
+from rag.answer.compose import REFUSAL_TEXT
 from rag.answer.mentions import MentionsResult
 from rag.answer.quotes import QuoteCheck
 from rag.answer.record import Answer, AnswerSentence, Citation, Source
@@ -65,6 +67,46 @@ def next_mentions_page(question: str, previous: Answer, mode: str) -> Answer | N
     if previous.kind != "mentions" or page >= int(report.get("pages", 1)):
         return None
     return mentions_answer(question, MentionsResult.from_json(report), mode, previous.scope, page + 1)
+
+
+def expansion_answer(question: str, short: str, result: MentionsResult, mode: str, scope: str = "") -> Answer:
+    """What ``short`` stands for, as the sources spell it out ("the International Association of
+    Athletics Federations (IAAF)"), citing the sentences that do; refused, with the articles that
+    write it, when none spells it out."""
+    spelt: dict[str, list] = {}
+    for article in result.articles:
+        for sentence in article.mentions:
+            for match in sentence.matches:
+                if match.form == "full":
+                    spelt.setdefault(" ".join(match.text.split()), []).append((article, sentence))
+                    break
+    if not spelt:
+        where = f" in {result.total_articles} article{'s' if result.total_articles != 1 else ''}"
+        reason = (f"the sources write {short}{where} but never spell it out" if result.articles
+                  else f"the sources do not mention {short}")
+        answer = Answer(question=question, answer=f"{REFUSAL_TEXT} ({reason[0].upper()}{reason[1:]}.)", refused=True,
+                        mode=mode, scope=scope, standalone_question=question)
+        for article in result.articles[:5]:
+            first = article.mentions[0]
+            answer.sources.append(_source(article, first.start, first.end))
+        return answer
+    # the form most sentences write, and each article that writes it once
+    full, places = max(spelt.items(), key=lambda item: len(item[1]))
+    seen, cited = set(), []
+    for article, sentence in places:
+        if article.article_id not in seen:
+            seen.add(article.article_id)
+            cited.append((article, sentence))
+    answer = Answer(question=question, answer="", refused=False, mode=mode, scope=scope, standalone_question=question)
+    sentences = []
+    for n, (article, sentence) in enumerate(cited[:3], start=1):
+        answer.citations.append(_citation(n, article, sentence.quote, sentence.start, sentence.end))
+        answer.sources.append(_source(article, sentence.start, sentence.end))
+        sentences.append(AnswerSentence(f"**{full}**: {sentence.quote}" if n == 1
+                                        else f"Also spelt out in {article.title} ({article.source}).", [n], 1.0))
+    answer.sentences = sentences
+    answer.answer = " ".join(with_markers(s.text, s.citations) for s in sentences)
+    return answer
 
 
 def quote_answer(question: str, check: QuoteCheck, mode: str, scope: str = "") -> Answer:

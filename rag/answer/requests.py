@@ -1,9 +1,11 @@
-"""What kind of request a chat question is: a mentions list, a quote check, a comparison, or a question.
+"""What kind of request a chat question is: a mentions list, a quote check, a comparison, what a
+short form stands for, or a question.
 
 "Which articles mention Microsoft?" wants every article (rag.answer.mentions), not the top-k
 passages; "Did Blair say 'I have lost my passion for politics'?" wants a verdict on the quote
 (rag.answer.quotes); "How do the sources differ on X?" wants each article heard
-(rag.answer.compare). They are recognised by the shape of the request, never by its topic; any
+(rag.answer.compare); "What does IAAF stand for?" wants the name the sources spell out for it.
+They are recognised by the shape of the request, never by its topic; any
 other question is answered as before.
 """
 
@@ -13,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answer.quotes import MIN_WORDS
+from rag.text import stopwords
 
 # "which/what articles mention X", "articles that mention X", "every mention of X",
 # "list all mentions of X", "where is X mentioned", "who mentions X"
@@ -32,6 +35,12 @@ _COMPARE = [re.compile(p, re.IGNORECASE) for p in (
     r"^how\s+do\s+(?:the\s+)?(?:sources|articles|reports|stories)\s+(?:differ|disagree|compare|vary)\s+"
     r"(?:on|about|over|in|regarding)\s+(?P<x>.+?)\s*[?.!]*$",
     r"^compare\s+(?:the\s+)?(?:sources|articles|reports|stories|coverage)\s+(?:on|about|of)\s+(?P<x>.+?)\s*[?.!]*$",
+)]
+# "what does IAAF stand for", "what is the ECB short for", "what is the full name of the IOC"
+_EXPANSION = [re.compile(p, re.IGNORECASE) for p in (
+    r"^what\s+(?:does|do|did)\s+(?:the\s+)?(?P<x>[\w.&-]+)\s+stand\s+for\s*[?.!]*$",
+    r"^what\s+is\s+(?:the\s+)?(?P<x>[\w.&-]+)\s+short\s+for\s*[?.!]*$",
+    r"^what\s+is\s+the\s+full\s+(?:name|form)\s+of\s+(?:the\s+)?(?P<x>[\w.&-]+)\s*[?.!]*$",
 )]
 _QUOTED = re.compile(r"[\"“‘'](?P<q>[^\"“”‘’]{3,}?)[\"”’'](?![A-Za-z])")
 
@@ -56,14 +65,26 @@ def asks_for_more(question: str) -> bool:
 
 
 @dataclass(frozen=True)
+class ExpansionRequest:
+    short: str  # "IAAF" in "What does IAAF stand for?"
+
+
+@dataclass(frozen=True)
 class CompareRequest:
     topic: str
     sides: tuple[str, ...] = ()  # ("Blair", "Brown"); empty: the sources themselves
 
 
-def request_of(question: str) -> MentionsRequest | QuoteRequest | CompareRequest | None:
+def request_of(question: str) -> MentionsRequest | QuoteRequest | CompareRequest | ExpansionRequest | None:
     """The analyst request ``question`` makes, or None for an ordinary question."""
     question = " ".join((question or "").split())
+    for pattern in _EXPANSION:
+        match = pattern.match(question)
+        short = match.group("x").replace(".", "") if match else ""
+        # a short form ("IAAF", "BoE", "iaaf"), not a word ("What does it stand for?" asks about the answer before)
+        if sum(ch.isupper() for ch in short) >= 2 or (short.islower() and short not in stopwords()
+                                                       and 2 <= len(short) <= 6 and short.isalpha()):
+            return ExpansionRequest(short.upper() if short.islower() else short)
     for pattern in _COMPARE:
         match = pattern.match(question)
         if match:

@@ -33,7 +33,7 @@ from rag.index.sources import Article
 
 FILE_NAME = "mentions.sqlite3"
 # Bump when what is stored per text changes (with the language layer's versions, in ``_names_version``).
-NAMES_FORMAT = 1
+NAMES_FORMAT = 2  # 2: names the text defines by bracketed initials ("Athletics Kenya (AK)")
 _BATCH = 256  # articles loaded and written per transaction
 
 _WORD = re.compile(r"[^\W_]+")
