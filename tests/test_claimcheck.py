@@ -261,6 +261,9 @@ SAME_FACTS = [
     ("The new buses run on electric batteries rather than diesel engines.",
      "Rather than diesel engines, the new buses run on electric batteries."),
     ("Nordmark made a profit of $40m in 2019.", "Nordmark earned a profit of $40m in 2019."),
+    # "into" is no "to" undone by a prefix
+    ("Output will go into a steep decline, the minister said.",
+     "The minister said output would go to a steep decline."),
     # "unless" is "if not"; an inverted "Nor"; a clause joined by "or" with a subject of its own
     ("The union will strike if the company does not raise wages.",
      "The union will strike unless the company raises wages."),

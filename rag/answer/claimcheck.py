@@ -1160,15 +1160,16 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
     problems += _denied_complement_problems(claim, source)
     problems += _contrast_problems(claim, source, claim_negates)
     problems += _predicate_polarity_problems(claim, source)
-    # (and "like" / "unlike")
-    claim_adjectives = {_key(t.lemma or t.text): t.text for t in claim.a.tokens if t.pos in ("ADJ", "ADP")}
-    source_adjectives = {_key(t.lemma or t.text): t.text for x in source.texts for t in x.a.tokens
-                         if t.pos in ("ADJ", "ADP")}
-    for mine, written in claim_adjectives.items():
-        if mine in source_adjectives:
+    # and a preposition against its "un" form ("like" / "unlike"; "into" is no negated "to")
+    claim_words = {_key(t.lemma or t.text): (t.text, t.pos) for t in claim.a.tokens if t.pos in ("ADJ", "ADP")}
+    source_words = {_key(t.lemma or t.text): (t.text, t.pos) for x in source.texts for t in x.a.tokens
+                    if t.pos in ("ADJ", "ADP")}
+    for mine, (written, pos) in claim_words.items():
+        if mine in source_words:
             continue
-        for theirs, shown in source_adjectives.items():
-            if any(theirs == p + mine or mine == p + theirs for p in _NEGATIVE_PREFIXES) and len(min(mine, theirs)) >= 4:
+        for theirs, (shown, their_pos) in source_words.items():
+            prefixes = _NEGATIVE_PREFIXES if pos == their_pos == "ADJ" else ("un",)
+            if any(theirs == p + mine or mine == p + theirs for p in prefixes) and min(len(mine), len(theirs)) >= 4:
                 problems.append(Problem("opposite", f'the source says "{shown}", not "{written}"'))
     return problems
 
