@@ -261,6 +261,9 @@ SAME_FACTS = [
     ("The new buses run on electric batteries rather than diesel engines.",
      "Rather than diesel engines, the new buses run on electric batteries."),
     ("Nordmark made a profit of $40m in 2019.", "Nordmark earned a profit of $40m in 2019."),
+    # a word of the same root ("consumes" / "consumption")
+    ("Halvorsen imports about 70% of its total steel consumption.",
+     "Halvorsen relies on imports for roughly 70% of the steel it consumes."),
     # "into" is no "to" undone by a prefix
     ("Output will go into a steep decline, the minister said.",
      "The minister said output would go to a steep decline."),

@@ -36,6 +36,7 @@ live in rag/language.py.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -1628,8 +1629,15 @@ def _covered(claim: _Text, t: Token, source: _Source) -> bool:
         return True
     if lemma in language.REPORTING_VERBS and _reports(claim, t) and any(x.reports or x.has_quote for x in source.texts):
         return True  # "Fox said" for a quote or another reporting verb of the span
-    # "signatories" for "signed": a shared root of four letters or more
-    return len(lemma) >= 4 and any(len(o) >= 4 and (o.startswith(lemma) or lemma.startswith(o)) for o in source.lemmas)
+    # "signatories" for "signed": a shared root of four letters or more; "consumption" for
+    # "consume": a shared start of five letters or more that is most of the shorter word
+    return len(lemma) >= 4 and any(len(o) >= 4 and (o.startswith(lemma) or lemma.startswith(o) or _same_root(lemma, o))
+                                   for o in source.lemmas)
+
+
+def _same_root(word: str, other: str) -> bool:
+    shared = len(os.path.commonprefix([word, other]))
+    return shared >= 5 and shared >= 0.75 * min(len(word), len(other))
 
 
 def first_reason(problems: Iterable[Problem]) -> str | None:
