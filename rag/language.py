@@ -64,7 +64,7 @@ __all__ = [
     "REPORTING_VERBS", "STATE_PARTICIPLES", "TITLES",
     "Analysis", "Clause", "Entity", "LanguageError", "Mention", "Name", "NounChunk", "Phrase", "Pipes",
     "Possessive", "PrepObject", "Quote", "Sentence", "Token",
-    "analyze", "analyze_all", "analyze_many", "answer_labels", "are_opposite_adjectives", "are_opposites", "base_form", "entities",
+    "analyze", "analyze_all", "analyze_many", "answer_labels", "are_alike", "are_opposite_adjectives", "are_opposites", "base_form", "entities",
     "is_english_word", "is_loaded", "lemmas", "model", "name_keys", "noun_labels", "query_keys", "verb_sense",
     "wh_noun",
 ]
@@ -208,13 +208,13 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
                 "double", "triple", "widen", "lift", "extend"}),
      frozenset({"decrease", "reduce", "cut", "lower", "fall", "drop", "decline", "shrink", "weaken", "withdraw",
                 "slash", "lose", "narrow", "halve", "slip", "sink", "plunge", "tumble"})),
-    (frozenset({"keep", "maintain", "retain", "continue", "preserve", "renew", "sustain", "extend", "pursue",
+    (frozenset({"keep", "maintain", "retain", "continue", "preserve", "renew", "sustain", "extend",
                 "press ahead", "push ahead"}),
      frozenset({"withdraw", "end", "stop", "abandon", "drop", "scrap", "cancel", "terminate", "quit", "halt",
                 "suspend", "cease", "revoke"})),
     (frozenset({"win"}), frozenset({"lose"})),
     # "made a profit of $901m" (a light verb and its act, rag/answer/claimcheck.py) / "lost $901m"
-    (frozenset({"profit", "earn"}), frozenset({"lose"})),
+    (frozenset({"profit"}), frozenset({"lose"})),
     # holding on to a thing or not: "kept his seat" / "lost his seat"; having or lacking
     (frozenset({"keep", "retain", "hold"}), frozenset({"lose"})),
     (frozenset({"have", "possess", "show", "display"}), frozenset({"lack"})),
@@ -299,19 +299,29 @@ def are_opposite_adjectives(word: str, other: str) -> bool:
                                  for a, b in OPPOSITE_ADJECTIVES)
 
 
-_ACT_NOUN_ENDINGS = ("ion", "al", "ance", "ence", "ment", "ure", "ism")
+# Nouns of the acts in ``OPPOSITE_VERBS`` ("support for the war" / "opposition to it"), as their verbs.
+ACT_NOUNS = {
+    "opposition": "oppose", "rejection": "reject", "approval": "approve", "refusal": "refuse", "denial": "deny",
+    "acceptance": "accept", "admission": "admit", "closure": "close", "opening": "open", "criticism": "criticise",
+    "condemnation": "condemn", "reduction": "reduce", "withdrawal": "withdraw", "expansion": "expand",
+    "dismissal": "dismiss", "removal": "remove", "restoration": "restore", "reinstatement": "reinstate",
+    "acquittal": "acquit", "conviction": "convict", "continuation": "continue", "termination": "terminate",
+    "cancellation": "cancel", "suspension": "suspend", "resignation": "resign", "appointment": "appoint",
+    "departure": "depart", "arrival": "arrive", "exclusion": "exclude", "inclusion": "include",
+    "failure": "fail", "success": "succeed", "sale": "sell", "loss": "lose", "victory": "win",
+    "prevention": "prevent", "permission": "permit", "prohibition": "prohibit", "endorsement": "endorse",
+}
 
 
 def verb_sense(noun: str) -> str:
-    """The verb of ``OPPOSITE_VERBS`` a noun names the act of ("opposition" -> "oppose",
-    "rejection" -> "reject", "approval" -> "approve"), or the noun itself."""
-    for pair in OPPOSITE_VERBS:
-        for verb in pair[0] | pair[1]:
-            if noun == verb:
-                return noun
-            if len(verb) >= 5 and " " not in verb and noun.startswith(verb[:-1]) and noun.endswith(_ACT_NOUN_ENDINGS):
-                return verb
-    return noun
+    """The verb of ``OPPOSITE_VERBS`` a noun names the act of ("opposition" -> "oppose"), or the noun
+    itself (a noun that is its verb: "support", "ban", "increase")."""
+    return ACT_NOUNS.get(noun, noun)
+
+
+def are_alike(verb: str, other: str) -> bool:
+    """Whether two verb lemmas are on the same side of a pair of ``OPPOSITE_VERBS``: "back" and "support"."""
+    return verb == other or any((verb in a and other in a) or (verb in b and other in b) for a, b in OPPOSITE_VERBS)
 
 
 def are_opposites(verb: str, other: str) -> bool:
@@ -1521,9 +1531,22 @@ _SINGLE = ("’", "'")
 
 
 def _opens_single_quote(text: str, i: int, end: int) -> bool:
-    """A ' before a letter, not the possessive or plural 's ("Jr.'s", "the MP's") nor a decade ('90s)."""
-    after = text[i + 1: i + 3]
-    return after[:1].isalpha() and not (after[:1] in "sS" and not after[1:2].isalpha())
+    """A ' before a letter or digit, not the possessive or plural 's ("Jr.'s", "the MP's"), a
+    decade ('90s) nor a letter standing alone ("rock 'n' roll")."""
+    after = text[i + 1: i + 4]
+    if re.match(r"\d0s\b|\d\ds\b", after) or re.match(r"[A-Za-z]'", after[:2]):
+        return False
+    return after[:1].isalnum() and not (after[:1] in "sS" and not after[1:2].isalpha())
+
+
+def _closes_single_quote(text: str, j: int, end: int) -> bool:
+    """A ' after a quote's words: before no letter, and not a plural's possessive ("the players'
+    commitment") when a closing mark before punctuation or the line's end comes later."""
+    if j + 1 < end and text[j + 1].isalnum():
+        return False
+    if text[j - 1] in "sS" and re.match(r" [a-z]", text[j + 1: j + 3]):
+        return not re.search(r"'(?:[\s.,;:!?)\]]|$)", text[j + 1: end].replace("’", "'"))
+    return True
 
 
 def _quote_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -1540,7 +1563,7 @@ def _quote_spans(text: str) -> Iterator[tuple[int, int]]:
                 continue
             j = i + 1
             while j < end:
-                if text[j] == closing and (closing not in _SINGLE or j + 1 >= end or not text[j + 1].isalnum()):
+                if text[j] == closing and (closing not in _SINGLE or _closes_single_quote(text, j, end)):
                     break
                 j += 1
             if closing in _SINGLE and j >= end:

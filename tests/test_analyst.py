@@ -379,9 +379,10 @@ def test_only_a_question_about_the_quoted_words_is_a_quote_check(question, is_qu
 
 
 @pytest.mark.parametrize("question,short", [
-    ("What does IAAF stand for?", "IAAF"), ("what does ak stand for", "AK"), ("What is the BoE short for?", "BoE"),
-    ("What is the full name of the IOC?", "IOC"), ("What does the U.N. stand for?", "UN"),
-    ("What does it stand for?", None), ("What did Blair stand for?", None),
+    ("What does IAAF stand for?", "IAAF"), ("what does iaaf stand for", "IAAF"), ("What does Fifa stand for?", "FIFA"),
+    ("What is the BoE short for?", "BoE"), ("What is the full name of the IOC?", "IOC"),
+    ("What does the U.N. stand for?", "UN"), ("What does it stand for?", None), ("What did Blair stand for?", None),
+    ("What does the party stand for?", None), ("What is the full name of the coach?", None),
 ])
 def test_what_a_short_form_stands_for_is_a_request_of_its_own(question, short):
     from rag.answer.requests import ExpansionRequest, request_of

@@ -175,6 +175,8 @@ DISTORTED = [
      "The new buses run on diesel engines rather than electric batteries.", "roles", "batteries rather than"),
     ("The council chose a park instead of a car park for the site.",
      "The council chose a car park instead of a park for the site.", "roles", "a park instead of"),
+    # a word that only starts like one of the span's ("police" / "policy") is not said by it
+    ("The policy attached conditions to the convoy.", "Police attacked the convoy.", "addition", "attacked"),
     # an opinion verb's "not" is read on the clause it reports
     ("The coach said: \"I don't think we deserved to win the game.\"", "The coach said he felt they deserved to win the game.",
      "negation", "deserved"),
@@ -264,6 +266,17 @@ SAME_FACTS = [
     # a word of the same root ("consumes" / "consumption")
     ("Halvorsen imports about 70% of its total steel consumption.",
      "Halvorsen relies on imports for roughly 70% of the steel it consumes."),
+    # an act of the claim's sense in the span is no contradiction; an opposite act must share a participant
+    ("The party backed the bill but opposed an amendment.", "The party gave its support to the bill but opposed an amendment."),
+    ("Shares rose after the bank lowered rates.", "Shares rose after the bank made a cut to rates."),
+    ("Tesco, which lost market share, made a profit of 2bn last year.", "Tesco earned 2bn last year."),
+    ("Police chased the car and stopped it on the motorway.", "Police pursued the car."),
+    # a speaker the claim only describes may be the one the span names
+    ('Mark Smith said: "We were the better side."', 'The coach said: "We were the better side."'),
+    # only a "not" on the opinion verb is read on what it reports, and it is read there only
+    ("She said nobody expected that she would win the gold medal, but she won it.", "She said she won the gold medal."),
+    ("He does not think they deserved the award.", "He thinks they did not deserve the award."),
+    ("“I don’t think it’s needed,” the mayor said.", "The mayor said he doesn't think it's needed."),
     # "into" is no "to" undone by a prefix
     ("Output will go into a steep decline, the minister said.",
      "The minister said output would go to a steep decline."),

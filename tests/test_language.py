@@ -435,6 +435,10 @@ def test_single_quotation_marks_are_quotes_and_apostrophes_are_not(article):
 
     quoted = language.analyze("Jr.'s lawyer said the '90s were 'a golden age' for the players' union.")
     assert [q.text for q in quoted.quotes] == ["a golden age"]
+    quoted = language.analyze("'Our players' commitment was superb,' said Smith, a fan of rock 'n' roll.")
+    assert [q.text for q in quoted.quotes] == ["Our players' commitment was superb,"]
+    assert [q.text for q in language.analyze("'2016 was the worst year of my life,' said Smith.").quotes] == [
+        "2016 was the worst year of my life,"]
 
 
 def test_a_name_defined_by_bracketed_initials_is_a_name_even_where_the_model_missed_it(article):

@@ -776,10 +776,20 @@ def _negated(text: _Text, clause: Clause) -> bool:
     unless = verb.dep == "advcl" and any(a.tokens[c].lower == "unless" and a.tokens[c].dep == "mark"
                                          for c in text.children[verb.i])
     nor = not clause.negated and any(a.tokens[c].lower == "nor" and c < verb.i for c in text.children[verb.i])
-    raised = (verb.dep == "ccomp" and clause.parent is not None and a.clauses[clause.parent].negated
-              and _key(governor.lemma) in language.NEG_RAISING_VERBS)
+    raised = (verb.dep == "ccomp" and clause.parent is not None and _key(governor.lemma) in language.NEG_RAISING_VERBS
+              and _not_on(text, governor.i))
+    # the opinion verb's own "not" is the reported clause's ("does not think they deserved it" is
+    # "thinks they did not deserve it")
+    lent = _key(verb.lemma) in language.NEG_RAISING_VERBS and _not_on(text, verb.i) and any(
+        a.tokens[c].dep == "ccomp" and a.tokens[c].pos in ("VERB", "AUX") for c in text.children[verb.i])
     return clause.negated != (by_noun or without or gerund or carried or neither or not_all or unable or copula
-                              or yet or unless or nor or raised)
+                              or yet or unless or nor or raised or lent)
+
+
+def _not_on(text: _Text, verb: int) -> bool:
+    """The verb carries "not" / "n't" itself (not "never", not a "nobody" subject)."""
+    return any(text.a.tokens[c].dep == "neg" and text.a.tokens[c].lower.replace("’", "'") in ("not", "n't")
+               for c in text.children[verb])
 
 
 # Quantifiers that "not" turns from all to some ("not all", "not every", "not everyone").
@@ -1179,15 +1189,17 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
 # serious consideration to" is "consider", "express support" is "support".
 _LIGHT_VERBS = frozenset({"give", "make", "take", "submit", "put", "place", "lodge", "file", "launch", "mount",
                           "issue", "express", "voice", "show", "offer", "pay"})
-_ACT_NOUN_ENDINGS = ("ion", "al", "ance", "ence", "ment", "ure")
+_ACT_NOUN_ENDINGS = ("ion", "tion", "ation", "ition", "sion", "al", "ance", "ence", "ment", "ure")
 
 
 def _names_the_act(noun: str, verb: str) -> bool:
-    """The noun is the verb's act: "bid" / "bid", "consideration" / "consider", "approval" / "approve"."""
-    if noun == verb:
+    """The noun is the verb's act: "bid" / "bid", "consideration" / "consider", "approval" /
+    "approve" (the verb, less a final "e", and an ending that makes a noun of it; not
+    "importance" / "import")."""
+    if noun == verb or language.verb_sense(noun) == verb:
         return True
     stem = verb[:-1] if verb.endswith("e") else verb
-    return len(stem) >= 4 and noun.startswith(stem) and noun.endswith(_ACT_NOUN_ENDINGS)
+    return len(stem) >= 4 and noun.startswith(stem) and noun[len(stem):] in _ACT_NOUN_ENDINGS
 
 
 def _acts(text: _Text) -> list[tuple[str, Clause, bool]]:
@@ -1208,14 +1220,18 @@ def _light_verb_problems(claim: _Text, source: _Source) -> list[Problem]:
     """An act said with a light verb on one side and its own verb on the other, of the other
     polarity: "went on to submit a bid" against "ended up not bidding", "was not considering it"
     against "giving serious consideration to it". Only where every clause of the span that tells
-    of the act has the other polarity. And an act of opposite sense with the same polarity: "lost
-    $901m" against "made a profit of $901m"."""
+    of the act has the other polarity. And an act of opposite sense with the same polarity, told of
+    a participant the claim's clause shares: "Travelers lost $901m" against "Travelers made a
+    profit of $901m"."""
     problems = []
     theirs = [(act, text, s, light) for text in source.texts for act, s, light in _acts(text)]
     for act, c, light in _acts(claim):
         opposed = [(text, s) for other, text, s, their_light in theirs if light != their_light
-                   and language.are_opposites(act, other) and _negated(text, s) == _negated(claim, c)]
-        if opposed and not any(other == act for other, _, _, _ in theirs):
+                   and language.are_opposites(act, other) and _negated(text, s) == _negated(claim, c)
+                   and _compare_roles(_args(claim, c), _args(text, s))[0] > 0]  # about the same participant
+        # the span telling of the act in its own words or another of its sense is no contradiction
+        if opposed and not any(language.are_alike(act, other) and not language.are_opposites(act, other)
+                               for other, _, _, _ in theirs):
             text, s = opposed[0]
             problems.append(Problem("opposite", f'the source says "{text.snippet(*_clause_span(text, s))}"'))
             continue
@@ -1472,13 +1488,15 @@ def _quote_speaker_problems(claim: _Text, source: _Source) -> list[Problem]:
                     continue
                 said_by = _speaker_words(theirs.speaker_name, speaker.text)
                 said_name = _speaker_name(text, theirs, speaker)
+                ours = claimed
                 if claimed_name and said_name:  # two names: the same person when they share a name
-                    claimed, said_by = claimed_name, said_name
-                if not claimed or not said_by or any(_same_word(w, o) for w in claimed for o in said_by):
+                    ours, said_by = claimed_name, said_name
+                if not ours or not said_by or any(_same_word(w, o) for w in ours for o in said_by):
                     continue
                 named = bool(theirs.speaker_name) or text.a.tokens[speaker.head].pos == "PROPN"
                 around = _words_of(text.a.text[:speaker.start] + " " + text.a.text[speaker.end:])
-                if named or _covers(claimed, around):
+                # a speaker the claim only describes ("the coach") may be the span's named one
+                if (named and claimed_name) or _covers(ours, around):
                     problems.append(Problem("roles", f'in the source, {speaker.text} says "{_snippet(theirs.text)}", '
                                                      f'not {mine.speaker.text}'))
     return problems
@@ -1630,14 +1648,21 @@ def _covered(claim: _Text, t: Token, source: _Source) -> bool:
     if lemma in language.REPORTING_VERBS and _reports(claim, t) and any(x.reports or x.has_quote for x in source.texts):
         return True  # "Fox said" for a quote or another reporting verb of the span
     # "signatories" for "signed": a shared root of four letters or more; "consumption" for
-    # "consume": a shared start of five letters or more that is most of the shorter word
+    # "consume": one word derived from the other
     return len(lemma) >= 4 and any(len(o) >= 4 and (o.startswith(lemma) or lemma.startswith(o) or _same_root(lemma, o))
                                    for o in source.lemmas)
 
 
+_DERIVED_ENDINGS = ("ption", "tion", "ation", "ion", "al", "ence", "ance", "ment", "ure", "ing", "er")
+
+
 def _same_root(word: str, other: str) -> bool:
+    """"consume" / "consumption": all of the shorter word but its last letter starts the longer,
+    and the longer goes on with a derivational ending (not "police" / "policy", "oppose" /
+    "opposite", "decree" / "decrease")."""
+    shorter, longer = sorted((word, other), key=len)
     shared = len(os.path.commonprefix([word, other]))
-    return shared >= 5 and shared >= 0.75 * min(len(word), len(other))
+    return shared >= 5 and shared >= len(shorter) - 1 and longer[shared:] in _DERIVED_ENDINGS
 
 
 def first_reason(problems: Iterable[Problem]) -> str | None:

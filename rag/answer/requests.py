@@ -78,13 +78,16 @@ class CompareRequest:
 def request_of(question: str) -> MentionsRequest | QuoteRequest | CompareRequest | ExpansionRequest | None:
     """The analyst request ``question`` makes, or None for an ordinary question."""
     question = " ".join((question or "").split())
-    for pattern in _EXPANSION:
+    for n, pattern in enumerate(_EXPANSION):
         match = pattern.match(question)
         short = match.group("x").replace(".", "") if match else ""
-        # a short form ("IAAF", "BoE", "iaaf"), not a word ("What does it stand for?" asks about the answer before)
-        if sum(ch.isupper() for ch in short) >= 2 or (short.islower() and short not in stopwords()
-                                                       and 2 <= len(short) <= 6 and short.isalpha()):
-            return ExpansionRequest(short.upper() if short.islower() else short)
+        if sum(ch.isupper() for ch in short) >= 2:  # "IAAF", "BoE", "U.N."
+            return ExpansionRequest(short)
+        # "iaaf", "Nato": a short form written as a word, when it is no English word ("What does the
+        # party stand for?", "What does it stand for?" are questions about something else);
+        # "the full name of" a word asks for a person's or a club's name
+        if n < 2 and short.isalpha() and 2 <= len(short) <= 6 and short[1:].islower() and not _is_word(short):
+            return ExpansionRequest(short.upper())
     for pattern in _COMPARE:
         match = pattern.match(question)
         if match:
@@ -100,6 +103,12 @@ def request_of(question: str) -> MentionsRequest | QuoteRequest | CompareRequest
         if _asks_about_the_quote(question[:quote.start("q") - 1] + " " + question[quote.end("q") + 1:]):
             return QuoteRequest(quote.group("q").strip(), _speaker(question, quote.start("q") - 1, quote.end("q") + 1))
     return None
+
+
+def _is_word(text: str) -> bool:
+    from rag import language
+
+    return text.lower() in stopwords() or language.is_english_word(text)
 
 
 # A question that asks for something else, and quotes a phrase on the way ("Trump said the US
