@@ -114,6 +114,19 @@ REPORTING_VERBS = frozenset({
     "admit", "confirm", "deny", "report", "reveal", "acknowledge", "agree", "conclude", "continue",
     "predict", "promise", "remark", "urge", "tweet", "post", "quote", "describe", "call",
 })
+# The reporting verbs that only say that words were said, and so say the same of a speaker ("WMC
+# argued it is worth more" is "WMC said it is worth more"); "admit", "deny", "confirm" and the
+# like say more and are compared as themselves.
+SAYING_VERBS = frozenset({
+    "say", "tell", "add", "write", "state", "claim", "insist", "argue", "explain", "note", "reply", "respond",
+    "comment", "stress", "remark", "declare",
+})
+# Verbs (and predicate adjectives, "is due to") that put an act in the future of a plan, not in
+# the past: "was scheduled to attend" does not say that anybody attended.
+PLAN_WORDS = frozenset({
+    "schedule", "plan", "expect", "intend", "hope", "aim", "want", "try", "seek", "attempt", "propose",
+    "threaten", "prepare", "due", "set", "poised", "likely", "supposed",
+})
 # Honorifics and office titles that may stand before a surname ("Mr Blair", "Ambassador Mansouri").
 # A title is only ever stripped when another name word follows it: in "Mervyn King" the surname stays.
 TITLES = frozenset({
@@ -205,9 +218,14 @@ PRIMARY_VERBS = frozenset({"be", "have", "do"})
 # sit in several pairs ("withdraw" ends a thing and lowers an amount).
 OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"increase", "raise", "rise", "grow", "expand", "boost", "strengthen", "gain", "climb", "jump",
-                "double", "triple", "widen", "lift", "extend"}),
+                "double", "triple", "widen", "lift", "extend", "surge", "soar", "rally"}),
      frozenset({"decrease", "reduce", "cut", "lower", "fall", "drop", "decline", "shrink", "weaken", "withdraw",
-                "slash", "lose", "narrow", "halve", "slip", "sink", "plunge", "tumble"})),
+                "slash", "lose", "narrow", "halve", "slip", "sink", "plunge", "tumble", "slump", "plummet",
+                "dip", "slide"})),
+    # lasting or going: "the association remained" / "disappeared"
+    (frozenset({"remain", "persist", "survive"}), frozenset({"disappear", "vanish"})),
+    # ahead or behind: "the UK lags in broadband speeds" / "leads"
+    (frozenset({"lead"}), frozenset({"lag", "trail"})),
     (frozenset({"keep", "maintain", "retain", "continue", "preserve", "renew", "sustain", "extend",
                 "press ahead", "push ahead"}),
      frozenset({"withdraw", "end", "stop", "abandon", "drop", "scrap", "cancel", "terminate", "quit", "halt",
@@ -242,9 +260,11 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"make", "hit", "reach", "catch", "win"}), frozenset({"miss"})),
     # whether a planned event happens: "will go ahead as planned" is not "was called off"
     (frozenset({"go ahead", "proceed"}), frozenset({"call off", "cancel", "postpone", "scrap", "abandon", "axe"})),
+    # when it happens: "brought forward a day" is not "pushed back a day"
+    (frozenset({"bring forward", "advance"}), frozenset({"push back", "put back", "postpone", "delay", "defer"})),
     # judging: "criticised the plan" is not "praised it"
     (frozenset({"praise", "commend", "applaud", "hail", "welcome"}),
-     frozenset({"criticise", "criticize", "condemn", "denounce"})),
+     frozenset({"criticise", "criticize", "condemn", "denounce", "curse", "blame", "attack"})),
     # the reaction a thing causes: "will disappoint some members" is not "will please them"
     (frozenset({"please", "delight", "satisfy", "encourage", "reassure"}),
      frozenset({"disappoint", "upset", "anger", "dismay", "frustrate", "worry", "alarm"})),
@@ -267,6 +287,10 @@ OPPOSITE_ADJECTIVES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
      frozenset({"unhappy", "dissatisfied", "displeased", "discontented", "disappointed", "upset", "angry"})),
     # comparison: "more likely" / "less likely", "more experience" / "less experience"
     (frozenset({"more", "most", "greater"}), frozenset({"less", "least", "fewer", "few", "lesser"})),
+    # a comparison said with another word for the same direction: "more than" / "lower than"
+    (frozenset({"more", "greater", "high", "large", "big"}), frozenset({"less", "fewer", "lesser", "low", "small"})),
+    (frozenset({"fast", "quick", "rapid", "swift"}), frozenset({"slow"})),
+    (frozenset({"early"}), frozenset({"late"})),
     (frozenset({"true"}), frozenset({"false"})),
     (frozenset({"safe"}), frozenset({"dangerous", "unsafe"})),
     (frozenset({"deliberate", "intentional"}), frozenset({"accidental", "unintentional", "inadvertent"})),

@@ -180,10 +180,49 @@ DISTORTED = [
     # an opinion verb's "not" is read on the clause it reports
     ("The coach said: \"I don't think we deserved to win the game.\"", "The coach said he felt they deserved to win the game.",
      "negation", "deserved"),
+    # a title word inside an organisation's name is a name word; kinds of one thing swapped
+    ("The governor ordered that the Parks Department be brought under the control of the Justice Department.",
+     "The governor ordered that the Justice Department be brought under the control of the Parks Department.",
+     "roles", "Justice Department"),
+    ("Young male voters were more likely to abstain than young females.",
+     "Young female voters were more likely to abstain than young males.", "roles", "male voters"),
+    # another saying verb reporting the same: the speaker is compared
+    ("Norvale Mining has said it is worth 20% more than the bid by its rival Kestrel Holdings.",
+     "Kestrel Holdings has argued that it is worth 20% more than the bid made by its rival Norvale Mining.", "roles", "Norvale"),
+    # a comparison in another word for the same direction; speed; time; the place of a word
+    ("Piracy runs at a rate of 30%, which is more than that faced by big studios.",
+     "Piracy runs at a rate of 30%, which is lower than that faced by big studios.", "opposite", "more"),
+    ("The striker made a quicker-than-expected recovery from a knee injury.",
+     "The striker made a slower-than-expected recovery from a knee injury.", "opposite", "quicker"),
+    ("The final was pushed back a week to avoid the election.", "The final was brought forward a week to avoid the election.",
+     "opposite", "pushed back"),
+    ("Eating more oily fish was linked to a lower risk of stroke, a higher intake of fruit to nothing.",
+     "Eating more oily fish was linked to a higher risk of stroke.", "opposite", "lower"),
+    ("The spurt put the port's cargo volume at a ten-year high.", "The spurt left the port's cargo volume at a ten-year low.",
+     "opposite", "high"),
+    ("Shares in the brewer surged on Monday.", "Shares in the brewer slumped on Monday.", "opposite", "surged"),
+    ("The link remained after the researchers allowed for age.", "The link disappeared after the researchers allowed for age.",
+     "opposite", "remained"),
+    # a scale that differs under the same digits
+    ("The comet is 3 million kilometres away.", "The comet is 3 billion kilometres away.", "number", "3 million"),
+    # planned, not done
+    ("The singer had been scheduled to attend the gala but fell ill.", "The singer attended the gala.", "planned",
+     "scheduled to attend"),
+    ("The mayor is due to open the bridge on Friday.", "The mayor opened the bridge on Friday.", "planned", "due to open"),
 ]
 
 # (source sentence, the same facts as a model may write them)
 SAME_FACTS = [
+    # initials for a name; a scale written two ways; a plan told as a plan, or as done when the span says so
+    ("Northern Rail cut 400 jobs.", "NR cut 400 jobs."),
+    ("The studio made $4bn last year.", "The studio made four billion dollars last year."),
+    ("The mayor is due to open the bridge on Friday.", "The mayor will open the bridge on Friday."),
+    ("The firm had planned to shut the plant, and it shut it in May.", "The firm shut the plant in May."),
+    # two kinds of one thing each told in its own clause; a saying verb about another report
+    ("Generic pills are chemically identical to their more expensive branded rivals.",
+     "Branded pills are more expensive, while generic pills are chemically identical to them."),
+    ("When Ortiz wrote back that the ban made no sense, Varga retorted that everyone had left.",
+     "Varga told Ortiz that everyone had left."),
     ("Chelsea were beaten 2-1 by Arsenal on Saturday.", "Arsenal beat Chelsea 2-1 on Saturday."),
     ("Smith was appointed chairman by the board in May.", "The board appointed Smith chairman in May."),
     ("The company did not make a profit last year.", "The company failed to make a profit last year."),

@@ -24,6 +24,8 @@ words for the reader:
   Aid"), participants swapped ("in the source, Airbus overtook Boeing, not the reverse"; "from a
   national level to a local level"), or a possessive relation reversed ("in the source, China
   is Qatar's partner, not the reverse");
+* ``planned``: an act the claim tells as done that the span only plans, expects or attempts
+  ("attended the ceremony" against "had been scheduled to attend the ceremony");
 * ``addition``: a clause of the claim (a reason, consequence or reaction) whose content words
   the span does not have, or a reason ("because ...", "due to ...") where the span gives none.
 
@@ -238,7 +240,10 @@ class _Arg:
 def _is_name_token(t: Token) -> bool:
     if t.ent_type and t.ent_type not in NAME_LABELS:
         return False  # "May" in "May 2003", "Sunday"
-    return (t.pos == "PROPN" or (t.ent_type in NAME_LABELS and t.text[:1].isupper())) and t.lower.rstrip(".") not in language.TITLES \
+    # a title word is part of an organisation's or a place's name ("the Justice Department", "the
+    # Home Office"), not of a person's ("Justice Smith")
+    titled = t.lower.rstrip(".") in language.TITLES and t.ent_type in ("", "PERSON")
+    return (t.pos == "PROPN" or (t.ent_type in NAME_LABELS and t.text[:1].isupper())) and not titled \
         and t.lower not in _NAME_GLUE and sum(ch.isalpha() for ch in t.text) >= 2
 
 
@@ -402,7 +407,8 @@ def _relation(x: _Arg, y: _Arg) -> str:
     if x.names and y.names:
         xs, ys = set(x.names), set(y.names)
         a, b = x.names[-1], y.names[-1]
-        if _covers(xs, ys) or _covers(ys, xs) or _same_word(a, b) or _is_demonym(a, b) or _is_demonym(b, a):
+        if _covers(xs, ys) or _covers(ys, xs) or _same_word(a, b) or _is_demonym(a, b) or _is_demonym(b, a) \
+                or _initials_of(x, y) or _initials_of(y, x):
             return "same"
         return "unknown" if x.inferred or y.inferred else "different"
     if not x.names and not y.names and x.key == y.key:
@@ -412,6 +418,11 @@ def _relation(x: _Arg, y: _Arg) -> str:
         if named.names and not bare.names and _capitalised(bare) and bare.key.split()[-1] == named.names[-1]:
             return "same"
     return "unknown"
+
+
+def _initials_of(short: _Arg, named: _Arg) -> bool:
+    """"GM" for "General Motors": a one-word name that is the initials of the other's name words."""
+    return len(short.names) == 1 and len(named.names) >= 2 and short.names[0] == "".join(w[0] for w in named.names)
 
 
 def _capitalised(x: _Arg) -> bool:
@@ -483,7 +494,7 @@ class ClaimChecker:
         problems = (_number_problems(text, source) + _name_problems(text, source) + _clause_problems(text, source)
                     + _quote_speaker_problems(text, source) + _preference_problems(text, source)
                     + _word_polarity_problems(text, source)
-                    + _possessive_problems(text, source) + additions)
+                    + _possessive_problems(text, source) + _planned_problems(text, source) + additions)
         unique: dict[str, Problem] = {}
         for problem in problems:
             unique.setdefault(problem.reason, problem)
@@ -530,7 +541,33 @@ def _number_problems(claim: _Text, source: _Source) -> list[Problem]:
         rival = _rival_entity(entity, source) if entity is not None else None
         reason = (f'the source says "{rival}", not "{shown}"' if rival else f'the source does not say "{shown}"')
         problems.append(Problem("number", reason))
+    theirs = _scales(source.texts)
+    for value, scales in _scales([claim]).items():
+        if value in source.numbers and theirs.get(value) and not scales & theirs[value]:
+            problems.append(Problem("number", f'the source says "{value} {min(theirs[value])}", '
+                                              f'not "{value} {min(scales)}"'))
     return problems
+
+
+# How news writes the scale of an amount after its number ("4 billion", "$4bn", "£3.5m", "20k").
+_SCALE_WORDS = {"thousand": "thousand", "k": "thousand", "million": "million", "mn": "million", "m": "million",
+                "billion": "billion", "bn": "billion", "trillion": "trillion", "tn": "trillion"}
+_SCALED = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s?(" + "|".join(_SCALE_WORDS) + r")\b", re.IGNORECASE)
+
+
+def _scales(texts: Sequence[_Text]) -> dict[str, set[str]]:
+    """Each number written with a scale -> its scales: "4 billion" and "$4bn" -> {"4": {"billion"}};
+    "four million" -> {"4": {"million"}}. A claim's "4 billion" against a span's "4 million" is
+    the same digit and another amount."""
+    found: dict[str, set[str]] = {}
+    for text in texts:
+        for number, scale in _SCALED.findall(text.a.text):
+            found.setdefault(number.replace(",", ""), set()).add(_SCALE_WORDS[scale.lower()])
+        tokens = text.a.tokens
+        for t, after in zip(tokens, tokens[1:]):
+            if t.lower in language.NUMBER_WORDS and after.lower in _SCALE_WORDS and len(after.lower) > 2:
+                found.setdefault(str(language.NUMBER_WORDS[t.lower]), set()).add(_SCALE_WORDS[after.lower])
+    return found
 
 
 def _both_of(claim: _Text, source: _Source) -> bool:
@@ -808,13 +845,40 @@ def _verb_words(clause: Clause) -> set[str]:
     return {clause.verb, clause.verb.split()[0]}
 
 
+def _saying(clause: Clause) -> bool:
+    return clause.verb.split()[0] in language.SAYING_VERBS
+
+
+def _reported_verbs(text: _Text, clause: Clause) -> set[str]:
+    """The verbs of what a clause reports (its "that" clause): "argued [it is] worth" -> {"be"}."""
+    return {c.verb.split()[0] for c in text.a.clauses
+            if c.dep == "ccomp" and c.parent is not None and text.a.clauses[c.parent] is clause}
+
+
+def _says_the_same(claim: _Text, c: Clause, text: _Text, s: Clause) -> bool:
+    """Two saying verbs ("argued", "said") that report a clause of the same verb: the same report,
+    whoever the claim gives it to."""
+    return _saying(c) and _saying(s) and bool(_reported_verbs(claim, c) & _reported_verbs(text, s))
+
+
 def _align(claim: _Text, c: Clause, source: _Source, same_verb: bool):
     """The span clause that best matches claim clause ``c``: (text, clause, args, same, conflicts)
-    or None. ``same_verb``: same verb lemma; else a verb of the opposite sense."""
+    or None. ``same_verb``: same verb lemma, or failing that another saying verb reporting the
+    same (``_says_the_same``); else a verb of the opposite sense."""
+    best = _best_aligned(claim, c, source, same_verb)
+    if best is None and same_verb and _saying(c):
+        best = _best_aligned(claim, c, source, same_verb, saying=True)
+    return best
+
+
+def _best_aligned(claim: _Text, c: Clause, source: _Source, same_verb: bool, saying: bool = False):
     mine = _args(claim, c)
     best = None
     for text, s in source.clauses:
-        if same_verb:
+        if saying:
+            if not _says_the_same(claim, c, text, s):
+                continue
+        elif same_verb:
             if not (_verb_words(c) & _verb_words(s)):
                 continue
         elif not any(language.are_opposites(v, w) for v in _verb_forms(claim, c) for w in _verb_forms(text, s)) \
@@ -856,7 +920,7 @@ def _ergative(claim: _Text, c: Clause, mine: list[_Arg], text: _Text, theirs: li
 
 
 # Adverbs that make a phrasal verb with their verb as particles do ("go ahead").
-_PARTICLE_ADVERBS = frozenset({"ahead", "off", "on", "back", "away", "out"})
+_PARTICLE_ADVERBS = frozenset({"ahead", "off", "on", "back", "away", "out", "forward"})
 
 
 def _verb_forms(text: _Text, clause: Clause) -> set[str]:
@@ -960,6 +1024,37 @@ def _nested_swap(mine: list[_Arg], theirs: list[_Arg]) -> tuple[_Arg, _Arg] | No
             if gone and elsewhere and came and back:
                 return x, elsewhere[0]
     return None
+
+
+def _swapped_kinds(claim: _Text, mine: list[_Arg], text: _Text, theirs: list[_Arg]) -> tuple[_Arg, _Arg] | None:
+    """Two kinds of one thing that trade places: "adult male killers are more likely ... than adult
+    females" against "adult female killers are more likely ... than adult males". The claim's
+    participant and the span's have the same noun in the same role, each with an adjective the
+    other lacks, and each of those adjectives is a word of the other sentence outside that
+    participant. Returns (the claim's participant, the span's)."""
+    for x in mine:
+        for y in theirs:
+            if x.role != y.role or x.names or y.names or x.pronoun or y.pronoun or x.key != y.key:
+                continue
+            ours, its = x.kinds - y.kinds, y.kinds - x.kinds
+            if ours and its and _said_outside(text, ours, y.head) and _said_outside(claim, its, x.head) \
+                    and not _described(claim, x.key, y.kinds):
+                return x, y
+    return None
+
+
+def _described(text: _Text, key: str, kinds: frozenset[str]) -> bool:
+    """Whether ``text`` has a noun ``key`` with all of ``kinds`` (the claim speaks of the span's
+    kind of the thing too: then two clauses of the claim tell of the two, nothing is swapped)."""
+    return any(t.pos in ("NOUN", "PROPN") and _noun_key(text, t.i) == key and kinds <= _adjectives(text, t.i)
+               for t in text.a.tokens)
+
+
+def _said_outside(text: _Text, words: set[str], phrase: int) -> bool:
+    """Whether every word is a word (or lemma) of ``text`` outside the phrase headed by ``phrase``."""
+    inside = set(text.subtree(phrase))
+    said = {_key(w) for t in text.a.tokens if t.i not in inside for w in (t.text, t.lemma or t.text)}
+    return all(w in said for w in words)
 
 
 def _identity(text: _Text, x: _Arg) -> set[str]:
@@ -1114,6 +1209,11 @@ def _clause_problems(claim: _Text, source: _Source) -> list[Problem]:
                 problems.append(Problem(
                     "roles", f'in the source, {x.text} is {_role_words(y.role)}, not {_role_words(x.role)}: '
                              f'"{snippet}"'))
+                continue
+            swapped = _swapped_kinds(claim, mine, text, theirs)
+            if swapped is not None:
+                x, y = swapped
+                problems.append(Problem("roles", f'the source says {y.text}, not {x.text}: "{snippet}"'))
                 continue
             swapped = _swapped_in_sentence(claim, c, mine, text, s, theirs)
             if swapped is not None:
@@ -1408,18 +1508,44 @@ def _opposite_words(claim: _Text, source: _Source) -> list[Problem]:
     problems = []
     for t in claim.a.tokens:
         lemma = _key(t.lemma or t.text)
-        if t.pos not in ("NOUN", "ADJ", "ADV") or lemma in source.lemmas:
+        if t.pos not in ("NOUN", "ADJ", "ADV"):
             continue
-        opposite = _opposite_acts if t.pos == "NOUN" else language.are_opposite_adjectives
         head = _key(claim.a.tokens[t.head].lemma or claim.a.tokens[t.head].text)
+        if any(_at_place(text, lemma, head, t.dep) for text in source.texts):
+            continue  # the span says the claim's word there too
         for text in source.texts:
             for u in text.a.tokens:
                 theirs = _key(u.lemma or u.text)
-                if u.pos == t.pos and u.dep == t.dep and theirs not in claim.lemmas \
+                if u.pos == t.pos and _same_place(u.dep, t.dep) \
                         and _key(text.a.tokens[u.head].lemma or text.a.tokens[u.head].text) == head \
-                        and opposite(lemma, theirs):
+                        and not _at_place(claim, theirs, head, u.dep) and _opposite_senses(t.pos, lemma, theirs):
                     problems.append(Problem("opposite", f'the source says "{u.text}", not "{t.text}"'))
     return problems
+
+
+def _at_place(text: _Text, lemma: str, head: str, dep: str) -> bool:
+    """Whether ``text`` has the word ``lemma`` in that place: the same relation to a head of the
+    same lemma ("higher" of "risk"; not the "higher" of "consumption" elsewhere in the sentence)."""
+    tokens = text.a.tokens
+    return any(_key(u.lemma or u.text) == lemma and _same_place(u.dep, dep)
+               and _key(tokens[u.head].lemma or tokens[u.head].text) == head for u in tokens)
+
+
+def _opposite_senses(pos: str, lemma: str, other: str) -> bool:
+    """Nouns of opposite acts, or of opposite qualities ("at a six-year low" / "high"); adjectives
+    and adverbs of opposite sense."""
+    if pos == "NOUN":
+        return _opposite_acts(lemma, other) or language.are_opposite_adjectives(lemma, other)
+    return language.are_opposite_adjectives(lemma, other)
+
+
+# A word said of its subject through "be" is parsed as an attribute or as a complement ("is more
+# than", "is lower than"): one place.
+_PREDICATIVE = frozenset({"attr", "acomp"})
+
+
+def _same_place(dep: str, other: str) -> bool:
+    return dep == other or {dep, other} <= _PREDICATIVE
 
 
 def _opposite_acts(noun: str, other: str) -> bool:
@@ -1524,6 +1650,47 @@ def _speaker_name(text: _Text, quote: language.Quote, speaker: Phrase | None = N
 
 def _snippet(text: str) -> str:
     return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS] + "…"
+
+
+def _planned_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """An act the claim tells as done (a past tense, not itself planned or negated) that every span
+    clause of its verb only plans: "Washington attended the ceremony" against "Washington had been
+    scheduled to attend the event" (``language.PLAN_WORDS``: scheduled, expected, due, trying ...).
+    The claim speaks of no plan anywhere ("was due to speak and spoke" is told as both)."""
+    if any(_key(t.lemma or t.text) in language.PLAN_WORDS for t in claim.a.tokens):
+        return []
+    problems = []
+    for c in claim.a.clauses:
+        verb = claim.a.tokens[c.verb_token]
+        if c.negated or c.dep == "xcomp" or verb.pos != "VERB" or not _told_as_done(claim, c.verb_token):
+            continue
+        theirs = [(text, s) for text, s in source.clauses if s.verb == c.verb]
+        planned = [(text, s, plan) for text, s in theirs if (plan := _plan_of(text, s)) is not None]
+        if planned and len(planned) == len(theirs):
+            text, s, plan = planned[0]
+            problems.append(Problem("planned", f'the source only says "{text.a.tokens[plan].text} to '
+                                               f'{text.a.tokens[s.verb_token].text}", not that it happened'))
+    return problems
+
+
+def _told_as_done(text: _Text, verb: int) -> bool:
+    """A simple past ("attended") or a perfect ("has attended"), with no modal ("would have")."""
+    tokens = text.a.tokens
+    auxes = [tokens[i] for i in text.children[verb] if tokens[i].dep in ("aux", "auxpass")]
+    if any(a.tag == "MD" for a in auxes):
+        return False
+    return tokens[verb].tag == "VBD" or (tokens[verb].tag == "VBN" and any(_key(a.lemma) == "have" for a in auxes))
+
+
+def _plan_of(text: _Text, clause: Clause) -> int | None:
+    """The plan word whose infinitive the clause is ("scheduled" to attend, "due" to visit, "plans"
+    to cut), or None."""
+    if clause.dep != "xcomp" or clause.parent is None:
+        return None
+    above = text.a.clauses[clause.parent]
+    words = [above.verb_token] + [i for i in text.children[above.verb_token] if text.a.tokens[i].dep == "acomp"]
+    return next((i for i in words if _key(text.a.tokens[i].lemma or text.a.tokens[i].text) in language.PLAN_WORDS),
+                None)
 
 
 def _possessive_problems(claim: _Text, source: _Source) -> list[Problem]:
