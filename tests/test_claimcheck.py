@@ -209,6 +209,11 @@ DISTORTED = [
     ("The singer had been scheduled to attend the gala but fell ill.", "The singer attended the gala.", "planned",
      "scheduled to attend"),
     ("The mayor is due to open the bridge on Friday.", "The mayor opened the bridge on Friday.", "planned", "due to open"),
+    # two things that trade what they are "of" or "from"
+    ("The poll found 41% of teachers backed the plan, compared with 18% of parents.",
+     "The poll found 41% of parents backed the plan, compared with 18% of teachers.", "roles", "41% of teachers"),
+    ("Forecasters expect dry air from Spain and cold winds from Norway.",
+     "Forecasters expect dry air from Norway and cold winds from Spain.", "roles", "air from Spain"),
 ]
 
 # (source sentence, the same facts as a model may write them)
@@ -223,6 +228,10 @@ SAME_FACTS = [
      "Branded pills are more expensive, while generic pills are chemically identical to them."),
     ("When Ortiz wrote back that the ban made no sense, Varga retorted that everyone had left.",
      "Varga told Ortiz that everyone had left."),
+    ("Ines Moreau said she wants to help the club, and Paul Lindqvist wrote that he would like to buy it.",
+     "Ines Moreau said she wants to help the club, and Paul Lindqvist said he would like to buy it."),
+    ("The agency expects the plan to add $2 trillion to the debt over a decade.",
+     "The agency expects the plan to add $2 trillion to the debt over ten years."),
     ("Chelsea were beaten 2-1 by Arsenal on Saturday.", "Arsenal beat Chelsea 2-1 on Saturday."),
     ("Smith was appointed chairman by the board in May.", "The board appointed Smith chairman in May."),
     ("The company did not make a profit last year.", "The company failed to make a profit last year."),

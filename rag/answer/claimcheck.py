@@ -158,6 +158,8 @@ def _number_values(a: Analysis) -> dict[str, str]:
                 found.setdefault(str(language.NUMBER_WORDS[part]), t.text)
         if t.lower in language.ORDINAL_WORDS and t.ent_type == "ORDINAL":
             found.setdefault(str(language.ORDINAL_WORDS[t.lower]), t.text)
+        if t.lower in language.SPAN_WORDS and any(a.tokens[c].lower in ("a", "one") for c in a.children(t.i)):
+            found.setdefault(str(language.SPAN_WORDS[t.lower]), t.text)  # "over a decade" is ten years
         if t.lower.rstrip("s") in language.WEEKDAYS and t.text[:1].isupper():  # "on Monday", "Mondays"
             found.setdefault(t.lower.rstrip("s"), t.text)
     return found
@@ -494,7 +496,8 @@ class ClaimChecker:
         problems = (_number_problems(text, source) + _name_problems(text, source) + _clause_problems(text, source)
                     + _quote_speaker_problems(text, source) + _preference_problems(text, source)
                     + _word_polarity_problems(text, source)
-                    + _possessive_problems(text, source) + _planned_problems(text, source) + additions)
+                    + _possessive_problems(text, source) + _planned_problems(text, source)
+                    + _crossed_attachment_problems(text, source) + additions)
         unique: dict[str, Problem] = {}
         for problem in problems:
             unique.setdefault(problem.reason, problem)
@@ -866,8 +869,12 @@ def _align(claim: _Text, c: Clause, source: _Source, same_verb: bool):
     or None. ``same_verb``: same verb lemma, or failing that another saying verb reporting the
     same (``_says_the_same``); else a verb of the opposite sense."""
     best = _best_aligned(claim, c, source, same_verb)
-    if best is None and same_verb and _saying(c):
-        best = _best_aligned(claim, c, source, same_verb, saying=True)
+    if same_verb and _saying(c) and (best is None or best[4]):
+        # no clause of the same verb, or only one with other participants: "Scaramucci said he would
+        # like to meet" is the span's "Scaramucci wrote that he would like to meet", not its "Cuban said"
+        other = _best_aligned(claim, c, source, same_verb, saying=True)
+        if other is not None and (best is None or other[0] > best[0]):
+            best = other
     return best
 
 
@@ -1650,6 +1657,46 @@ def _speaker_name(text: _Text, quote: language.Quote, speaker: Phrase | None = N
 
 def _snippet(text: str) -> str:
     return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS] + "…"
+
+
+def _crossed_attachment_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """Two things that trade what they are "of", "from", "in" ...: "39% of men ..., compared with
+    23% of women" against "39% of women ..., compared to 23% of men"; "warm air from Canada and
+    chilly winds from the Gulf" against "warm air from the Gulf and chilly winds from Canada".
+    Each of the claim's two attachments is in the span the other way round, and neither as the
+    claim has it."""
+    mine = _attachments(claim)
+    theirs = {k: v for text in source.texts for k, v in _attachments(text).items()}
+    problems = []
+    for (h1, p1, o1), (h2, p2, o2) in ((x, y) for x in mine for y in mine if x < y):
+        if p1 == p2 and h1 != h2 and o1 != o2 and (h1, p1, o2) in theirs and (h2, p1, o1) in theirs \
+                and (h1, p1, o1) not in theirs and (h2, p1, o2) not in theirs:
+            problems.append(Problem("roles", f'in the source, it is "{theirs[h1, p1, o2]}" and "{theirs[h2, p1, o1]}", '
+                                             f'not the reverse'))
+    return problems
+
+
+def _attachments(text: _Text) -> dict[tuple[str, str, str], str]:
+    """(thing, preposition, what it is of/from/in) for each noun or figure with a prepositional
+    phrase, as lemmas ("39%", "of", "man"), ("air", "from", "canada"), to the words as written
+    ("39% of men"). A figure is keyed by its number."""
+    tokens = text.a.tokens
+    found = {}
+    for u in tokens:
+        if u.dep != "pobj" or tokens[u.head].dep != "prep":
+            continue
+        prep = tokens[u.head]
+        # the noun just before the preposition, where the parse may hang a second "from" on the
+        # first noun of a coordination ("dry air from Spain and cold winds from Norway")
+        before = tokens[prep.i - 1] if prep.i > 0 else prep
+        head = before if before.pos in ("NOUN", "PROPN", "NUM") else tokens[prep.head]
+        if head.pos not in ("NOUN", "PROPN", "NUM") or head.i == prep.i:
+            continue
+        figure = [tokens[c].text for c in text.children[head.i] if tokens[c].dep == "nummod"]
+        key = (figure[0] + head.text) if figure else _key(head.lemma or head.text)
+        start, end = (head.i - 1, u.i) if figure else (head.i, u.i)
+        found[key, prep.lower, _key(u.lemma or u.text)] = text.a.text[tokens[start].start:tokens[end].end]
+    return found
 
 
 def _planned_problems(claim: _Text, source: _Source) -> list[Problem]:
