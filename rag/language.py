@@ -221,7 +221,7 @@ OPPOSITE_VERBS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
                 "double", "triple", "widen", "lift", "extend", "surge", "soar", "rally"}),
      frozenset({"decrease", "reduce", "cut", "lower", "fall", "drop", "decline", "shrink", "weaken", "withdraw",
                 "slash", "lose", "narrow", "halve", "slip", "sink", "plunge", "tumble", "slump", "plummet",
-                "dip", "slide"})),
+                "dip", "slide", "fade", "wane", "dwindle", "ebb"})),
     # lasting or going: "the association remained" / "disappeared"
     (frozenset({"remain", "persist", "survive"}), frozenset({"disappear", "vanish"})),
     # ahead or behind: "the UK lags in broadband speeds" / "leads"
@@ -290,7 +290,7 @@ OPPOSITE_ADJECTIVES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     # a comparison said with another word for the same direction: "more than" / "lower than"
     (frozenset({"more", "greater", "high", "large", "big"}), frozenset({"less", "fewer", "lesser", "low", "small"})),
     (frozenset({"fast", "quick", "rapid", "swift"}), frozenset({"slow"})),
-    (frozenset({"early"}), frozenset({"late"})),
+    (frozenset({"early", "earlier"}), frozenset({"late", "later"})),
     (frozenset({"true"}), frozenset({"false"})),
     (frozenset({"safe"}), frozenset({"dangerous", "unsafe"})),
     (frozenset({"deliberate", "intentional"}), frozenset({"accidental", "unintentional", "inadvertent"})),

@@ -203,6 +203,7 @@ DISTORTED = [
     ("Shares in the brewer surged on Monday.", "Shares in the brewer slumped on Monday.", "opposite", "surged"),
     ("The link remained after the researchers allowed for age.", "The link disappeared after the researchers allowed for age.",
      "opposite", "remained"),
+    ("The rain is now trending earlier and earlier.", "The rain is now trending later and later.", "opposite", "earlier"),
     # a scale that differs under the same digits
     ("The comet is 3 million kilometres away.", "The comet is 3 billion kilometres away.", "number", "3 million"),
     # planned, not done
@@ -364,6 +365,23 @@ def test_a_name_the_sentences_before_give_as_a_person_may_be_he_in_the_span(lang
     assert checker.check("Hollis said his firm would not sell the site under any threat of a strike.", cited) == []
     found = checker.check("Hollis said his firm would sell the site under any threat of a strike.", cited)
     assert [p.kind for p in found] == ["negation"], found
+
+
+def test_a_name_the_article_gave_before_may_be_a_description_in_the_same_place(language_model):
+    """"told the Evening Courier" for the span's "told the paper", when the article named the
+    paper before; not for a name the article never gave, nor in another place."""
+    from rag.answer.citations import SentenceSpan
+    from rag.answer.claimcheck import ClaimChecker
+
+    article = ("Ruth Okoro gave an interview to the Evening Courier on Monday. "
+               "She told the paper she hopes to run the marathon again next year.")
+    span = "She told the paper she hopes to run the marathon again next year."
+    start = article.index(span)
+    checker = ClaimChecker(texts={"a.txt": article})
+    cited = [SentenceSpan("a.txt", "a.txt:1", start, start + len(span), span, 0)]
+    assert checker.check("Ruth Okoro told the Evening Courier she hopes to run the marathon again next year.", cited) == []
+    found = checker.check("Ruth Okoro told the Morning Star she hopes to run the marathon again next year.", cited)
+    assert [p.kind for p in found] == ["name"], found
 
 
 def test_a_verb_with_a_noun_of_its_own_is_compared_as_a_clause_not_as_a_bare_verb(language_model, embedder):

@@ -668,7 +668,8 @@ def _name_problems(claim: _Text, source: _Source) -> list[Problem]:
             pronouns.remove(stand_in)
             continue  # "He said ...", the person named in the sentences just before
         if all(w in before_words for w in words) and (
-                _describes(claim, tokens, source) or _has_definite_noun_subject(source)):
+                _describes(claim, tokens, source) or _has_definite_noun_subject(source)
+                or _described_in_its_place(claim, tokens, source)):
             continue
         problems.append(Problem("name", f"the source does not mention {written}"))
     return problems
@@ -752,6 +753,26 @@ def _describes(claim: _Text, tokens: Sequence[Token], source: _Source) -> bool:
     heads = {t.head for t in tokens} - {t.i for t in tokens}
     return len(heads) == 1 and all(t.dep in ("compound", "nmod", "amod") for t in tokens) and \
         _key(claim.a.tokens[heads.pop()].lemma) in source.lemmas
+
+
+def _described_in_its_place(claim: _Text, tokens: Sequence[Token], source: _Source) -> bool:
+    """The span has a description ("the paper") where the claim has the name, as the same kind of
+    participant of the same verb: "told the Daily Telegraph" for the span's "told the paper", when
+    the article named the paper before."""
+    inside = {t.i for t in tokens}
+    heads = [t for t in tokens if t.head not in inside and t.head != t.i]
+    if len(heads) != 1:
+        return False
+    name, verb = heads[0], claim.a.tokens[heads[0].head]
+    if verb.pos not in ("VERB", "AUX"):
+        return False
+    for text in source.texts:
+        for u in text.a.tokens:
+            above = text.a.tokens[u.head]
+            if u.dep == name.dep and u.pos == "NOUN" and _key(above.lemma) == _key(verb.lemma) and any(
+                    text.a.tokens[c].lower in ("the", "this", "that") for c in text.children[u.i]):
+                return True
+    return False
 
 
 def _has_definite_noun_subject(source: _Source) -> bool:
