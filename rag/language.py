@@ -313,7 +313,7 @@ ORDINAL_WORDS: dict[str, int] = {
                                 "ninth", "tenth", "eleventh", "twelfth"), start=1)
 }
 # Nouns that are a number of years or things: "a decade" is ten years, "a dozen" twelve.
-SPAN_WORDS: dict[str, int] = {"decade": 10, "century": 100, "dozen": 12}
+SPAN_WORDS: dict[str, int] = {"decade": 10, "dozen": 12}
 
 # Days of the week: a date as news writes it ("on Tuesday"), compared like a month.
 WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})

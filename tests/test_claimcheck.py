@@ -219,8 +219,22 @@ DISTORTED = [
 
 # (source sentence, the same facts as a model may write them)
 SAME_FACTS = [
-    # initials for a name; a scale written two ways; a plan told as a plan, or as done when the span says so
-    ("Northern Rail cut 400 jobs.", "NR cut 400 jobs."),
+    # a place and a time moved between a noun and a figure; "a decade" for "the past decade"
+    ("The jobless rate in Port Hale was 9.4% in March.", "The jobless rate in March was 9.4% in Port Hale."),
+    ("It was the wettest winter in the past decade.", "It was the wettest winter in a decade."),
+    # the claim's word elsewhere in the span, for the same noun ("ones") or after "and"
+    ("Fewer people are buying vinyl, and more are streaming music.", "More people are streaming music."),
+    ("Small farms will pay less tax, while large farms will pay more.", "Large farms will pay more tax."),
+    ("The bigger lenders lent less, and the smaller ones lent more.", "The smaller lenders lent more."),
+    ("Coverage is faster in towns, and slower in rural areas.", "Coverage is slower in rural areas."),
+    # the claim's speaker reports with another verb, beside another speaker
+    ("Nintendo revealed that sales were up 20%, while Sony noted that its own sales were flat.",
+     "Nintendo said sales were up 20%."),
+    # a plan of another act than the claim's ("sell more" after selling 4.5 million)
+    ("Kettle Audio shipped 4.5 million speakers in the quarter and expects to sell more over Christmas.",
+     "Kettle Audio sold 4.5 million speakers in the quarter."),
+    ("Police arrested two men on Sunday and hope to make more arrests.", "Police made two arrests on Sunday."),
+    # a scale written two ways; a plan told as a plan, or as done when the span says so
     ("The studio made $4bn last year.", "The studio made four billion dollars last year."),
     ("The mayor is due to open the bridge on Friday.", "The mayor will open the bridge on Friday."),
     ("The firm had planned to shut the plant, and it shut it in May.", "The firm shut the plant in May."),
@@ -381,6 +395,13 @@ def test_a_name_the_article_gave_before_may_be_a_description_in_the_same_place(l
     cited = [SentenceSpan("a.txt", "a.txt:1", start, start + len(span), span, 0)]
     assert checker.check("Ruth Okoro told the Evening Courier she hopes to run the marathon again next year.", cited) == []
     found = checker.check("Ruth Okoro told the Morning Star she hopes to run the marathon again next year.", cited)
+    assert [p.kind for p in found] == ["name"], found
+    # two papers named before: "the paper" could be either
+    article = "Ruth Okoro spoke to the Evening Courier and the Daily Ledger on Monday. " + span
+    start = article.index(span)
+    checker = ClaimChecker(texts={"a.txt": article})
+    cited = [SentenceSpan("a.txt", "a.txt:1", start, start + len(span), span, 0)]
+    found = checker.check("Ruth Okoro told the Daily Ledger she hopes to run the marathon again next year.", cited)
     assert [p.kind for p in found] == ["name"], found
 
 
