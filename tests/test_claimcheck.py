@@ -215,6 +215,18 @@ DISTORTED = [
      "The poll found 41% of parents backed the plan, compared with 18% of teachers.", "roles", "41% of teachers"),
     ("Forecasters expect dry air from Spain and cold winds from Norway.",
      "Forecasters expect dry air from Norway and cold winds from Spain.", "roles", "air from Spain"),
+    ("Turnout was 61% in Leeds and 48% in rural wards.", "Turnout was 61% in rural wards and 48% in Leeds.", "roles",
+     "61% in Leeds"),
+    # a reporting verb's own "not"; a word said through "and" of another thing; "ones" after "not" or "than"
+    ("Ms Vance did not argue that the levy would raise prices.", "Ms Vance said the levy would raise prices.",
+     "negation", "did not argue"),
+    ("The rand was weaker against the dollar but stronger against the euro.",
+     "The rand was stronger against the dollar.", "opposite", "weaker"),
+    ("The brewer reported lower profits, not higher ones.", "The brewer reported higher profits.", "opposite", "lower"),
+    ("Bigger vans use more fuel than smaller ones.", "Smaller vans use more fuel.", "opposite", "Bigger"),
+    # "a decade" against "two decades"; half a decade is five years; a plan said of a description
+    ("The region has seen two decades of growth.", "The region has seen a decade of growth.", "number", "two decades"),
+    ("The mayor is expected to resign next year.", "The mayor resigned.", "planned", "expected to resign"),
 ]
 
 # (source sentence, the same facts as a model may write them)
@@ -234,6 +246,7 @@ SAME_FACTS = [
     ("Kettle Audio shipped 4.5 million speakers in the quarter and expects to sell more over Christmas.",
      "Kettle Audio sold 4.5 million speakers in the quarter."),
     ("Police arrested two men on Sunday and hope to make more arrests.", "Police made two arrests on Sunday."),
+    ("General Motors said it would cut 1,000 jobs in Europe.", "GM said it would cut 1,000 jobs in Europe."),
     # a scale written two ways; a plan told as a plan, or as done when the span says so
     ("The studio made $4bn last year.", "The studio made four billion dollars last year."),
     ("The mayor is due to open the bridge on Friday.", "The mayor will open the bridge on Friday."),

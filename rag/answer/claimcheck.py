@@ -158,9 +158,11 @@ def _number_values(a: Analysis) -> dict[str, str]:
                 found.setdefault(str(language.NUMBER_WORDS[part]), t.text)
         if t.lower in language.ORDINAL_WORDS and t.ent_type == "ORDINAL":
             found.setdefault(str(language.ORDINAL_WORDS[t.lower]), t.text)
-        if t.lower in language.SPAN_WORDS and any(a.tokens[c].lower in ("a", "one") for c in a.children(t.i)) \
-                and not (t.i >= 2 and a.tokens[t.i - 2].lower in ("half", "quarter", "nearly", "almost", "about")):
-            found.setdefault(str(language.SPAN_WORDS[t.lower]), t.text)  # "over a decade" is ten years
+        if t.lower in language.SPAN_WORDS and any(a.tokens[c].lower in ("a", "one") for c in a.children(t.i)):
+            # "over a decade" is ten years, "half a dozen" six
+            half = t.i >= 2 and a.tokens[t.i - 2].lower == "half"
+            value = language.SPAN_WORDS[t.lower] // (2 if half else 1)
+            found.setdefault(str(value), t.text)
         if t.lower.rstrip("s") in language.WEEKDAYS and t.text[:1].isupper():  # "on Monday", "Mondays"
             found.setdefault(t.lower.rstrip("s"), t.text)
     return found
@@ -410,7 +412,8 @@ def _relation(x: _Arg, y: _Arg) -> str:
     if x.names and y.names:
         xs, ys = set(x.names), set(y.names)
         a, b = x.names[-1], y.names[-1]
-        if _covers(xs, ys) or _covers(ys, xs) or _same_word(a, b) or _is_demonym(a, b) or _is_demonym(b, a):
+        if _covers(xs, ys) or _covers(ys, xs) or _same_word(a, b) or _is_demonym(a, b) or _is_demonym(b, a) \
+                or _initials_of(x, y) or _initials_of(y, x):
             return "same"
         return "unknown" if x.inferred or y.inferred else "different"
     if not x.names and not y.names and x.key == y.key:
@@ -420,6 +423,14 @@ def _relation(x: _Arg, y: _Arg) -> str:
         if named.names and not bare.names and _capitalised(bare) and bare.key.split()[-1] == named.names[-1]:
             return "same"
     return "unknown"
+
+
+def _initials_of(short: _Arg, named: _Arg) -> bool:
+    """"GM" for "General Motors", "BBC" for "British Broadcasting Corporation": a one-word name in
+    capitals that is the initials of the other's name words."""
+    word = short.text.split()[-1] if short.text else ""
+    return len(short.names) == 1 and len(named.names) >= 2 and word.isupper() and len(word) >= 2 \
+        and short.names[0] == "".join(w[0] for w in named.names)
 
 
 def _capitalised(x: _Arg) -> bool:
@@ -533,7 +544,8 @@ def _number_problems(claim: _Text, source: _Source) -> list[Problem]:
     for value, written in claim.numbers.items():
         if value in source.numbers or (value == "2" and _both_of(claim, source)):
             continue  # "the two fires" for "both fires"
-        if _key(written) in language.SPAN_WORDS and _key(written) in source.lemmas:
+        if _key(written) in language.SPAN_WORDS and value == str(language.SPAN_WORDS[_key(written)]) \
+                and _bare_span_word(source, _key(written)):
             continue  # "in a decade" for "in the past decade"
         # as the claim writes it: "3,000" for the value 3000, "May" for the month
         entity = next((e for e in claim.a.entities if written in e.text or value in numbers(e.text)), None)
@@ -568,6 +580,12 @@ def _scales(texts: Sequence[_Text]) -> dict[str, set[str]]:
             if t.lower in language.NUMBER_WORDS and after.lower in _SCALE_WORDS and len(after.lower) > 2:
                 found.setdefault(str(language.NUMBER_WORDS[t.lower]), set()).add(_SCALE_WORDS[after.lower])
     return found
+
+
+def _bare_span_word(source: _Source, word: str) -> bool:
+    """The span says "decade" (one, with no number of its own: "the past decade", not "two decades")."""
+    return any(t.lower == word and not any(x.a.tokens[c].dep == "nummod" for c in x.children[t.i])
+               for x in source.texts for t in x.a.tokens)
 
 
 def _both_of(claim: _Text, source: _Source) -> bool:
@@ -860,6 +878,12 @@ def _negated(text: _Text, clause: Clause) -> bool:
         a.tokens[c].dep == "ccomp" and a.tokens[c].pos in ("VERB", "AUX") for c in text.children[verb.i])
     return clause.negated != (by_noun or without or gerund or carried or neither or not_all or unable or copula
                               or yet or unless or nor or raised or lent)
+
+
+def _own_negation(text: _Text, clause: Clause) -> bool:
+    """A "not"/"n't"/"never" on the clause's verb itself."""
+    tokens = text.a.tokens
+    return any(tokens[i].dep == "neg" or tokens[i].lower == "never" for i in text.children[clause.verb_token])
 
 
 def _not_on(text: _Text, verb: int) -> bool:
@@ -1291,8 +1315,11 @@ def _clause_problems(claim: _Text, source: _Source) -> list[Problem]:
                 problems.append(Problem(
                     "roles", f'in the source, {x.text} is {_role_words(y.role)}, not {_role_words(x.role)}: '
                              f'"{snippet}"'))
-        if _negated(claim, c) != _negated(text, s) and not conflicts and _verb_words(c) & _verb_words(s):
-            # (a clause matched through another saying verb is left out: its parse is the guess)
+        same_verb = bool(_verb_words(c) & _verb_words(s))
+        if not conflicts and (_negated(claim, c) != _negated(text, s) if same_verb
+                              else _own_negation(claim, c) != _own_negation(text, s)):
+            # a clause matched through another saying verb: only the verb's own "not"/"never" is
+            # compared ("did not argue" / "said"), not a polarity the parse carried from above it
             problems.append(Problem("negation", f'the source says the opposite: "{snippet}"'))
     return problems
 
@@ -1572,7 +1599,7 @@ def _opposite_words(claim: _Text, source: _Source) -> list[Problem]:
         if t.pos not in ("NOUN", "ADJ", "ADV"):
             continue
         dep, head = _place(claim, t)
-        if any(_at_place(text, lemma, head, dep) for text in source.texts):
+        if any(_at_place(text, lemma, head, dep, _prep_objects(claim, t)) for text in source.texts):
             continue  # the span says the claim's word there too
         elsewhere = lemma in source.lemmas
         for text in source.texts:
@@ -1603,17 +1630,38 @@ def _place(text: _Text, t: Token) -> tuple[str, str]:
     return t.dep, _key(tokens[t.head].lemma or tokens[t.head].text)
 
 
-def _at_place(text: _Text, lemma: str, head: str, dep: str) -> bool:
+def _at_place(text: _Text, lemma: str, head: str, dep: str, objects: frozenset[str] | None = None) -> bool:
     """Whether ``text`` has the word ``lemma`` in that place: the same relation to a head of the
     same lemma ("higher" of "risk"; not the "higher" of "consumption" elsewhere in the sentence),
-    or on "one"/"ones" standing for the head ("the smaller ones")."""
+    or on "one"/"ones" standing for the head ("the smaller ones lent more"; not "than smaller
+    ones", "not higher ones"). A word reached through "and" is in that place only with the
+    same prepositional objects (``objects``, the claim word's): "weaker against the dollar but
+    stronger against the euro" does not say "stronger against the dollar"."""
+    tokens = text.a.tokens
     for u in text.a.tokens:
         if _key(u.lemma or u.text) != lemma:
             continue
         their_dep, their_head = _place(text, u)
-        if _same_place(their_dep, dep) and (their_head == head or their_head == "one"):
-            return True
+        if not _same_place(their_dep, dep):
+            continue
+        if their_head == "one":
+            one = tokens[u.head]
+            if tokens[one.head].lower == "than" or any(tokens[c].dep == "neg" for c in text.children[one.i]) \
+                    or (u.i > 0 and tokens[u.i - 1].lower == "not"):
+                continue
+        elif their_head != head:
+            continue
+        if u.dep == "conj" and objects is not None and _prep_objects(text, u) != objects:
+            continue
+        return True
     return False
+
+
+def _prep_objects(text: _Text, t: Token) -> frozenset[str]:
+    """The lemmas of the objects of a word's own prepositions ("slower in rural areas": area)."""
+    tokens = text.a.tokens
+    return frozenset(_key(tokens[o].lemma or tokens[o].text) for c in text.children[t.i] if tokens[c].dep == "prep"
+                     for o in text.children[c] if tokens[o].dep == "pobj")
 
 
 def _grandhead(text: _Text, t: Token) -> str:
@@ -1623,9 +1671,10 @@ def _grandhead(text: _Text, t: Token) -> str:
 
 
 def _word_negated(text: _Text, t: Token) -> bool:
-    """The word or its head has its own "not" ("has not been fast", "not quick")."""
+    """The word or its head has its own "not" before the word ("has not been fast", "not quick";
+    not the "not" of "lower profits, not higher ones", which is the other phrase's)."""
     tokens = text.a.tokens
-    return any(tokens[c].dep == "neg" for i in (t.i, t.head) for c in text.children[i])
+    return any(tokens[c].dep == "neg" and c < t.i for i in (t.i, t.head) for c in text.children[i])
 
 
 def _actors_differ(claim: _Text, t: Token, text: _Text, u: Token) -> bool:
@@ -1771,7 +1820,7 @@ def _crossed_attachment_problems(claim: _Text, source: _Source) -> list[Problem]
     problems = []
     kinds = _attachment_kinds(claim)
     for (h1, p1, o1), (h2, p2, o2) in ((x, y) for x in mine for y in mine if x < y):
-        if p1 == p2 and h1 != h2 and o1 != o2 and kinds[h1, p1, o1] == kinds[h2, p2, o2] != "time" \
+        if p1 == p2 and h1 != h2 and o1 != o2 and _same_kind(kinds[h1, p1, o1], kinds[h2, p2, o2]) \
                 and (h1, p1, o2) in theirs and (h2, p1, o1) in theirs \
                 and (h1, p1, o1) not in theirs and (h2, p1, o2) not in theirs:
             problems.append(Problem("roles", f'in the source, it is "{theirs[h1, p1, o2]}" and "{theirs[h2, p1, o1]}", '
@@ -1790,6 +1839,12 @@ def _attachment_kinds(text: _Text) -> dict[tuple[str, str, str], tuple[bool, str
         kind = "time" if label in ("DATE", "TIME") else "place" if label in ("GPE", "LOC", "FAC") else ""
         found[key] = (tokens[head].pos == "NUM" or key[0][:1].isdigit(), kind)
     return found
+
+
+def _same_kind(one: tuple[bool, str], other: tuple[bool, str]) -> bool:
+    """Two figures or two nouns, attached to two times, or to two things of which neither is a time
+    (a named place and "rural areas" are of one kind)."""
+    return one[0] == other[0] and (one[1] == other[1] or "time" not in (one[1], other[1]))
 
 
 def _attachments(text: _Text) -> dict[tuple[str, str, str], str]:
@@ -1847,13 +1902,13 @@ def _planned_problems(claim: _Text, source: _Source) -> list[Problem]:
 
 
 def _same_act(claim: _Text, c: Clause, text: _Text, s: Clause) -> bool:
-    """Whether a planned clause is the claim's act: participants that agree, none that conflict,
-    and the claim's figures ("shipped 4.5 million iPods ... expects to sell more" plans another
+    """Whether a planned clause is the claim's act: no participant that conflicts, and the claim's
+    figures ("shipped 4.5 million iPods ... expects to sell more" plans another
     act than "sold 4.5 million iPods")."""
     mine, theirs = _args(claim, c), _args(text, s)
     same, conflicts = _compare_roles(mine, theirs)
     figures = {f for x in mine for f in x.figures}
-    return same >= 1 and not conflicts and figures <= {f for y in theirs for f in y.figures}
+    return not conflicts and figures <= {f for y in theirs for f in y.figures}
 
 
 def _told_as_done(text: _Text, verb: int) -> bool:
