@@ -12,6 +12,17 @@ import pytest
 pytestmark = pytest.mark.language
 
 
+def problems_in(article: str, span: str, claim: str):
+    """The problems of ``claim`` against the sentence ``span`` of ``article`` (its sentences before
+    give pronouns and descriptions their names)."""
+    from rag.answer.citations import SentenceSpan
+    from rag.answer.claimcheck import ClaimChecker
+
+    start = article.index(span)
+    return ClaimChecker(texts={"a.txt": article}).check(
+        claim, [SentenceSpan("a.txt", "a.txt:1", start, start + len(span), span, 0)])
+
+
 def problems(source: str, claim: str):
     from rag.answer.citations import SentenceSpan
     from rag.answer.claimcheck import ClaimChecker
@@ -380,41 +391,27 @@ def test_the_same_facts_in_other_words_pass(language_model, source, claim):
 def test_a_name_the_sentences_before_give_as_a_person_may_be_he_in_the_span(language_model):
     """"Hollis said ..." for the span's "he said", when the article has just named Dana Hollis as a
     person, even where the claim's short parse takes the bare surname for an organisation."""
-    from rag.answer.citations import SentenceSpan
-    from rag.answer.claimcheck import ClaimChecker
-
     article = ("Talks resumed on Friday. Deputy chair Dana Hollis said they had gone well. "
                "But he said his firm would not sell the site under any threat of a strike.")
     span = "But he said his firm would not sell the site under any threat of a strike."
-    start = article.index(span)
-    checker = ClaimChecker(texts={"a.txt": article})
-    cited = [SentenceSpan("a.txt", "a.txt:1", start, start + len(span), span, 0)]
-    assert checker.check("Hollis said his firm would not sell the site under any threat of a strike.", cited) == []
-    found = checker.check("Hollis said his firm would sell the site under any threat of a strike.", cited)
+    assert problems_in(article, span, "Hollis said his firm would not sell the site under any threat of a strike.") == []
+    found = problems_in(article, span, "Hollis said his firm would sell the site under any threat of a strike.")
     assert [p.kind for p in found] == ["negation"], found
 
 
 def test_a_name_the_article_gave_before_may_be_a_description_in_the_same_place(language_model):
     """"told the Evening Courier" for the span's "told the paper", when the article named the
     paper before; not for a name the article never gave, nor in another place."""
-    from rag.answer.citations import SentenceSpan
-    from rag.answer.claimcheck import ClaimChecker
-
     article = ("Ruth Okoro gave an interview to the Evening Courier on Monday. "
                "She told the paper she hopes to run the marathon again next year.")
     span = "She told the paper she hopes to run the marathon again next year."
-    start = article.index(span)
-    checker = ClaimChecker(texts={"a.txt": article})
-    cited = [SentenceSpan("a.txt", "a.txt:1", start, start + len(span), span, 0)]
-    assert checker.check("Ruth Okoro told the Evening Courier she hopes to run the marathon again next year.", cited) == []
-    found = checker.check("Ruth Okoro told the Morning Star she hopes to run the marathon again next year.", cited)
+    claim = "Ruth Okoro told the {} she hopes to run the marathon again next year."
+    assert problems_in(article, span, claim.format("Evening Courier")) == []
+    found = problems_in(article, span, claim.format("Morning Star"))
     assert [p.kind for p in found] == ["name"], found
     # two papers named before: "the paper" could be either
     article = "Ruth Okoro spoke to the Evening Courier and the Daily Ledger on Monday. " + span
-    start = article.index(span)
-    checker = ClaimChecker(texts={"a.txt": article})
-    cited = [SentenceSpan("a.txt", "a.txt:1", start, start + len(span), span, 0)]
-    found = checker.check("Ruth Okoro told the Daily Ledger she hopes to run the marathon again next year.", cited)
+    found = problems_in(article, span, claim.format("Daily Ledger"))
     assert [p.kind for p in found] == ["name"], found
 
 

@@ -1814,54 +1814,37 @@ def _crossed_attachment_problems(claim: _Text, source: _Source) -> list[Problem]
     23% of women" against "39% of women ..., compared to 23% of men"; "warm air from Canada and
     chilly winds from the Gulf" against "warm air from the Gulf and chilly winds from Canada".
     Each of the claim's two attachments is in the span the other way round, and neither as the
-    claim has it."""
+    claim has it; the two are of one kind (``_same_kind``)."""
     mine = _attachments(claim)
     theirs = {k: v for text in source.texts for k, v in _attachments(text).items()}
     problems = []
-    kinds = _attachment_kinds(claim)
     for (h1, p1, o1), (h2, p2, o2) in ((x, y) for x in mine for y in mine if x < y):
-        if p1 == p2 and h1 != h2 and o1 != o2 and _same_kind(kinds[h1, p1, o1], kinds[h2, p2, o2]) \
+        if p1 == p2 and h1 != h2 and o1 != o2 and _same_kind(mine[h1, p1, o1], mine[h2, p2, o2]) \
                 and (h1, p1, o2) in theirs and (h2, p1, o1) in theirs \
                 and (h1, p1, o1) not in theirs and (h2, p1, o2) not in theirs:
-            problems.append(Problem("roles", f'in the source, it is "{theirs[h1, p1, o2]}" and "{theirs[h2, p1, o1]}", '
-                                             f'not the reverse'))
+            problems.append(Problem("roles", f'in the source, it is "{theirs[h1, p1, o2].written}" and '
+                                             f'"{theirs[h2, p1, o1].written}", not the reverse'))
     return problems
 
 
-def _attachment_kinds(text: _Text) -> dict[tuple[str, str, str], tuple[bool, str]]:
-    """Each attachment's kind: whether the thing is a figure, and what it is attached to (a time,
-    a place or anything else). "The rate in Ocean City was 11.1% in October" attaches a place to
-    a noun and a time to a figure: two kinds, so moving them is no swap."""
-    tokens = text.a.tokens
-    found = {}
-    for key, (head, obj) in _attached(text).items():
-        label = tokens[obj].ent_type
-        kind = "time" if label in ("DATE", "TIME") else "place" if label in ("GPE", "LOC", "FAC") else ""
-        found[key] = (tokens[head].pos == "NUM" or key[0][:1].isdigit(), kind)
-    return found
+@dataclass(frozen=True)
+class _Attachment:
+    written: str  # "39% of men"
+    figure: bool  # the thing is a figure ("39%"), not a noun
+    kind: str  # what it is attached to: "time", "place" or "" (anything else)
 
 
-def _same_kind(one: tuple[bool, str], other: tuple[bool, str]) -> bool:
+def _same_kind(one: _Attachment, other: _Attachment) -> bool:
     """Two figures or two nouns, attached to two times, or to two things of which neither is a time
-    (a named place and "rural areas" are of one kind)."""
-    return one[0] == other[0] and (one[1] == other[1] or "time" not in (one[1], other[1]))
+    (a named place and "rural areas" are of one kind). "The rate in Ocean City was 11.1% in
+    October" attaches a place to a noun and a time to a figure: moving them is no swap."""
+    return one.figure == other.figure and (one.kind == other.kind or "time" not in (one.kind, other.kind))
 
 
-def _attachments(text: _Text) -> dict[tuple[str, str, str], str]:
+def _attachments(text: _Text) -> dict[tuple[str, str, str], _Attachment]:
     """(thing, preposition, what it is of/from/in) for each noun or figure with a prepositional
-    phrase, as lemmas ("39%", "of", "man"), ("air", "from", "canada"), to the words as written
-    ("39% of men"). A figure is keyed by its number."""
-    tokens = text.a.tokens
-    out = {}
-    for key, (head, obj) in _attached(text).items():
-        figure = key[0][:1].isdigit()
-        start = head - 1 if figure else head
-        out[key] = text.a.text[tokens[start].start:tokens[obj].end]
-    return out
-
-
-def _attached(text: _Text) -> dict[tuple[str, str, str], tuple[int, int]]:
-    """``_attachments``' keys to the thing's and the object's token indices."""
+    phrase, as lemmas ("39%", "of", "man"), ("air", "from", "canada"). A figure is keyed by its
+    number."""
     tokens = text.a.tokens
     found = {}
     for u in tokens:
@@ -1875,8 +1858,13 @@ def _attached(text: _Text) -> dict[tuple[str, str, str], tuple[int, int]]:
         if head.pos not in ("NOUN", "PROPN", "NUM") or head.i == prep.i:
             continue
         figure = [tokens[c].text for c in text.children[head.i] if tokens[c].dep == "nummod"]
-        key = (figure[0] + head.text) if figure else _key(head.lemma or head.text)
-        found[key, prep.lower, _key(u.lemma or u.text)] = (head.i, u.i)
+        thing = (figure[0] + head.text) if figure else _key(head.lemma or head.text)
+        numeric = thing[:1].isdigit()
+        start = head.i - 1 if numeric else head.i
+        label = u.ent_type
+        kind = "time" if label in ("DATE", "TIME") else "place" if label in ("GPE", "LOC", "FAC") else ""
+        found[thing, prep.lower, _key(u.lemma or u.text)] = _Attachment(
+            text.a.text[tokens[start].start:u.end], head.pos == "NUM" or numeric, kind)
     return found
 
 
