@@ -42,6 +42,7 @@ a few retrieved sentences) at question time; the first question pays ~2.7 s of i
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import threading
 import zlib
@@ -343,6 +344,39 @@ def verb_sense(noun: str) -> str:
     """The verb of ``OPPOSITE_VERBS`` a noun names the act of ("opposition" -> "oppose"), or the noun
     itself (a noun that is its verb: "support", "ban", "increase")."""
     return ACT_NOUNS.get(noun, noun)
+
+
+# How far apart two words' valences must both be from neutral to read them as opposite senses:
+# "praise" 2.6 / "criticise" -1.8 and "win" 2.7 / "lose" -1.7 are; "backed" 0.1, "complacent"
+# -0.3 and "vigilant" 0.7 are too mild to tell (VADER rates -4 to 4, the mean of ten raters).
+VALENCE_OPPOSITE = 1.5
+
+
+@functools.cache
+def _valences() -> dict[str, float]:
+    """Word -> valence, from the VADER sentiment lexicon (7,500 English words and emoticons rated
+    by people; the package ships it as a text file, read once here, its analyser never loaded)."""
+    from importlib.resources import files
+
+    valences = {}
+    for line in files("vaderSentiment").joinpath("vader_lexicon.txt").read_text(encoding="utf-8").splitlines():
+        word, _, rest = line.partition("\t")
+        if word.isalpha():
+            valences[word] = float(rest.split("\t", 1)[0])
+    return valences
+
+
+def valence(word: str) -> float:
+    """How good or bad a word says a thing is, -4 to 4 (0 when the lexicon does not rate it)."""
+    return _valences().get(word.lower(), 0.0)
+
+
+def are_opposite_in_valence(word: str, other: str) -> bool:
+    """Whether two words judge in opposite directions, both clearly: "praised" / "cursed",
+    "triumph" / "disaster", "welcome" / "condemn". Rated words only; a lemma and its written
+    form are looked up alike by the caller."""
+    mine, theirs = valence(word), valence(other)
+    return mine * theirs < 0 and min(abs(mine), abs(theirs)) >= VALENCE_OPPOSITE
 
 
 def are_alike(verb: str, other: str) -> bool:

@@ -111,6 +111,13 @@ DISTORTED = [
      "criticised"),
     ("Both directors resigned from the board in June.", "Both directors remained on the board in June.", "opposite",
      "resigned"),
+    # verbs, adjectives and nouns judging in opposite directions (the sentiment lexicon's valence)
+    ("The home fans mocked the referee after the final whistle.",
+     "The home fans admired the referee after the final whistle.", "opposite", "mocked"),
+    ("Critics called the festival's opening night a disaster.",
+     "Critics called the festival's opening night a triumph.", "opposite", "disaster"),
+    ("The manager said he was furious with the result.", "The manager said he was delighted with the result.",
+     "opposite", "furious"),
     ("The talks ended without a deal.", "The talks ended in a deal.", "negation", "without a deal"),
     # a "not" of the adjective's own, and "has yet to"
     ("The lawyer said his client pleaded not guilty.", "The lawyer said his client pleaded guilty.", "negation",
@@ -371,6 +378,11 @@ SAME_FACTS = [
     ("The union will strike if the company does not raise wages.",
      "The union will strike unless the company raises wages."),
     ("The loan has not saved the club. Nor has it paid the players.", "The loan has not paid the players."),
+    # words of one direction in other words, and opposite judgements of two other things
+    ("The home fans cheered the referee after the final whistle.",
+     "The home fans admired the referee after the final whistle."),
+    ("The union welcomed the pay offer but condemned the job cuts.", "The union welcomed the pay offer."),
+    ("Critics praised the lead actor and hated the script.", "Critics hated the script of the film."),
     ("There will be no refunds for fans who have paid deposits, or who already hold tickets.",
      "Fans who have paid deposits or who already hold tickets will not get refunds."),
 ]

@@ -18,7 +18,9 @@ words for the reader:
   agreement"), and an adjective's own "not" ("pleaded not guilty");
 * ``opposite``: the span says the opposite verb about the same participants ("withdrawing", not
   "increased": ``language.OPPOSITE_VERBS``; "disallowed", not "allowed": a verb undone by its
-  prefix), or the opposite noun in the same place ("on the decline", not "on the rise");
+  prefix; "mocked", not "admired": two verbs the sentiment lexicon rates clearly good and
+  clearly bad, ``language.are_opposite_in_valence``), or the opposite noun or adjective in the
+  same place ("on the decline", not "on the rise"; "a disaster", not "a triumph");
 * ``roles``: who did what to whom differs: another named participant in the same role ("Kate
   Martin delivered 16 points", not Hannah Stuelke; "chains like CVS", not "chains like Rite
   Aid"), participants swapped ("in the source, Airbus overtook Boeing, not the reverse"; "from a
@@ -962,7 +964,7 @@ def _best_aligned(claim: _Text, c: Clause, source: _Source, same_verb: bool, say
         elif same_verb:
             if not (_verb_words(c) & _verb_words(s)):
                 continue
-        elif not any(language.are_opposites(v, w) for v in _verb_forms(claim, c) for w in _verb_forms(text, s)) \
+        elif not any(_opposed(v, w) for v in _verb_forms(claim, c) for w in _verb_forms(text, s)) \
                 or _passive_state(claim, c) or _passive_state(text, s):
             continue
         theirs = _args(text, s)
@@ -1690,10 +1692,19 @@ def _actors_differ(claim: _Text, t: Token, text: _Text, u: Token) -> bool:
 
 def _opposite_senses(pos: str, lemma: str, other: str) -> bool:
     """Nouns of opposite acts, or of opposite qualities ("at a six-year low" / "high"); adjectives
-    and adverbs of opposite sense."""
+    and adverbs of opposite sense, listed or judging in opposite directions ("a triumph" / "a
+    disaster", "upbeat" / "gloomy")."""
+    if language.are_opposite_in_valence(lemma, other):
+        return True
     if pos == "NOUN":
         return _opposite_acts(lemma, other) or language.are_opposite_adjectives(lemma, other)
     return language.are_opposite_adjectives(lemma, other)
+
+
+def _opposed(verb: str, other: str) -> bool:
+    """Verbs of opposite sense: listed (``language.OPPOSITE_VERBS``) or judging in opposite
+    directions ("praised" / "was left cursing", "welcomed" / "condemned")."""
+    return language.are_opposites(verb, other) or language.are_opposite_in_valence(verb, other)
 
 
 # A word said of its subject through "be" is parsed as an attribute or as a complement ("is more
