@@ -277,6 +277,19 @@ def test_a_period_in_the_question_uses_published_dates(chat):
     assert "no article is dated June 1990" in undated.scope
 
 
+def test_a_year_in_a_question_over_undated_articles_adds_no_scope_note():
+    """Trying the app over BBC News files (no dates): "(searched 61 articles; no article is dated
+    2004, so every date was searched)" came with every question naming a year. Among dated
+    articles the note stays: there it says why the question's period was not applied."""
+    from rag.answer.filters import scope_of
+
+    undated = [{"article_id": f"bbc/{n}.txt", "title": "t"} for n in range(3)]
+    assert scope_of("How much did Marsh make in 2004?", None, undated) == (None, None)
+    dated = undated + [{"article_id": "rtqa/a.md", "title": "t", "published": "2025/01/10"}]
+    applied, scope = scope_of("How much did Marsh make in 2004?", None, dated)
+    assert applied is None and "no article is dated 2004" in scope.note
+
+
 def test_bad_filters_are_refused_with_a_message(corpus):
     done = run_rag(["mentions", "Microsoft", "--since", "last tuesday"], corpus)
     assert done.returncode == 1 and "ISO date" in done.stderr

@@ -242,7 +242,9 @@ def scope_of(question: str, filters: Filters | None, articles: list[dict]) -> tu
     """The filters a question is answered with, and what to show about them (None: no filter).
 
     A period in the question ("in June 2005") becomes the date range when the reader set none and
-    some article is dated in it; otherwise every date is searched and the scope says why."""
+    some article is dated in it; otherwise every date is searched, and the scope says why when some
+    article has a date at all (of undated articles, such as BBC News files, it would be said of
+    every question with a year)."""
     period = period_in(question) if question else None
     applied, note = filters, ""
     if period is not None and not (filters and filters.has_dates):
@@ -250,7 +252,8 @@ def scope_of(question: str, filters: Filters | None, articles: list[dict]) -> tu
         if dated.allowed(articles):
             applied = dated
         else:
-            note = f"no article is dated {period.text}, so every date was searched"
+            if any(published_day(a.get("published")) for a in articles):
+                note = f"no article is dated {period.text}, so every date was searched"
             period = None
     elif period is not None:
         period = None  # the reader's own range wins over the question's
