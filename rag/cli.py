@@ -52,6 +52,8 @@ def _render(answer: Answer, out: TextIO) -> None:
     if answer.error:
         print(f"error: {answer.error}", file=sys.stderr)
         return
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        print(f"(understood as: {answer.standalone_question})", file=out)
     if answer.refused:
         print(answer.answer, file=out)
         if answer.sources:

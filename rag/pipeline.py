@@ -170,6 +170,12 @@ class SourceChat:
         model, model_error = self._model(mode)
         standalone = rewrite(question, history, model)
         hits, evidence = self._retrieve_and_gate(standalone, top_k or self.settings.top_k, applied)
+        if evidence.read_names:
+            # a name read as the sources write it: the answer shows the question as it was read
+            read = standalone.question
+            for name, reading in evidence.read_names:
+                read = read.replace(name, reading)
+            standalone = replace(standalone, question=read)
         yield SourcesEvent(sources_from_hits(hits), standalone.question)
         yield from self._scoped(self._answer(question, standalone, hits, evidence, mode, model, model_error), scope)
 
@@ -322,8 +328,9 @@ class SourceChat:
         evidence = self._gate(asked, standalone, hits)
         if evidence.question != asked.text:
             # a misspelt question ("waht did ryanar orderd") retrieves again as corrected
+            read_names = evidence.read_names
             hits = self.retriever.retrieve(evidence.question, k, filters)
-            evidence = self._gate(evidence.asked, standalone, hits)
+            evidence = replace(self._gate(evidence.asked, standalone, hits), read_names=read_names)
         if evidence.missing_names and evidence.asked is not None:
             # the top chunks lack a name the question gives: search the articles that write every
             # name of the question before saying the sources do not mention it (a refusal then

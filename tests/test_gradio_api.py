@@ -58,7 +58,7 @@ def test_chat_endpoint_uses_the_history_for_follow_ups(app):
     first = chat.predict(first_question, [], api_name="/chat")
     history = [{"role": "user", "content": first_question}, {"role": "assistant", "content": first}]
     follow_up = chat.predict("When did he write to the UN officer?", history, api_name="/chat")
-    assert follow_up.startswith("(Follow-up understood as: When did Ali Mansouri write to the UN officer?)")
+    assert follow_up.startswith("(Understood as: When did Ali Mansouri write to the UN officer?)")
     assert "July 18" in follow_up.partition("\n\nSources:\n")[0]
     # Without the history "he" is nobody: the question is taken as asked.
     alone = chat.predict("When did he write to the UN officer?", [], api_name="/chat")

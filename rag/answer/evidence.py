@@ -101,6 +101,11 @@ _BOILERPLATE = re.compile(
 )
 _QUOTED = re.compile(r"['‘\"“]([^'’\"”]{8,})['’\"”]")
 _PERSON_PRONOUN = re.compile(r"\b(he|she|his|her|him)\b", re.IGNORECASE)
+# The words news uses for any organisation, described before (or instead of) being named: "A US
+# defence and telecommunications company has agreed to pay $28.5m ..." opens a story that names
+# the Titan Corporation in its next sentence.
+_ORGANISATION = re.compile(r"\b(?:[Tt]he|[Aa]n?)\b[^.;:]{0,60}?\b(company|firm|corporation)\b")
+DESCRIPTION_WINDOW = 2  # sentences either side of a description read for the name it stands for
 # A dateline: where the story was filed, in capitals before a dash ("WASHINGTON ―", "LONDON (Reuters) -",
 # "NEW YORK, March 3 -"). It says where the reporter was, not where what is asked about happened.
 _DATELINE = re.compile(r"[A-Z][A-Z.' ]*[A-Z.](?:,\s*[A-Z][a-z]{2,8}\.? \d{1,2})?(?:\s*\([^)\n]{1,30}\))?\s*[-—―–]+\s")
@@ -128,6 +133,9 @@ class Evidence:
     # the question's names no retrieved article writes, when that is why it is refused: the caller
     # may search the articles that do (the retrieved ones are only the top few)
     missing_names: tuple[str, ...] = ()
+    # names of the question read as the sources write them ("Meet the Fokers" as "Meet the
+    # Fockers"): (as asked, as read); the answer says how the question was read
+    read_names: tuple[tuple[str, str], ...] = ()
 
     @property
     def best(self) -> RankedSpan | None:
@@ -222,6 +230,14 @@ def gather_evidence(question: str, hits: list[Hit], embedder: Embedder,
         asked = read_question(corrected, context_terms, as_briefing=asked.kind == "briefing")
         semantic_text = None
     usable, absent = articles_that_can_answer(asked, facts)
+    read_names = _misspelt_names(asked, facts) if absent else ()
+    if read_names:
+        text = asked.text
+        for name, reading in read_names:
+            text = text.replace(name, reading)
+        asked = read_question(text, context_terms, as_briefing=asked.kind == "briefing")
+        semantic_text = None
+        usable, absent = articles_that_can_answer(asked, facts)
     if absent:
         missing = tuple(n.text for n in asked.names if not any(holds_name(n, f) for f in facts.values()))
         return Evidence(asked.text, [], absent, asked, missing_names=missing)
@@ -236,7 +252,7 @@ def gather_evidence(question: str, hits: list[Hit], embedder: Embedder,
     reason = None
     if not ranked or ranked[0].relevance < RELEVANCE_THRESHOLD:
         reason = NO_SENTENCE
-    return Evidence(asked.text, ranked, reason, asked, usable, spread)
+    return Evidence(asked.text, ranked, reason, asked, usable, spread, read_names=read_names)
 
 
 def holds_name(name: AskedName, facts: ArticleFacts) -> bool:
@@ -253,6 +269,16 @@ def holds_the_names(asked: Question, facts: ArticleFacts) -> bool:
     scene = [n for n in asked.names if asked.sets_scene(n)]
     held = [n for n in scene if holds_name(n, facts)]
     return all(holds_name(n, facts) for n in asked.names if n not in scene) and len(held) * 2 >= len(scene)
+
+
+def _misspelt_names(asked: Question, facts: dict[str, ArticleFacts]) -> tuple[tuple[str, str], ...]:
+    """Each name no article writes, with the name the articles surely mean
+    (``spelling.misspelt_name``); empty unless every such name has one."""
+    missing = [n for n in asked.names if not any(holds_name(n, f) for f in facts.values())]
+    written = set().union(*(f.proper for f in facts.values()))
+    known = set().union(*(f.words for f in facts.values()))
+    readings = [(n.text, spelling.misspelt_name(n.text, written, known)) for n in missing]
+    return tuple((n, r) for n, r in readings if r) if readings and all(r for _, r in readings) else ()
 
 
 def articles_that_can_answer(asked: Question, facts: dict[str, ArticleFacts]) -> tuple[set[str], str | None]:
@@ -373,7 +399,7 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
             continue
         found = span_terms[i] | title_terms[span.article_id]
         if not holds_most_names(asked, found, names_apart):
-            resolved = _names_by_pronoun(asked, article, span, found)
+            resolved = _names_by_pronoun(asked, article, span, found) | _names_by_description(asked, article, span, found)
             if not holds_most_names(asked, found | resolved, names_apart):
                 continue
             # "He said ..." says what David Davis said: his name counts as written
@@ -402,7 +428,8 @@ def _may_pass(asked: Question, span: SentenceSpan, terms: set[str], title_terms:
     could stand for them, or failing a quoted word, a year, the kind asked or asking itself, is
     dropped there whatever its meaning."""
     if not holds_most_names(asked, terms | title_terms[span.article_id], names_apart):
-        return bool(_PERSON_PRONOUN.search(span.text))  # "He said ...": resolved after the embedding
+        # "He said ...", "The company said ...": resolved after the embedding
+        return bool(_PERSON_PRONOUN.search(span.text) or _ORGANISATION.search(span.text))
     return _fits_lexically(asked, span, terms, articles[span.article_id])
 
 
@@ -552,6 +579,42 @@ def _names_by_pronoun(asked: Question, article: Article, span: SentenceSpan, fou
         return set()
     people = {person for _, person in pronoun_people(text, span.start - offset)}
     return set(match_terms(" ".join(people)))
+
+
+def _names_by_description(asked: Question, article: Article, span: SentenceSpan, found: set[str]) -> set[str]:
+    """The match terms of the organisation a story's opening sentence describes ("A US defence and
+    telecommunications company has agreed to pay $28.5m"), when the question names it and the
+    sentences around it (``DESCRIPTION_WINDOW`` either side) call that name a company, a firm
+    or a corporation ("The Titan corporation was accused ...", "Titan, a California-based
+    company"), and no other name so. The small model's labels are no help here: it takes "Titan"
+    for a place. A name the sentence itself writes is part of the description ("US")."""
+    # only the story's opening sentence: a lede describes the company its next sentence names;
+    # further down, "the company" may be any company the story has named
+    if not _ORGANISATION.search(span.text) or span.text.strip() != lede(article):
+        return set()
+    missing = asked.name_terms - found
+    bounds = article_sentences(article.id, article.hash, article.text)
+    position = next((n for n, (s, _) in enumerate(bounds) if s == span.start), None)
+    if not missing or position is None:
+        return set()
+    start = bounds[max(0, position - DESCRIPTION_WINDOW)][0]
+    end = bounds[min(len(bounds) - 1, position + DESCRIPTION_WINDOW)][1]
+    around = article.text[start:span.start] + article.text[span.end:end]
+    called = set()
+    # "The Titan corporation", "Titan, a California-based company"
+    for name in re.finditer(r"(?:(?<=\bThe )|(?<=\bthe ))[A-Z][\w&'-]*(?: [A-Z][\w&'-]*)*(?= (?:company|firm|corporation)\b)"
+                            r"|[A-Z][\w&'-]*(?: [A-Z][\w&'-]*)*(?=, an? [^,.;]{0,40}\b(?:company|firm|corporation)\b)", around):
+        if name.group() not in span.text:  # not a word of the description itself: "US" of "a US ... company"
+            called.add(name.group())
+    if called:
+        # "The German firm", "The Swedish company": a people, no name
+        peoples = {e.text for e in language.analyze(around, language.Pipes.NER).entities if e.label in ("NORP", "PERSON")}
+        called -= peoples
+    named = [set(match_terms(n)) for n in called]
+    # the whole name: "South African" of "a South African company" is no "African" asked about
+    if len(named) != 1 or missing != named[0]:
+        return set()
+    return named[0]
 
 
 def antecedent_window(article: Article, span: SentenceSpan) -> tuple[str, int] | None:
@@ -797,8 +860,18 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
             continue  # "Uighur" of "Uighur advocate Ablikim Yusuf" describes the person asked about
         if ent.label not in ("DATE", "TIME") and set(numbers(ent.text)) & asked.numbers:
             continue
+        if _multiplier(asked, a, ent):
+            continue  # "Four times more mobiles ... will be sold" gives no number of mobiles
         out.append(ent)
     return out
+
+
+def _multiplier(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
+    """A number of times or a fold ("four times more", "a threefold rise"): a ratio, not an amount
+    or a count, unless the question asks how many times."""
+    after = a.tokens[ent.token_end] if ent.token_end < len(a.tokens) else None
+    return (ent.label in ("CARDINAL", "QUANTITY") and asked.wh_noun != "time"
+            and (ent.text.lower().endswith("fold") or (after is not None and after.lower in ("times", "fold"))))
 
 
 def _reads_as_place(capitals: str) -> bool:
@@ -870,6 +943,8 @@ def _other_participant(asked: Question, a: language.Analysis, sentence_terms: se
             head = qa.tokens[phrase.head]
             if head.pos != "NOUN" or any(t.lower in wh for t in qa.tokens_in(phrase.start, phrase.end)):
                 continue
+            if any(t.head == head.i and t.dep == "compound" and t.pos == "PROPN" for t in qa.tokens):
+                continue  # "the Titan corporation": a name, told by the name check; not "Time Warner's profits"
             wanted = match_terms(head.text)
             if not wanted or wanted[0] in sentence_terms:
                 continue

@@ -6,7 +6,10 @@ sources do not hold it. It is then read as the closest word they do hold: at mos
 (two from eight letters; a swap of two letters is one edit), with the same first letter, the
 closest by Jaro-Winkler similarity among those ("waht" -> "what" rather than "want", "boing" ->
 "boeing" rather than "being"). A word written with a capital is a name the reader chose and is
-taken as written, so a name the sources lack is still refused, not bent into another.
+taken as written, so a name the sources lack is still refused, not bent into another; the refusal
+suggests the closest name they write (``closest_name``). Only a name of several words, one of them
+as the sources write it and the others a letter off ("Meet the Fokers"), is read as theirs
+(``misspelt_name``), and the answer shows the question as read.
 
 Two vocabularies: before retrieval, the keyword index's terms (stems: enough to find the
 article); after it, the words of the retrieved articles (whole words, to read the question).
@@ -69,7 +72,8 @@ def closest_name(name: str, written: Collection[str], known: Collection[str]) ->
     """The name the sources write that ``name`` most likely misspells, word by word under the same
     rules as ``correct`` ("Liam Neesen" -> "Liam Neeson", "Whitbred" -> "Whitbread"); ``written``
     holds the sources' capitalised words as written, ``known`` their lower-case words. None when a
-    word has no close one or nothing would change: a name is suggested, never read as another."""
+    word has no close one or nothing would change: a suggestion, read in the name's place only
+    when ``misspelt_name`` is sure of it."""
     from rapidfuzz.distance import OSA, JaroWinkler
 
     if name.isupper():
@@ -93,3 +97,23 @@ def closest_name(name: str, written: Collection[str], known: Collection[str]) ->
         out.append(max(near, key=lambda c: (JaroWinkler.similarity(lower, fold_accents(c.lower())), c)))
         changed = True
     return " ".join(out) if changed else None
+
+
+def misspelt_name(name: str, written: Collection[str], known: Collection[str]) -> str | None:
+    """The name the sources write that ``name`` surely misspells, to be read in its place ("Meet the
+    Fokers" -> "Meet the Fockers", "Liam Neesen" -> "Liam Neeson"): the suggestion of
+    ``closest_name`` when the name has two words or more, at least one of them written as the
+    sources write it, and each other word is one edit from its reading and five letters or more.
+    Anything less sure ("Whitbred", "Obama" / "Osama") stays a suggestion in the refusal."""
+    from rapidfuzz.distance import OSA
+
+    reading = closest_name(name, written, known)
+    if reading is None:
+        return None
+    mine, theirs = name.split(), reading.split()
+    changed = [(a, b) for a, b in zip(mine, theirs) if a != b]
+    if len(mine) < 2 or len(mine) != len(theirs) or len(changed) == len(mine):
+        return None
+    if all(len(a) >= 5 and OSA.distance(fold_accents(a.lower()), fold_accents(b.lower())) <= 1 for a, b in changed):
+        return reading
+    return None

@@ -278,7 +278,7 @@ def answer_markdown(answer: Answer, llm_error: str | None = None) -> str:
     lines = []
     standalone = answer.standalone_question
     if standalone and standalone != answer.question:
-        lines += [f"(Follow-up understood as: {standalone})", ""]
+        lines += [f"(Understood as: {standalone})", ""]
     if llm_error:
         lines += [f"No generative answer: {llm_error}. Extractive answer from the sources instead:", ""]
     lines.append(answer.answer)
