@@ -138,6 +138,9 @@ TITLES = frozenset({
     "prince", "princess", "pope", "mayor", "chairman", "chairwoman", "commissioner", "inspector",
     "detective", "officer", "coach", "shadow", "home", "foreign", "prime", "deputy", "vice",
 })
+# The honorifics of TITLES that only ever stand before a person's name: "Mr Kilroy-Silk" is a person
+# whatever the entity model labels him (it says ORG).
+PERSONAL_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame"})
 # How English gives a cause or a purpose (``Analysis.reason_cues``): subordinators that open a
 # cause clause, complex prepositions, verbs whose subject or object is a cause, and the nouns that
 # name one. Grammar words and their fixed phrases, not topics.
@@ -677,9 +680,11 @@ class Analysis:
 
     def antecedent(self, token: int) -> Phrase | None:
         """Whom a he/she/him/her pronoun refers to, within the three sentences before it: the subject
-        of the nearest earlier sentence that is a person (a PERSON entity, or the subject of a
-        reporting verb: "A spokeswoman ... said"), else the last PERSON mentioned. None for other
-        pronouns (it, they: not resolved) and when no candidate is found."""
+        of the nearest earlier sentence that is a person (a PERSON entity, a name after "Mr", "Dr"
+        ..., or the subject of a reporting verb: "A spokeswoman ... said"), or the person of an
+        earlier sentence's subject "he"/"she" it goes on from (found further back), else the last
+        PERSON mentioned who is not only a possessor ("Geoff Hoon's seat"). None for other pronouns
+        (it, they: not resolved) and when no candidate is found."""
         self._require(Pipes.FULL, feature="antecedents")
         return _antecedent(self, token)
 
@@ -1540,6 +1545,9 @@ def _link_short_forms(a: Analysis, groups: list[_NameGroup], claimed: set[int], 
 _ANTECEDENT_SENTENCES = 3
 
 
+_MASCULINE = frozenset({"he", "him", "his", "himself"})
+
+
 def _antecedent(a: Analysis, token: int) -> Phrase | None:
     pronoun = a.tokens[token]
     if pronoun.lower not in PERSON_PRONOUNS:
@@ -1553,16 +1561,36 @@ def _antecedent(a: Analysis, token: int) -> Phrase | None:
         clauses = sorted(by_sentence.get(n, []), key=lambda c: (c.dep != "ROOT", c.start))
         for clause in clauses:
             for subject in clause.subjects:
-                if subject.end > pronoun.start or subject.pronoun:
+                if subject.end > pronoun.start:
+                    continue
+                if subject.pronoun:
+                    first = a.tokens[subject.head]
+                    if n < pronoun.sentence and first.lower in PERSON_PRONOUNS \
+                            and (first.lower in _MASCULINE) == (pronoun.lower in _MASCULINE):
+                        # a "he" that goes on from an earlier sentence's "he" is that one's person,
+                        # however far back it was named ("Mr Kilroy-Silk promised ... He said ... And
+                        # he announced ... On Thursday he ... Geoff Hoon's seat. He was joined ..."),
+                        # when that one is found
+                        chained = _antecedent(a, first.i)
+                        if chained is not None:
+                            return chained
                     continue
                 name = a.name_of(subject)
-                if subject.label == "PERSON" or (name is not None and name.label == "PERSON") or (
+                if subject.label == "PERSON" or (name is not None and name.label == "PERSON") or _titled(a, subject) or (
                         clause.verb in REPORTING_VERBS and _may_be_a_person(a, subject)):
                     return subject
     for ent in reversed(a.entities):
-        if ent.label == "PERSON" and ent.end <= pronoun.start and a.tokens[ent.token_start].sentence >= first_sentence:
+        if ent.label == "PERSON" and ent.end <= pronoun.start and a.tokens[ent.token_start].sentence >= first_sentence \
+                and a.tokens[ent.token_end - 1].dep != "poss":  # "Geoff Hoon's seat": only mentioned
             return _phrase(a, ent.token_end - 1)
     return None
+
+
+def _titled(a: Analysis, subject: Phrase) -> bool:
+    """A proper name after a personal honorific: "Mr Kilroy-Silk", "Dr Nobles"."""
+    words = a.tokens_in(subject.start, subject.end)
+    return (a.tokens[subject.head].pos == "PROPN" and len(words) > 1
+            and words[0].lower.rstrip(".") in PERSONAL_HONORIFICS)
 
 
 def _may_be_a_person(a: Analysis, subject: Phrase) -> bool:

@@ -388,6 +388,28 @@ def test_he_after_a_full_name_in_bbc(article):
     assert a.name_of(a.resolve(subject)).canonical == "Viktor Yushchenko"
 
 
+def test_a_he_going_on_from_earlier_hes_is_their_person_not_the_last_name_mentioned(article):
+    """Trying the app: "[Geoff Hoon] He was joined in the new venture by ... Damien Hockney" named the
+    wrong man. Three sentences of "he" go on from "Mr Kilroy-Silk promised ..."; Geoff Hoon is only
+    mentioned, in "Geoff Hoon's Ashfield seat". (The entity model labels "Mr Kilroy-Silk" an ORG.)"""
+    from rag import language
+
+    text, a = article("bbc/politics/111")
+    he = a.subject(sentence_with(a, text, "He was joined in the new venture"))
+    assert he is not None and he.pronoun
+    assert a.resolve(he).text == "Mr Kilroy-Silk"  # a person by his title, whatever the model labels him
+    # read from "He said Veritas ..." on (the answer layer reads three sentences back): nobody, not Hoon
+    window = text[text.index("He said Veritas would"):text.index("Damien Hockney who")]
+    w = language.analyze(window, language.Pipes.FULL)
+    last = w.subject(len(w.sentences) - 1)
+    assert last.pronoun and w.antecedent(last.head) is None
+    made_up = ("Maria Lopez won the Oslo marathon on Sunday. She said the course was hard. "
+               "She then thanked the crowd. Later she praised Ana Ruiz's record. She was joined on the podium by Ruiz.")
+    b = language.analyze(made_up, language.Pipes.FULL)
+    she = b.subject(len(b.sentences) - 1)
+    assert b.name_of(b.resolve(she)).canonical == "Maria Lopez"
+
+
 def test_a_named_subject_is_not_a_pronoun_and_it_is_not_resolved(article):
     text, a = article("bbc/politics/014")
     subject = a.subject(a.sentences.index(sentence_with(a, text, "Tony Blair has rejected")))
