@@ -18,7 +18,7 @@ from rag.answer.compare import best_per_article, compare_answer
 from rag.answer.compose import refusal, sources_from_hits
 from rag.answer import spelling
 from rag.answer.conversation import History, Rewrite, rewrite
-from rag.answer.evidence import Evidence, gather_evidence
+from rag.answer.evidence import Evidence, gather_evidence, with_names_read
 from rag.answer.extractive import answer_extractive, continue_answer
 from rag.answer.filters import Filters, Scope, period_in, scope_of
 from rag.answer.question import Question, read_question
@@ -172,10 +172,7 @@ class SourceChat:
         hits, evidence = self._retrieve_and_gate(standalone, top_k or self.settings.top_k, applied)
         if evidence.read_names:
             # a name read as the sources write it: the answer shows the question as it was read
-            read = standalone.question
-            for name, reading in evidence.read_names:
-                read = read.replace(name, reading)
-            standalone = replace(standalone, question=read)
+            standalone = replace(standalone, question=with_names_read(standalone.question, evidence.read_names))
         yield SourcesEvent(sources_from_hits(hits), standalone.question)
         yield from self._scoped(self._answer(question, standalone, hits, evidence, mode, model, model_error), scope)
 

@@ -43,7 +43,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Collection
+from typing import TYPE_CHECKING, Collection, Iterable
 
 from rag import language
 from rag.answer import spelling
@@ -232,14 +232,12 @@ def gather_evidence(question: str, hits: list[Hit], embedder: Embedder,
     usable, absent = articles_that_can_answer(asked, facts)
     read_names = _misspelt_names(asked, facts) if absent else ()
     if read_names:
-        text = asked.text
-        for name, reading in read_names:
-            text = text.replace(name, reading)
-        asked = read_question(text, context_terms, as_briefing=asked.kind == "briefing")
+        asked = read_question(with_names_read(asked.text, read_names), context_terms,
+                              as_briefing=asked.kind == "briefing")
         semantic_text = None
         usable, absent = articles_that_can_answer(asked, facts)
     if absent:
-        missing = tuple(n.text for n in asked.names if not any(holds_name(n, f) for f in facts.values()))
+        missing = tuple(n.text for n in _names_no_article_holds(asked, facts))
         return Evidence(asked.text, [], absent, asked, missing_names=missing)
     spread = [aid for aid in usable if asked.numbers and not asked.numbers <= (facts[aid].numbers | facts[aid].dates)]
     spans = [s for s in spans_for_hits(hits) if s.article_id in usable and not is_boilerplate(s.text)]
@@ -271,14 +269,28 @@ def holds_the_names(asked: Question, facts: ArticleFacts) -> bool:
     return all(holds_name(n, facts) for n in asked.names if n not in scene) and len(held) * 2 >= len(scene)
 
 
+def _names_no_article_holds(asked: Question, facts: dict[str, ArticleFacts]) -> list[AskedName]:
+    return [n for n in asked.names if not any(holds_name(n, f) for f in facts.values())]
+
+
+def _written_and_known(facts: dict[str, ArticleFacts]) -> tuple[set[str], set[str]]:
+    """The articles' capitalised words as written and their lower-case words (``spelling``'s vocabularies)."""
+    return set().union(*(f.proper for f in facts.values())), set().union(*(f.words for f in facts.values()))
+
+
 def _misspelt_names(asked: Question, facts: dict[str, ArticleFacts]) -> tuple[tuple[str, str], ...]:
     """Each name no article writes, with the name the articles surely mean
     (``spelling.misspelt_name``); empty unless every such name has one."""
-    missing = [n for n in asked.names if not any(holds_name(n, f) for f in facts.values())]
-    written = set().union(*(f.proper for f in facts.values()))
-    known = set().union(*(f.words for f in facts.values()))
-    readings = [(n.text, spelling.misspelt_name(n.text, written, known)) for n in missing]
+    written, known = _written_and_known(facts)
+    readings = [(n.text, spelling.misspelt_name(n.text, written, known)) for n in _names_no_article_holds(asked, facts)]
     return tuple((n, r) for n, r in readings if r) if readings and all(r for _, r in readings) else ()
+
+
+def with_names_read(text: str, read_names: Iterable[tuple[str, str]]) -> str:
+    """``text`` with each name as asked replaced by its reading (``Evidence.read_names``)."""
+    for name, reading in read_names:
+        text = text.replace(name, reading)
+    return text
 
 
 def articles_that_can_answer(asked: Question, facts: dict[str, ArticleFacts]) -> tuple[set[str], str | None]:
@@ -288,11 +300,10 @@ def articles_that_can_answer(asked: Question, facts: dict[str, ArticleFacts]) ->
     names (all of them when one article holds them all) and, when the question gives numbers, the
     ones it gives: "Who won the 2018 World Cup?" is not answered by a 2005 story about the World Cup.
     """
-    missing = [n for n in asked.names if not any(holds_name(n, f) for f in facts.values())]
+    missing = _names_no_article_holds(asked, facts)
     if missing:
         reason = f"the sources do not mention {_listed(n.text for n in missing)}"
-        written = set().union(*(f.proper for f in facts.values()))
-        known = set().union(*(f.words for f in facts.values()))
+        written, known = _written_and_known(facts)
         close = [c for c in (spelling.closest_name(n.text, written, known) for n in missing) if c]
         return set(), reason + (f"; the closest they write is {_listed(close, 'and')}" if close else "")
     with_names = {aid for aid, f in facts.items() if holds_the_names(asked, f)}
@@ -428,8 +439,8 @@ def _may_pass(asked: Question, span: SentenceSpan, terms: set[str], title_terms:
     could stand for them, or failing a quoted word, a year, the kind asked or asking itself, is
     dropped there whatever its meaning."""
     if not holds_most_names(asked, terms | title_terms[span.article_id], names_apart):
-        # "He said ...", "The company said ...": resolved after the embedding
-        return bool(_PERSON_PRONOUN.search(span.text) or _ORGANISATION.search(span.text))
+        # "He said ...", "A US ... company has agreed ...": resolved after the embedding
+        return bool(_PERSON_PRONOUN.search(span.text)) or _describes_a_company(span, articles[span.article_id])
     return _fits_lexically(asked, span, terms, articles[span.article_id])
 
 
@@ -581,6 +592,13 @@ def _names_by_pronoun(asked: Question, article: Article, span: SentenceSpan, fou
     return set(match_terms(" ".join(people)))
 
 
+def _describes_a_company(span: SentenceSpan, article: Article) -> bool:
+    """The story's opening sentence describes a company ("A US defence ... company has agreed"): a
+    lede describes the company its next sentences name; further down, "the company" may be any
+    company the story has named."""
+    return bool(_ORGANISATION.search(span.text)) and span.text.strip() == lede(article)
+
+
 def _names_by_description(asked: Question, article: Article, span: SentenceSpan, found: set[str]) -> set[str]:
     """The match terms of the organisation a story's opening sentence describes ("A US defence and
     telecommunications company has agreed to pay $28.5m"), when the question names it and the
@@ -588,9 +606,7 @@ def _names_by_description(asked: Question, article: Article, span: SentenceSpan,
     or a corporation ("The Titan corporation was accused ...", "Titan, a California-based
     company"), and no other name so. The small model's labels are no help here: it takes "Titan"
     for a place. A name the sentence itself writes is part of the description ("US")."""
-    # only the story's opening sentence: a lede describes the company its next sentence names;
-    # further down, "the company" may be any company the story has named
-    if not _ORGANISATION.search(span.text) or span.text.strip() != lede(article):
+    if not _describes_a_company(span, article):
         return set()
     missing = asked.name_terms - found
     bounds = article_sentences(article.id, article.hash, article.text)
