@@ -99,7 +99,8 @@ _BOILERPLATE = re.compile(
     r"|advertisement|photo:|image:|related:|sign up)",
     re.IGNORECASE,
 )
-_QUOTED = re.compile(r"['‘\"“]([^'’\"”]{8,})['’\"”]")
+# A quotation in the question; not the stretch between two possessives ("Lufthansa's results with Marsh's").
+_QUOTED = re.compile(r"(?<!\w)['‘\"“]([^'’\"”]{8,})['’\"”](?!\w)")
 _PERSON_PRONOUN = re.compile(r"\b(he|she|his|her|him)\b", re.IGNORECASE)
 # The words news uses for any organisation, described before (or instead of) being named: "A US
 # defence and telecommunications company has agreed to pay $28.5m ..." opens a story that names
@@ -423,6 +424,7 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
     for c in candidates:
         c.relevance = relevance(c.lexical, c.semantic, c.is_headline)
     candidates.sort(key=lambda c: -c.relevance)
+    candidates = _on_the_named_day(asked, candidates)
     read = _read_best(asked, candidates[:PARSED], topic)
     if asked.labels and asked.labels <= AMOUNT_LABELS and asked.wh != "when":
         candidates = candidates[:PARSED]  # only a parsed sentence can show it holds the amount asked for
@@ -430,6 +432,16 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
     ranked.sort(key=lambda c: -c.relevance)
     ranked = _headlines_last(ranked)
     return [RankedSpan(c.span, c.relevance, c.lexical, c.semantic) for c in ranked]
+
+
+def _on_the_named_day(asked: Question, candidates: list[_Candidate]) -> list[_Candidate]:
+    """For a fact question naming a day ("How much did it take on Christmas Day?"), the sentences
+    that write that day, when some do: a figure beside another day ("New Year's Day, when it took
+    $18m") answers another question, however many words it shares."""
+    if asked.kind != "fact" or not asked.named_days:
+        return candidates
+    on_the_day = [c for c in candidates if all(day <= c.terms for day in asked.named_days)]
+    return on_the_day if any(c.relevance >= RELEVANCE_THRESHOLD for c in on_the_day) else candidates
 
 
 def _may_pass(asked: Question, span: SentenceSpan, terms: set[str], title_terms: dict[str, set[str]],
@@ -681,7 +693,7 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
             continue
         if _denies_asked_event(asked, a):
             continue  # "Which country deported Yusuf?" is not answered by "urged Doha not to deport him"
-        fits = answer_type_fits(asked, a)
+        fits = answer_type_fits(asked, a) or _reports_words(asked, a, c.terms)
         if asked.wh == "when" and not fits and not states_event(asked, a):
             continue  # no date, and not the event asked about either ("calls for her release")
         if asked.labels and asked.labels <= AMOUNT_LABELS and asked.wh != "when" and not fits:
@@ -691,6 +703,24 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
             c.relevance *= NO_CAUSE_FACTOR  # a why-question is answered by a cause, however close the rest
         kept.append(c)
     return kept
+
+
+def _reports_words(asked: Question, a: language.Analysis, sentence_terms: set[str]) -> bool:
+    """For "What did X say ...?", the sentence reports words said, by X or by a he/she/they
+    (holds_most_names has seen X there or before it): "He said Veritas would also announce ..."
+    answers "What did Kilroy-Silk say Veritas would announce?"; "Kilroy-Silk announced his
+    decision to quit" reports no words."""
+    if asked.speaker is None:
+        return False
+    speaker_terms = set(asked.speaker.terms)
+    for n, clause in enumerate(a.clauses):
+        if clause.verb not in language.REPORTING_VERBS or clause.negated or not clause.subjects:
+            continue
+        subject = clause.subjects[0]
+        by_speaker = subject.pronoun or bool(set(match_terms(subject.text)) & speaker_terms & sentence_terms)
+        if by_speaker and any(c.parent == n and c.dep in ("ccomp", "parataxis") for c in a.clauses):
+            return True
+    return False
 
 
 def _denies_asked_event(asked: Question, a: language.Analysis) -> bool:

@@ -28,7 +28,7 @@ from rag import language
 from rag.answer.citations import SentenceSpan
 from rag.answer.compose import AnswerBuilder, refusal
 from rag.answer.evidence import (
-    ANTECEDENT_WINDOW, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences, asks_itself,
+    ANTECEDENT_WINDOW, NAME_LABELS, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences, asks_itself,
     asked_noun_distance, near_duplicate, pronoun_people, tree_distance,
 )
 from rag.answer.question import Question
@@ -226,12 +226,41 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
             linear += min(min(abs(ent.token_start - i) for i in outside), 20)
         return tree, linear
 
-    best = min(found, key=lambda e: (min(asked_noun_distance(asked, a, e), 3), preference.get(_label(a, e), 3),
-                                     closeness(e), e.token_start))
+    stranded = stranded_preposition(asked)
+    best = min(found, key=lambda e: (min(asked_noun_distance(asked, a, e), 3),
+                                     stranded is not None and _object_of(a, e) != stranded,
+                                     preference.get(_label(a, e), 3), closeness(e), e.token_start))
     text = _widened(a, best, found)
     if best.label == "PERSON":
         text = _full_name(text, span, article)  # "Brody" -> "Adrien Brody"
     return Lead(text, [])
+
+
+def stranded_preposition(asked: Question) -> str | None:
+    """The preposition a question leaves without its object, which is what is asked: "to" of "Which
+    country did Ablikim Yusuf fear deportation to?", "from" of "Where did the virus come from?"."""
+    if asked.analysis is None or asked.asking_sentence >= len(asked.analysis.sentences):
+        return None
+    a = asked.analysis
+    sentence = a.sentences[asked.asking_sentence]
+    for t in a.tokens[sentence.token_start:sentence.token_end]:
+        # a preposition with no object of its own ("to in 2004?" too); not a particle ("take off")
+        if t.pos != "ADP" or t.dep != "prep" or t.i <= sentence.token_start + 2:
+            continue
+        objects = [a.tokens[c] for c in a.children(t.i) if a.tokens[c].dep in ("pobj", "pcomp")]
+        # the parser may give it the wh-word before it as its object ("Who ... send the letter to?")
+        if not objects or all(o.i < t.i and o.tag in ("WP", "WDT", "WRB") for o in objects):
+            return t.lower
+    return None
+
+
+def _object_of(a: language.Analysis, ent: language.Entity) -> str | None:
+    """The preposition the entity is the object of ("China" of "back to China" -> "to")."""
+    inside = range(ent.token_start, ent.token_end)
+    root = next((t for t in a.tokens[ent.token_start:ent.token_end] if t.head not in inside), None)
+    if root is None or root.dep != "pobj":
+        return None
+    return a.tokens[root.head].lower
 
 
 def _named_by_headline(asked: Question, a: language.Analysis, span: SentenceSpan, article: Article) -> Lead | None:
@@ -311,7 +340,10 @@ def _widened(a: language.Analysis, ent: language.Entity, found: list[language.En
     """The entity with its currency sign and unit ("$1.13bn", not the model's "1.13bn"), the amounts
     joined to it ("76% to $1.13bn") and, for a count, its noun ("13 countries")."""
     first, last = _grown(a, ent.token_start, ent.token_end)
-    others = sorted((_grown(a, e.token_start, e.token_end) for e in found if e is not ent))
+    # amounts join into a change or a range; names do not ("from Dublin to London" answers "Which city
+    # did it move to?" with London)
+    others = [] if ent.label in NAME_LABELS else sorted(_grown(a, e.token_start, e.token_end)
+                                                        for e in found if e is not ent)
     for other_first, other_last in others:
         gap = a.tokens[last:other_first]
         if other_first >= last and gap and len(gap) <= 2 and all(t.lower in _AMOUNT_JOINERS for t in gap):

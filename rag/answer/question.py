@@ -58,6 +58,14 @@ _WH_PAIRS = ("how many", "how much", "how long", "how old", "how far", "what per
 # none wrong, with the rules that go with it.
 PREMISE_WEIGHT = 0.5
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
+# Verbs that ask what took place, and "mean", which asks what a thing is: "What happened to Lufthansa
+# in 2003?" is answered by "Lufthansa was hit in 2003 by ...", "What does Veritas mean?" by "Veritas -
+# Latin for 'truth'", sentences that seldom use the verb. They are not words to match.
+EVENT_VERBS = frozenset({"happen", "occur", "mean"})
+# A number written inside a word after letters is part of a designation ("V8", "A380", "G7", "MP3"),
+# matched with its word as a name is, not an amount the article must give apart.
+_DESIGNATION_NUMBER = re.compile(r"\b[^\W\d_]+(\d+)[^\W_]*\b")
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,9 @@ class Question:
     # name terms only the statement before the question gives ("Donald Trump was sworn in Monday.
     # Which holiday ...?"): the articles must hold them, the answering sentence need not
     premise_names: frozenset[str] = frozenset()
+    # the match terms of each day the question names ("Christmas Day", "Monday"): a sentence about
+    # another day ("New Year's Day") gives another day's figure
+    named_days: tuple[frozenset[str], ...] = ()
     asking_sentence: int = 0  # index in ``analysis`` of the sentence that asks (after the scene's)
 
     def sets_scene(self, name: AskedName) -> bool:
@@ -168,8 +179,10 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
 
     def in_scene(term: str) -> bool:
         return asked_part is not None and term not in asked_part
+    event_words = set(match_terms(" ".join(t.text for t in tokens if t.pos in ("VERB", "AUX")
+                                            and t.lemma.lower() in EVENT_VERBS)))
     for term in match_terms(text):
-        if term.replace(".", "").isdigit() or term in request_words:
+        if term.replace(".", "").isdigit() or term in request_words or term in event_words:
             continue
         weights[term] = 2.0 if term in name_terms else 1.0
         if in_scene(term):
@@ -180,7 +193,7 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
     names = tuple(n for n in names if not set(n.terms) <= context)
     asked_numbers = frozenset(n for n in numbers(text) if (not in_scene(n) or _is_year_or_month(n))
                               and (n[:1].isdigit() or n in _months_as_dates(a))) \
-        - {n for t in context for n in numbers(t)}
+        - {n for t in context for n in numbers(t)} - set(_DESIGNATION_NUMBER.findall(text))
     premise_names = frozenset(t for n in names for t in n.terms if in_scene(t))
     speaker, asks_speaker = _speech(a, names)
     labels = language.answer_labels(a) if kind == "fact" else frozenset()
@@ -194,8 +207,26 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
         focus=_focus(a, context) if kind == "fact" and wh == "who" else None,
         speaker=speaker if kind == "fact" else None, asks_speaker=asks_speaker and kind == "fact", analysis=a,
         wh_noun=_asked_noun(a, tokens, wh), qualified_nouns=_qualified_nouns(a, context), premise_names=premise_names,
-        asking_sentence=asking,
+        asking_sentence=asking, named_days=_named_days(a),
     )
+
+
+def _named_days(a: language.Analysis) -> tuple[frozenset[str], ...]:
+    """The days the question names with a capital, as match terms: "Christmas Day", "Groundhog Day";
+    not "last week" nor "this year", which an article writes as dates of its own, nor a weekday:
+    news questions say "on Monday" to place the story ("Israel and Hamas agreed to a ceasefire on
+    Wednesday"), and the answering sentence seldom repeats it (on the RealTime QA 2025 questions
+    requiring it turned one answer into a refusal and moved two citations to other stories)."""
+    days = []
+    for ent in a.entities:
+        written = a.tokens[ent.token_start:ent.token_end]
+        if ent.label != "DATE" or _WEEKDAY.search(ent.text) \
+                or not any(t.text[:1].isupper() and t.i > 0 and not numbers(t.text) for t in written):
+            continue
+        terms = frozenset(t for t in match_terms(ent.text) if not t.isdigit() and not numbers(t))
+        if terms:
+            days.append(terms)
+    return tuple(days)
 
 
 def _wh_word(lowered: list[str]) -> str:
@@ -385,8 +416,9 @@ def _names(a: language.Analysis) -> tuple[AskedName, ...]:
             run = []
     names = []
     for first, last, label in sorted(found):
-        while first < last and a.tokens[first].lower.rstrip(".") in language.TITLES:
-            first += 1  # "Ambassador Mansouri": the office is not the name
+        while first < last and (a.tokens[first].lower.rstrip(".") in language.TITLES
+                                or a.tokens[first].lower in BRIEFING_VERBS):
+            first += 1  # "Ambassador Mansouri": the office is not the name; nor "Compare" of "Compare Lufthansa's ..."
         if first == last:
             continue
         written = a.text[a.tokens[first].start:a.tokens[last - 1].end]

@@ -27,7 +27,7 @@ _MENTIONS = [re.compile(p, re.IGNORECASE) for p in (
     r"^where\s+(?:is|are|was|were)\s+(?P<x>.+?)\s+mentioned\s*[?.!]*$",
 )]
 # "compare what A and B say about X", "what do A and B say about X", "how do the sources differ on X",
-# "compare the articles on X"
+# "compare the articles on X", "compare A's X with B's", "compare A with B"
 _SIDES = r"(?P<a>[^,?]+?)\s+(?:and|with|versus|vs\.?)\s+(?P<b>[^,?]+?)"
 _COMPARE = [re.compile(p, re.IGNORECASE) for p in (
     rf"^compare\s+(?:what\s+)?{_SIDES}\s+(?:say|said|says|report|reported|write|wrote)\s+(?:about|on|of)\s+(?P<x>.+?)\s*[?.!]*$",
@@ -35,6 +35,10 @@ _COMPARE = [re.compile(p, re.IGNORECASE) for p in (
     r"^how\s+do\s+(?:the\s+)?(?:sources|articles|reports|stories)\s+(?:differ|disagree|compare|vary)\s+"
     r"(?:on|about|over|in|regarding)\s+(?P<x>.+?)\s*[?.!]*$",
     r"^compare\s+(?:the\s+)?(?:sources|articles|reports|stories|coverage)\s+(?:on|about|of)\s+(?P<x>.+?)\s*[?.!]*$",
+    # "compare Lufthansa's results with Marsh's (results)", "compare A with B"
+    r"^compare\s+(?P<a>[^,?]+?)['’]s?\s+(?P<x>[^,?]+?)\s+(?:with|to|and|against|versus|vs\.?)\s+(?P<b>[^,?]+?)"
+    r"(?:['’]s?(?:\s+[^,?]*)?)?\s*[?.!]*$",
+    rf"^compare\s+{_SIDES}\s*[?.!]*$",
 )]
 # "what does IAAF stand for", "what is the ECB short for", "what is the full name of the IOC"
 _EXPANSION = [re.compile(p, re.IGNORECASE) for p in (
@@ -92,7 +96,7 @@ def request_of(question: str) -> MentionsRequest | QuoteRequest | CompareRequest
         match = pattern.match(question)
         if match:
             sides = tuple(match.group(k).strip() for k in ("a", "b") if k in pattern.groupindex)
-            return CompareRequest(match.group("x").strip(), sides)
+            return CompareRequest(match.group("x").strip() if "x" in pattern.groupindex else "", sides)
     for pattern in _MENTIONS:
         match = pattern.match(question)
         if match:
