@@ -56,9 +56,9 @@ def _render(answer: Answer, out: TextIO) -> None:
         print(f"(understood as: {answer.standalone_question})", file=out)
     if answer.refused:
         print(answer.answer, file=out)
-        if answer.sources:
+        if answer.closest_sources():
             print("Closest sources:", file=out)
-            for source in answer.sources[:3]:
+            for _, source in answer.closest_sources():
                 print(f"  - {source.title} ({source.source})", file=out)
         return
     print(answer.answer, file=out)

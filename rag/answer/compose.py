@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rag.answer.record import Answer, AnswerSentence, Citation, Source
 from rag.answer.citations import SentenceSpan, with_markers
+from rag.text import match_terms
 
 if TYPE_CHECKING:
     from rag.answer.retrieve import Hit
@@ -82,7 +83,21 @@ class AnswerBuilder:
 def refusal(question: str, mode: str, hits: list[Hit], standalone_question: str = "", reason: str | None = None) -> Answer:
     """An honest "the sources don't say", with the closest sources so the reader can look."""
     text = REFUSAL_TEXT if not reason else f"{REFUSAL_TEXT} ({reason[0].upper()}{reason[1:]}.)"
+    sources = sources_from_hits(hits)
+    wanted = _wanted_terms(standalone_question or question)
+    for source, hit in zip(sources, hits):
+        source.on_topic = bool(wanted & set(match_terms(f"{hit.article.title}\n{hit.chunk.text}")))
     return Answer(
         question=question, answer=text, refused=True, mode=mode,
-        sources=sources_from_hits(hits), standalone_question=standalone_question or question,
+        sources=sources, standalone_question=standalone_question or question,
     )
+
+
+def _wanted_terms(question: str) -> set[str]:
+    """What a close source must share with the question: a word of its names, or of the question
+    when it names nothing ("Who joined Robert Kilroy-Silk ...?" is not close to a story on Chelsea
+    that shares "join")."""
+    from rag.answer.question import read_question
+
+    asked = read_question(question)
+    return asked.name_terms or set(asked.weights)

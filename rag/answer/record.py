@@ -37,6 +37,9 @@ class Source:
     end: int
     url: str | None = None
     published: str | None = None
+    # for a refusal: the passage shares a name (or, for a question without one, a word) of the
+    # question, so it is worth showing as a close source; retrieval ranks something whatever is asked
+    on_topic: bool = True
 
 
 @dataclass
@@ -90,6 +93,17 @@ class Answer:
             else:
                 pieces.append(("" if i == 0 or self.sentences[i - 1].heading else " ") + part)
         return pieces
+
+    def closest_sources(self, limit: int = 3) -> list[tuple[int, Source]]:
+        """For a refusal: (n, source) of the first passage of each article on the question's topic
+        (``Source.on_topic``), n counting from 1 in ``sources``, at most ``limit`` articles."""
+        closest: list[tuple[int, Source]] = []
+        seen: set[str] = set()
+        for n, source in enumerate(self.sources, start=1):
+            if source.on_topic and source.article_id not in seen and len(closest) < limit:
+                seen.add(source.article_id)
+                closest.append((n, source))
+        return closest
 
     @property
     def unsupported_count(self) -> int:

@@ -147,15 +147,8 @@ def _footer(answer: Answer, fallback: bool) -> str:
 
 
 def _refusal_body(answer: Answer, turn: int) -> str:
-    closest = []
-    seen: set[str] = set()
-    for i, source in enumerate(answer.sources, start=1):
-        if source.article_id in seen:
-            continue
-        seen.add(source.article_id)
-        closest.append(f'<a class="sc-src" href="#src-{turn}-{i}">{esc(clip(source.title, 80))}</a>')
-        if len(closest) == 3:
-            break
+    closest = [f'<a class="sc-src" href="#src-{turn}-{i}">{esc(clip(source.title, 80))}</a>'
+               for i, source in answer.closest_sources()]
     text = f'<p class="sc-text"><span class="sc-badge">Not in the sources</span> {esc(answer.answer)}</p>'
     if closest:
         text += f'<p class="sc-closest">Closest sources: {", ".join(closest)}</p>'
@@ -293,11 +286,7 @@ def answer_markdown(answer: Answer, llm_error: str | None = None) -> str:
         for c in answer.citations:
             where = ", ".join(x for x in (c.source, (c.published or "")[:10], c.url or "") if x)
             lines.append(f"[{c.n}] {c.title} ({where}): {quoted(c.quote)}")
-    elif answer.refused and answer.sources:
+    elif answer.refused and answer.closest_sources():
         lines += ["", "Closest sources:"]
-        seen: set[str] = set()
-        for s in answer.sources:
-            if s.article_id not in seen:
-                seen.add(s.article_id)
-                lines.append(f"- {s.title} ({s.source})")
+        lines += [f"- {s.title} ({s.source})" for _, s in answer.closest_sources(limit=len(answer.sources))]
     return "\n".join(lines)
