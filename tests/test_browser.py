@@ -510,6 +510,15 @@ def test_on_a_phone_the_passage_opens_inline_under_the_answer(browser, app, shot
         phone.wait_for_timeout(600)  # the chat settles its own scrolling
         assert in_viewport(phone, inline)
         assert abs(phone.evaluate("() => scrollY") - scrolled) < 200  # not sent down past the examples
+        # the quoted sentence is inside the chat's visible area, and no scroll button sits on it
+        mark = inline.locator("mark.sc-quote").bounding_box()
+        log = phone.locator("#sc-chat [role='log']").bounding_box()
+        assert log["y"] <= mark["y"] and mark["y"] + mark["height"] <= log["y"] + log["height"], (mark, log)
+        assert not phone.locator("#sc-chat .scroll-down-button-container").is_visible()
+        # the sources come right after the question box, before the examples and settings
+        top = {name: phone.locator(f"#{name}").bounding_box()["y"]
+               for name in ("sc-ask-row", "sc-panel-column", "sc-examples-box", "sc-filters")}
+        assert top["sc-ask-row"] < top["sc-panel-column"] < top["sc-examples-box"] < top["sc-filters"], top
         shot(phone, "inline")
         inline.locator(".sc-inline-close").click()
         assert answer.locator(".sc-inline").count() == 0

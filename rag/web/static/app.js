@@ -115,6 +115,13 @@
         return;
       }
       log.scrollTop += box.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
+      // the quoted sentence itself, when the passage's start would leave it below the chat's edge
+      const mark = box.querySelector('mark');
+      const edge = log.getBoundingClientRect().bottom - 16;
+      if (mark && mark.getBoundingClientRect().bottom > edge) {
+        log.scrollTop += Math.min(mark.getBoundingClientRect().bottom - edge,
+                                  mark.getBoundingClientRect().top - box.getBoundingClientRect().top - 8);
+      }
       const top = log.getBoundingClientRect().top;
       if (top < 0 || top > window.innerHeight / 2) window.scrollBy(0, top - 8);
     };
