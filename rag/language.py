@@ -203,8 +203,9 @@ _TYPE_NOUNS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("year", "date", "day", "month", "decade", "century", "week", "season"),
                     frozenset({"DATE"})),
     **dict.fromkeys(("time", "hour"), frozenset({"TIME", "DATE"})),
-    **dict.fromkeys(("price", "cost", "amount", "sum", "fee", "salary", "fine", "revenue", "profit"),
-                    frozenset({"MONEY"})),
+    **dict.fromkeys(("price", "cost", "amount", "sum", "fee", "salary", "fine", "revenue", "profit", "loss",
+                     "earnings", "income", "wage", "bonus", "debt", "deficit", "surplus", "turnover", "valuation",
+                     "payout", "dividend", "fare", "budget"), frozenset({"MONEY"})),
     **dict.fromkeys(("percentage", "percent", "proportion", "share", "rate"), frozenset({"PERCENT"})),
     **dict.fromkeys(("number",), frozenset({"CARDINAL"})),
 }
@@ -214,6 +215,9 @@ CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "NUM"})
 # (en_core_web_sm's attribute ruler reads the dependency label), so without this the LEMMAS and FULL
 # pipelines would disagree on "have".
 PRIMARY_VERBS = frozenset({"be", "have", "do"})
+# Currencies written as words after an amount ("70m euros", "5 million pounds").
+CURRENCY_WORDS = frozenset({"euro", "dollar", "pound", "yen", "yuan", "franc", "rupee", "peso", "rouble", "ruble",
+                            "real", "won", "krona", "krone", "lira", "rand", "sterling", "cent", "penny", "pence"})
 # Verbs that say opposite things about the same participants, as pairs of groups (lemmas): "Qatar
 # withdrew its support" is not "Qatar kept (or increased) its support". Directions of change, of
 # continuing, of outcome, of acceptance, of possession, of membership, of employment, of reaching a
@@ -868,6 +872,26 @@ def lemmas(text: str, *, content_only: bool = True) -> list[str]:
     return analyze(text, Pipes.LEMMAS).lemmas(content_only=content_only)
 
 
+def is_currency(token: Token) -> bool:
+    """"euros", "Euros" (a proper noun to the tagger, lemma unchanged), "pounds"."""
+    return token.lemma.lower() in CURRENCY_WORDS or token.lower.removesuffix("s") in CURRENCY_WORDS
+
+
+def amount_end(a: Analysis, ent: Entity) -> int:
+    """The token end of an amount with its scale and currency written after it ("400" of "400m
+    euros" ends after "euros"); the entity's own end when nothing follows."""
+    last = ent.token_end
+    while last < len(a.tokens) and a.tokens[last].start == a.tokens[last - 1].end and a.tokens[last].text.isalpha():
+        last += 1  # "m" of "400m"
+    return last + 1 if last < len(a.tokens) and is_currency(a.tokens[last]) else last
+
+
+def written_in_currency(a: Analysis, ent: Entity) -> bool:
+    """A count or quantity written with a currency word after it ("400m euros", "885,000 Euros"):
+    money, though the model labels it CARDINAL."""
+    return ent.label in ("CARDINAL", "QUANTITY") and is_currency(a.tokens[amount_end(a, ent) - 1])
+
+
 def entities(text: str) -> tuple[Entity, ...]:
     """Named entities of a text, with the light NER pipeline."""
     return analyze(text, Pipes.NER).entities
@@ -892,7 +916,10 @@ def answer_labels(question: str | Analysis) -> frozenset[str]:
             if kind_of:
                 return frozenset()  # "What type of company is Nvidia?" asks for a category, not a name
             if noun is not None and noun.lemma.lower() in _TYPE_NOUNS:
-                return _TYPE_NOUNS[noun.lemma.lower()]
+                labels = _TYPE_NOUNS[noun.lemma.lower()]
+                if labels <= {"DATE", "TIME"} and any(analysis.tokens[c].dep == "poss" for c in analysis.children(noun.i)):
+                    return frozenset()  # "What was Kim Collins' time?" asks for a result, not a date
+                return labels
             return ANSWER_LABELS["who"] if word == "whose" else frozenset()
         return ANSWER_LABELS.get(word, frozenset())
     return frozenset()
@@ -924,10 +951,15 @@ def _wh_noun(after: Sequence[Token]) -> Token | None:
 def _wh_noun_and_kind(after: Sequence[Token]) -> tuple[Token | None, bool]:
     """``_wh_noun``, and whether it came after a noun of kind ("which type of breed")."""
     i = 0
+    copular = False
     while i < len(after) and (after[i].lemma.lower() == "be" or after[i].pos == "DET"):
+        copular = copular or after[i].lemma.lower() == "be"
         i += 1
     noun = None
-    while i < len(after) and after[i].pos in ("ADJ", "NOUN", "PROPN", "NUM"):
+    # "What was Lufthansa's net profit?" asks for the profit, the owner's noun; "Which company's
+    # shares fell?" for the owner
+    while i < len(after) and (after[i].pos in ("ADJ", "NOUN", "PROPN", "NUM")
+                              or (copular and noun is not None and after[i].tag == "POS")):
         if after[i].pos in ("NOUN", "PROPN"):
             noun = after[i]
         i += 1

@@ -1326,3 +1326,25 @@ def test_what_someone_said_is_answered_first_by_the_words_they_said(chat, questi
     answer = ask(chat, question)
     assert not answer.refused, answer.answer
     assert said in answer.sentences[0].text, answer.answer
+
+
+@pytest.mark.parametrize("question, noun, labels", [
+    ("What was Lufthansa's net profit in 2004?", "profit", {"MONEY"}),
+    ("What is China's capital?", "capital", {"GPE", "LOC"}),
+    # the owner is asked for when no "be" comes first
+    ("Which company's shares fell?", "company", {"ORG"}),
+])
+def test_what_is_xs_noun_asks_for_the_noun(question, noun, labels):
+    from rag.answer.question import read_question
+
+    asked = read_question(question)
+    assert (asked.wh_noun, asked.labels) == (noun, frozenset(labels))
+
+
+@pytest.mark.parametrize("question, expected, article", [
+    # "400m euros" is a CARDINAL to the model; it hangs from "profits" by "euros"
+    ("What was Lufthansa's net profit in 2004?", "400m euros", LUFTHANSA),
+    ("What was Marsh's loss?", "$676m", MARSH),
+], ids=["lufthansa-profit", "marsh-loss"])
+def test_an_amount_asked_for_by_its_noun_leads(chat, question, expected, article):
+    assert_leads_with(ask(chat, question), expected, article)

@@ -859,7 +859,9 @@ def asked_noun_distance(asked: Question, a: language.Analysis, ent: language.Ent
     nouns = [t.i for t in a.tokens if t.lemma.lower() == asked.wh_noun]
     if any(ent.token_start <= i < ent.token_end for i in nouns):
         return 0  # "40,126 acres" for "How many acres ...?"
-    return min((tree_distance(a, i, j) for i in range(ent.token_start, ent.token_end) for j in nouns), default=99)
+    # an amount with its unit: "400m euros" hangs from "profits of" by "euros", not by "400"
+    end = language.amount_end(a, ent) if ent.label in AMOUNT_LABELS else ent.token_end
+    return min((tree_distance(a, i, j) for i in range(ent.token_start, end) for j in nouns), default=99)
 
 
 def tree_distance(a: language.Analysis, i: int, j: int) -> int:
@@ -893,7 +895,8 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
                 ent.label in _PLACE_LABELS or (ent.start == 0 and _reads_as_place(ent.text))):
             continue
         if ent.label not in asked.labels and not _counts_asked_noun(asked, a, ent) \
-                and not _named_by_asked_noun(asked, a, ent):
+                and not _named_by_asked_noun(asked, a, ent) \
+                and not ("MONEY" in asked.labels and language.written_in_currency(a, ent)):
             continue
         if ent.label in NAME_LABELS - {"NORP"} and not any(t.pos == "PROPN" for t in a.tokens[ent.token_start:ent.token_end]):
             continue  # "Budget" of "Budget airline Ryanair": a common noun the model took for a name

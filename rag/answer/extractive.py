@@ -53,9 +53,6 @@ _SCALE_WORDS = frozenset({"m", "mn", "bn", "k", "million", "billion", "trillion"
 # Edges from an amount to the verb that governs it: "lost [$1.5 billion]" is 1, "paid up to [$5bn]" 2.
 AMOUNT_TO_VERB = 2
 FULL_NAME_SENTENCES = 3  # earlier sentences writing a surname read for the full name
-# Currencies written as words after an amount ("70m euros", "5 million pounds").
-CURRENCY_WORDS = frozenset({"euro", "dollar", "pound", "yen", "yuan", "franc", "rupee", "peso", "rouble", "ruble",
-                            "real", "won", "krona", "krone", "lira", "rand", "sterling", "cent", "penny", "pence"})
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
 
@@ -159,7 +156,7 @@ def _counts_a_thing(asked: Question, a: language.Analysis, ent: language.Entity)
         return False
     last = a.tokens[ent.token_end - 1]
     head = a.tokens[last.head]
-    if not (last.dep == "nummod" and head.pos == "NOUN" and not _is_currency(head)):
+    if not (last.dep == "nummod" and head.pos == "NOUN" and not language.is_currency(head)):
         return False
     # a count the asked act governs answers all the same: "sold 2.3 million iPods", "rose by 12 points"
     verb = asked.act
@@ -295,16 +292,7 @@ def _named_by_headline(asked: Question, a: language.Analysis, span: SentenceSpan
 def _label(a: language.Analysis, ent: language.Entity) -> str:
     """The entity's label, an amount written with a currency word counted as money: the model labels
     "885,000 Euros" a CARDINAL and "(£611,000)" MONEY; both are what the actor earned."""
-    if ent.label in ("CARDINAL", "QUANTITY"):
-        _, last = _grown(a, ent.token_start, ent.token_end)
-        if _is_currency(a.tokens[last - 1]):
-            return "MONEY"
-    return ent.label
-
-
-def _is_currency(token: language.Token) -> bool:
-    """"euros", "Euros" (a proper noun to the tagger, lemma unchanged), "pounds"."""
-    return token.lemma.lower() in CURRENCY_WORDS or token.lower.removesuffix("s") in CURRENCY_WORDS
+    return "MONEY" if language.written_in_currency(a, ent) else ent.label
 
 
 def _is_amount_currency(a: language.Analysis, ent: language.Entity) -> bool:
@@ -315,7 +303,7 @@ def _is_amount_currency(a: language.Analysis, ent: language.Entity) -> bool:
         i -= 1  # "5.45 m Euros"
     before = a.tokens[i] if i >= 0 else None
     return (before is not None and (before.pos == "NUM" or any(ch.isdigit() for ch in before.text))
-            and all(_is_currency(t) for t in a.tokens[ent.token_start:ent.token_end]))
+            and all(language.is_currency(t) for t in a.tokens[ent.token_start:ent.token_end]))
 
 
 def _is_age(a: language.Analysis, ent: language.Entity) -> bool:
@@ -383,7 +371,7 @@ def _grown(a: language.Analysis, first: int, last: int) -> tuple[int, int]:
     while last < len(tokens) and tokens[last].start == tokens[last - 1].end and (
             tokens[last].text.isalpha() or tokens[last].text == "%"):
         last += 1
-    if last < len(tokens) and _is_currency(tokens[last]):
+    if last < len(tokens) and language.is_currency(tokens[last]):
         last += 1  # "70m euros"
     return first, last
 
