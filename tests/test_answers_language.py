@@ -24,7 +24,8 @@ pytestmark = [pytest.mark.language, pytest.mark.usefixtures("language_model")]
 BBC = ["politics/014", "business/047", "business/001", "business/127", "business/164", "business/230",
        "business/003", "business/128", "entertainment/135", "business/119", "entertainment/045", "business/200",
        "sport/045", "business/090", "business/008", "business/064", "business/069", "business/102", "tech/103",
-       "business/109", "politics/111", "business/105", "entertainment/100", "business/103"]
+       "business/109", "politics/111", "business/105", "entertainment/100", "business/103",
+       "entertainment/301", "entertainment/302", "entertainment/304", "politics/304", "business/309"]
 # Medgar Evers, Qatar; Dolly Parton in February and November 2022 (names and months spread over two
 # articles); LeBron James at 40 (a season named two sentences before the figure).
 RTQA = ["1cbf3d39653d", "0500ff0f7641", "5af40acbff57", "5dcffe9c2141", "45d11132c82d", "85337309a0a9",
@@ -65,6 +66,12 @@ VERITAS = "bbc/politics/111.txt"
 ASTON = "bbc/business/105.txt"
 FOCKERS = "bbc/entertainment/100.txt"
 MARSH = "bbc/business/103.txt"
+# and of a second trial, over BBC articles 300-311 of each topic
+SUNDANCE = "bbc/entertainment/301.txt"
+CHARLOTTES_WEB = "bbc/entertainment/302.txt"
+WOLF_BROTHER = "bbc/entertainment/304.txt"
+UKIP_SPENDING = "bbc/politics/304.txt"
+ASTRAZENECA = "bbc/business/309.txt"
 
 
 @pytest.fixture(scope="module")
@@ -1348,3 +1355,56 @@ def test_what_is_xs_noun_asks_for_the_noun(question, noun, labels):
 ], ids=["lufthansa-profit", "marsh-loss"])
 def test_an_amount_asked_for_by_its_noun_leads(chat, question, expected, article):
     assert_leads_with(ask(chat, question), expected, article)
+
+
+
+# -- from trying the app over BBC articles (3) --------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, expected, article", [
+    # the opening sentence names "the Sundance Film Festival"; the answer writes "Sundance"
+    ("Who founded the Sundance Film Festival?", "Robert Redford", SUNDANCE),
+    # "Michelle Paver's Wolf Brother ... is the first in a planned series of six books. Film studio
+    # Fox has bought the rights for around $4m"
+    ("How much did Fox pay for the film rights to Wolf Brother?", "$4m", WOLF_BROTHER),
+], ids=["sundance-lede", "wolf-brother-sentence-before"])
+def test_names_the_story_gave_just_before_count_for_the_answering_sentence(chat, question, expected, article):
+    assert_leads_with(ask(chat, question), expected, article)
+
+
+def test_a_name_only_the_sentence_before_gives_is_no_licence_without_a_name_of_its_own():
+    """The sentence before lends its names only to a sentence writing one of the question's names."""
+    from rag.answer.citations import SentenceSpan
+    from rag.answer.evidence import _names_just_before
+    from rag.answer.question import read_question
+    from rag.index.sources import Article
+    from rag.text import match_terms
+
+    text = "Michelle Paver's Wolf Brother is the first of six books. Film studio Fox has bought the rights."
+    article = Article("w.md", "Fantasy book wins Hollywood deal", text, "h")
+    second = text.index("Film")
+    span = SentenceSpan(article.id, "c", second, len(text), text[second:], 1)
+    terms = set(match_terms(span.text))
+    assert _names_just_before(read_question("How much did Fox pay for Wolf Brother?"), article, span, terms) \
+        == {"wolf", "brother"}
+    assert _names_just_before(read_question("How much did Disney pay for Wolf Brother?"), article, span, terms) == set()
+
+
+def test_a_number_the_model_leaves_unlabelled_still_counts_the_asked_noun(chat):
+    """"an extra 10 MEPs": the model labels no entity in it."""
+    assert_leads_with(ask(chat, "How many MEPs did UKIP gain?"), "10 MEPs", UKIP_SPENDING)
+
+
+def test_the_question_name_misspelt_by_the_story_is_no_answer(chat):
+    """business/309 writes "AztraZeneca has now appointed a new executive director"."""
+    assert_leads_with(ask(chat, "Who is the chief executive of AstraZeneca?"), "Tom McKillop", ASTRAZENECA)
+
+
+@pytest.mark.parametrize("question, expected", [
+    # "She will voice Charlotte" says nothing of who voices the goose: "She" is the subject
+    ("Who will voice the goose in Charlotte's Web?", "Oprah Winfrey"),
+    # and "She" is who voices Charlotte, not Wilbur, named further on in that sentence
+    ("Who will voice Charlotte in Charlotte's Web?", "Julia Roberts"),
+], ids=["goose", "charlotte"])
+def test_who_does_the_asked_act_is_its_subject(chat, question, expected):
+    assert_leads_with(ask(chat, question), expected, CHARLOTTES_WEB)

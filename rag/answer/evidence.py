@@ -69,6 +69,9 @@ NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT"
 # "WHO"); two ("BA", "MP") only where the article also writes the name.
 MIN_INITIALS_ALONE = 3
 AMOUNT_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME", "ORDINAL"})
+# A name written this close to one of the question's (rapidfuzz ratio) is that name misspelt:
+# "AztraZeneca" / "AstraZeneca" 91, "Sweeden" / "Sweden" 92; "Austria" / "Australia" 87.5 are two names.
+MISSPELT_NAME_RATIO = 88
 HEADLINE_FACTOR = 0.85  # a headline restates the story; prefer a body sentence saying the same
 OWNER_REACH = 3  # words either side of a possessive read for names coordinated with its owner
 SHORTLIST = 10  # sentences embedded per question at most (~4.5 ms each on 2 cores)
@@ -383,6 +386,9 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
     # the headline, and the month and year the article was published ("in June" of a June story),
     # lend their words to every sentence of the article, at half weight (support.lexical_coverage)
     title_terms = {aid: set(match_terms(f"{a.title} {published_words(_published(a))}")) for aid, a in articles.items()}
+    # the names the headline or the story's opening sentence gives are the story's: "Film studio Fox
+    # has bought the rights for around $4m" is about the book the lede names
+    story_names = {aid: title_terms[aid] | (set(match_terms(lede(a))) & asked.name_terms) for aid, a in articles.items()}
     article_terms = {aid: facts_of(a).terms for aid, a in articles.items()}
     span_terms = [set(match_terms(s.text)) | joined_names(asked, s.text, article_terms[s.article_id]) for s in spans]
     asked_weights = dict(asked.weights)
@@ -400,7 +406,7 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
         # a briefing quotes several articles: the best sentences of each, not of whichever article
         # holds the first retrieved chunks
         order = _round_robin(order, [spans[i].article_id for i in order])
-    order = [i for i in order[:SHORTLIST] if _may_pass(asked, spans[i], span_terms[i], title_terms, articles, names_apart)]
+    order = [i for i in order[:SHORTLIST] if _may_pass(asked, spans[i], span_terms[i], story_names, articles, names_apart)]
     semantics = semantic_scores(embedder, [spans[i].text for i in order], embedder.embed_query(semantic_text))
     topic = {t: 1.0 for t in weights if t not in asked.name_terms}
     candidates = []
@@ -409,7 +415,7 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
         article = articles[span.article_id]
         if not speaks_to(topic, span_terms[i]) and not paraphrases(asked, span, span_terms[i], semantic):
             continue
-        found = span_terms[i] | title_terms[span.article_id]
+        found = span_terms[i] | story_names[span.article_id] | _names_just_before(asked, article, span, span_terms[i])
         if not holds_most_names(asked, found, names_apart):
             resolved = _names_by_pronoun(asked, article, span, found) | _names_by_description(asked, article, span, found)
             if not holds_most_names(asked, found | resolved, names_apart):
@@ -444,13 +450,15 @@ def _on_the_named_day(asked: Question, candidates: list[_Candidate]) -> list[_Ca
     return on_the_day if any(c.relevance >= RELEVANCE_THRESHOLD for c in on_the_day) else candidates
 
 
-def _may_pass(asked: Question, span: SentenceSpan, terms: set[str], title_terms: dict[str, set[str]],
+def _may_pass(asked: Question, span: SentenceSpan, terms: set[str], story_names: dict[str, set[str]],
               articles: dict[str, Article], names_apart: bool) -> bool:
     """The checks of ``_rank`` that need no embedding, run first so that only sentences that may pass
     are embedded (~4.5 ms a sentence): a sentence lacking the question's names, with no he/she that
     could stand for them, or failing a quoted word, a year, the kind asked or asking itself, is
     dropped there whatever its meaning."""
-    if not holds_most_names(asked, terms | title_terms[span.article_id], names_apart):
+    article = articles[span.article_id]
+    if not holds_most_names(asked, terms | story_names[span.article_id] | _names_just_before(asked, article, span, terms),
+                            names_apart):
         # "He said ...", "A US ... company has agreed ...": resolved after the embedding
         return bool(_PERSON_PRONOUN.search(span.text)) or _describes_a_company(span, articles[span.article_id])
     return _fits_lexically(asked, span, terms, articles[span.article_id])
@@ -602,6 +610,20 @@ def _names_by_pronoun(asked: Question, article: Article, span: SentenceSpan, fou
         return set()
     people = {person for _, person in pronoun_people(text, span.start - offset)}
     return set(match_terms(" ".join(people)))
+
+
+def _names_just_before(asked: Question, article: Article, span: SentenceSpan, terms: set[str]) -> set[str]:
+    """The question's name terms the sentence before writes, when this sentence writes one of the
+    question's names itself: "Michelle Paver's Wolf Brother ... is the first in a planned series.
+    Film studio Fox has bought the rights for around $4m" - the rights to Wolf Brother."""
+    if not any(n.terms and set(n.terms) <= terms for n in asked.names) or asked.name_terms <= terms:
+        return set()
+    bounds = article_sentences(article.id, article.hash, article.text)
+    position = next((n for n, (s, _) in enumerate(bounds) if s == span.start), None)
+    if not position:
+        return set()
+    start, end = bounds[position - 1]
+    return set(match_terms(article.text[start:end])) & asked.name_terms
 
 
 def _describes_a_company(span: SentenceSpan, article: Article) -> bool:
@@ -889,7 +911,7 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
     asked_capitals = {_bare_spelling(w) for w in asked.text.split() if sum(ch.isupper() for ch in w) >= 2}
     dateline = _DATELINE.match(a.text)
     out = []
-    for ent in a.entities:
+    for ent in list(a.entities) + _unlabelled_counts(asked, a):
         # the place a story was filed from, whatever the model labels it ("BERLIN" comes out an ORG)
         if dateline and ent.start < dateline.end() and ent.text.isupper() and (
                 ent.label in _PLACE_LABELS or (ent.start == 0 and _reads_as_place(ent.text))):
@@ -903,6 +925,8 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
         terms = set(match_terms(ent.text))
         if terms and terms <= asked_terms:
             continue  # "Qatar" does not answer "Who did Qatar inform?"
+        if ent.label in NAME_LABELS and _spells_asked_name(asked, ent.text):
+            continue  # "AztraZeneca", as a story misspells it, does not answer "Who is AstraZeneca's chief?"
         if not terms and _bare_spelling(ent.text) in asked_capitals:
             continue  # "U.S." has no match terms; the question's "US" is the same name
         if _describes_asked_name(asked, a, ent):
@@ -913,6 +937,22 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
             continue  # "Four times more mobiles ... will be sold" gives no number of mobiles
         out.append(ent)
     return out
+
+
+def _unlabelled_counts(asked: Question, a: language.Analysis) -> list[language.Entity]:
+    """Numbers counting the noun a how-many question asks for that the model left unlabelled: "10" of
+    "an extra 10 MEPs" for "How many MEPs did UKIP gain?"."""
+    if asked.wh != "how many" or not asked.wh_noun:
+        return []
+    return [language.Entity(t.text, "CARDINAL", t.start, t.end, t.i, t.i + 1) for t in a.tokens
+            if t.pos == "NUM" and not t.ent_type and t.dep == "nummod" and a.tokens[t.head].lemma.lower() == asked.wh_noun]
+
+
+def _spells_asked_name(asked: Question, text: str) -> bool:
+    """The entity is a name of the question spelt a letter or two differently."""
+    from rapidfuzz import fuzz
+
+    return any(fuzz.ratio(text.lower(), n.text.lower()) >= MISSPELT_NAME_RATIO for n in asked.names)
 
 
 def _multiplier(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
@@ -988,7 +1028,7 @@ def _other_participant(asked: Question, a: language.Analysis, sentence_terms: se
         if clause.verb in language.PRIMARY_VERBS or clause.verb in language.REPORTING_VERBS \
                 or clause.sentence < asked.asking_sentence:  # the scene may be told in other words
             continue
-        for phrase in clause.subjects[:1] + clause.objects[:1]:
+        for role, phrase in [("subjects", p) for p in clause.subjects[:1]] + [("objects", p) for p in clause.objects[:1]]:
             head = qa.tokens[phrase.head]
             if head.pos != "NOUN" or any(t.lower in wh for t in qa.tokens_in(phrase.start, phrase.end)):
                 continue
@@ -998,7 +1038,9 @@ def _other_participant(asked: Question, a: language.Analysis, sentence_terms: se
             if not wanted or wanted[0] in sentence_terms:
                 continue
             for other in a.clauses:
-                if other.verb == clause.verb and not any(o.pronoun for o in other.subjects + other.objects):
+                # a pronoun in that role may stand for it; one in the other role does not ("She will
+                # voice Charlotte" does not say who voices the goose)
+                if other.verb == clause.verb and not any(o.pronoun for o in getattr(other, role)):
                     return True
     return False
 

@@ -194,6 +194,12 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
     a = language.analyze(span.text, language.Pipes.FULL)
     if asked.asks_speaker:
         return _speaker(a, span, article)
+    if asked.labels & {"PERSON"} and _act_done_by_a_pronoun(asked, a):
+        # "She will voice Charlotte ...": the person she is answers "Who will voice Charlotte?", not
+        # a name further on in the sentence
+        lead = _person_by_pronoun(span, article)
+        if lead is not None:
+            return lead
     found = [e for e in answer_entities(asked, a) if not (asked.wh == "when" and _is_age(a, e))
              and not _is_amount_currency(a, e) and not (asked.wh == "how much" and _counts_a_thing(asked, a, e))]
     if not found:
@@ -441,6 +447,13 @@ def _speaker_before(span: SentenceSpan, article: Article) -> Lead | None:
             if quote.speaker_name and quote.end >= span.start - offset:
                 return Lead(quote.speaker_name, [])
     return None
+
+
+def _act_done_by_a_pronoun(asked: Question, a: language.Analysis) -> bool:
+    """The sentence's clause of the question's verb has a he/she as its subject (its agent)."""
+    act = asked.act
+    return act is not None and any(c.verb == act and c.agents and c.agents[0].pronoun
+                                   and a.tokens[c.agents[0].head].lower in ("he", "she") for c in a.clauses)
 
 
 def _person_by_pronoun(span: SentenceSpan, article: Article) -> Lead | None:
