@@ -321,7 +321,11 @@ def test_generative_answer_streams_sources_first_and_marks_unsupported_sentences
 
 
 def test_out_of_source_question_is_refused_with_the_closest_sources(page, shot):
-    answer = ask(page, "What is the capital of France?")
+    unrelated = ask(page, "What is the capital of France?")
+    assert "Not in the sources" in unrelated.locator(".sc-badge").inner_text()
+    assert unrelated.locator(".sc-closest").count() == 0  # the seed story never names France
+    assert "none on the question" in page.locator("#sc-sources .sc-current .sc-h").first.inner_text()
+    answer = ask(page, "When did Qatar join the World Bank?")
     assert "Not in the sources" in answer.locator(".sc-badge").inner_text()
     assert "The sources don't say." in answer.inner_text()
     assert answer.locator("a.sc-cite").count() == 0

@@ -174,6 +174,10 @@ def test_refusal_is_shown_as_a_refusal_with_the_closest_sources(seed_text):
     elements = Elements(answer_html(0, ChatTurn(answer, {SEED: seed_text, "other.txt": "Harbour festival news"})))
     assert [(a["href"], "".join(t)) for tag, a, t in elements.found if tag == "a"] == [("#src-0-1", "Qatar withdraws")]
     assert "Harbour festival" not in answer_markdown(answer)
+    for retrieved in answer.sources:
+        retrieved.on_topic = False
+    panel = Elements(panel_html([ChatTurn(answer, {SEED: seed_text, "other.txt": "Harbour festival news"})]))
+    assert panel.text_of("h4", **{"class": "sc-h"}) == ["Retrieved passages (none on the question)"]
     assert panel.text_of("blockquote", **{"class": "sc-passage"})[0] == seed_text[0:300].strip()
     # One card per article, its two passages under it, folded away.
     cards = [a["data-article"] for t, a, _ in panel.found if t == "article" and "sc-article" in a["class"]]

@@ -252,7 +252,8 @@ def _turn_section(k: int, turn: ChatTurn, current: bool, readers: dict[str, str]
         if pending:
             heading = "Retrieved passages"
         elif answer.refused:
-            heading = "Closest sources"
+            # retrieval ranks something whatever is asked: say so when none of it is on the question
+            heading = "Closest sources" if answer.closest_sources() else "Retrieved passages (none on the question)"
         else:
             heading = f"Sources: {plural(len(groups), 'article')}"
         parts.append(f'<h4 class="sc-h">{heading}</h4>')
