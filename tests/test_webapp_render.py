@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rag.answer.record import Answer, AnswerSentence, Citation, Source
-from rag.web.app import parse_auth
+from rag.web.app import parse_auth, static_text
 from rag.web.examples import MainName, main_name, plain_title
 from rag.web.panel import ArticleInfo, SpanLink, group_by_article, panel_html, passage_html, passage_window
 from rag.web.render import ChatTurn, answer_html, answer_markdown, header_html, safe_url
@@ -110,6 +110,17 @@ def test_the_short_answer_lead_is_bold_and_markup_inside_it_stays_text(seed_text
     elements = Elements(answer_html(0, ChatTurn(answer, {})))
     assert "img" not in elements.tags()
     assert elements.text_of("strong") == ["<img src=x onerror=alert(1)>"]  # shown as text, in bold
+
+
+def test_a_briefings_article_headlines_are_lines_of_their_own(seed_text):
+    quote = seed_text[seed_text.index("Qatar’s permanent"):seed_text.index("Xinjiang province.") + 18]
+    heading = AnswerSentence("**Qatar withdraws support for China** (21 August 2019)", [], 1.0, heading=True)
+    answer = Answer(question="Summarize the news about Qatar", answer="", refused=False, mode="extractive",
+                    citations=[citation(1, SEED, seed_text, quote)], sentences=[heading, AnswerSentence(quote, [1], 1.0)])
+    elements = Elements(answer_html(0, ChatTurn(answer, {SEED: seed_text})))
+    headings = [a for t, a, _ in elements.found if t == "span" and "sc-heading" in a.get("class", "")]
+    assert len(headings) == 1  # the quote under it is an ordinary sentence
+    assert ".sc-heading { display: block;" in static_text("app.css")
 
 
 def test_article_markup_in_answers_quotes_and_titles_is_escaped():

@@ -115,6 +115,8 @@ def _answer_body(answer: Answer, turn: int) -> str:
                 f'{body} <span class="sc-flag">⚠ not supported by the sources: '
                 f'<span class="sc-reason">{esc(why)}</span></span></span>'
             )
+        elif sentence.heading:  # a briefing's article headline: a line of its own (app.css)
+            parts.append(f'<span class="sc-sentence sc-heading">{body}</span>')
         else:
             parts.append(f'<span class="sc-sentence">{body}</span>')
     if answer.kind == "quote" and answer.report:
