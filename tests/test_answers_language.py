@@ -25,7 +25,8 @@ BBC = ["politics/014", "business/047", "business/001", "business/127", "business
        "business/003", "business/128", "entertainment/135", "business/119", "entertainment/045", "business/200",
        "sport/045", "business/090", "business/008", "business/064", "business/069", "business/102", "tech/103",
        "business/109", "politics/111", "business/105", "entertainment/100", "business/103",
-       "entertainment/301", "entertainment/302", "entertainment/304", "politics/304", "business/309"]
+       "entertainment/301", "entertainment/302", "entertainment/304", "politics/304", "business/309",
+       "politics/302", "entertainment/307", "business/308"]
 # Medgar Evers, Qatar; Dolly Parton in February and November 2022 (names and months spread over two
 # articles); LeBron James at 40 (a season named two sentences before the figure).
 RTQA = ["1cbf3d39653d", "0500ff0f7641", "5af40acbff57", "5dcffe9c2141", "45d11132c82d", "85337309a0a9",
@@ -1408,3 +1409,29 @@ def test_the_question_name_misspelt_by_the_story_is_no_answer(chat):
 ], ids=["goose", "charlotte"])
 def test_who_does_the_asked_act_is_its_subject(chat, question, expected):
     assert_leads_with(ask(chat, question), expected, CHARLOTTES_WEB)
+
+
+def test_someone_named_only_inside_another_persons_quote_said_nothing(chat):
+    """politics/302 quotes George Galloway calling Oona King "A stooge who will ... do anything she is
+    told to by Tony Blair": Blair's name is in the quote, not his words."""
+    from rag.answer.evidence import _speaker_only_quoted
+    from rag.answer.question import read_question
+
+    answer = ask(chat, "What did Tony Blair say about Oona King?")
+    assert answer.refused, answer.answer
+    asked = read_question("What did Tony Blair say about Oona King?")
+    assert not _speaker_only_quoted(asked, '"She is a fine MP," Tony Blair said.')
+    assert not _speaker_only_quoted(asked, 'Tony Blair said: "Oona King is a fine MP."')
+
+
+@pytest.mark.parametrize("question, expected, article", [
+    # the lede ("has died at the age of 71") matches better but gives no place
+    ("Where did Patsy Rowlands die?", "Hove", "bbc/entertainment/307.txt"),
+    # "The French co-head of ... EADS Philippe Camus is to leave": a nationality describing him is not who
+    ("Who will replace Philippe Camus at EADS?", "Noel Forgeard", "bbc/business/308.txt"),
+    # "a UKIP spokesman said Labour and the Conservatives had spent £10m" is what others spent; "the
+    # campaign" is the European one the opening sentence names
+    ("How much did UKIP spend on the European election campaign?", "£2.36m", UKIP_SPENDING),
+], ids=["where-place", "who-nationality", "named-agent"])
+def test_the_sentence_giving_what_is_asked_about_whom_it_is_asked_leads(chat, question, expected, article):
+    assert_leads_with(ask(chat, question), expected, article)

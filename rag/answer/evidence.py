@@ -377,6 +377,7 @@ class _Candidate:
     semantic: float
     is_headline: bool
     relevance: float = 0.0
+    fits: bool = False  # the language layer found what the question asks for in it (_read_best)
 
 
 def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder: Embedder,
@@ -434,6 +435,10 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
     read = _read_best(asked, candidates[:PARSED], topic)
     if asked.labels and asked.labels <= AMOUNT_LABELS and asked.wh != "when":
         candidates = candidates[:PARSED]  # only a parsed sentence can show it holds the amount asked for
+    if asked.wh == "where" and any(c.fits and c.relevance >= RELEVANCE_THRESHOLD for c in read):
+        # "Where did Patsy Rowlands die?": the sentence giving a place ("died in Hove"), not the
+        # better-matching lede that gives none ("has died at the age of 71")
+        read, candidates = [c for c in read if c.fits], candidates[:PARSED]
     ranked = read + candidates[PARSED:]
     ranked.sort(key=lambda c: -c.relevance)
     ranked = _headlines_last(ranked)
@@ -468,7 +473,7 @@ def _fits_lexically(asked: Question, span: SentenceSpan, terms: set[str], articl
     """The words the question quotes and its years are there, it is the kind of thing asked about,
     and, for a fact question, the sentence is not a question itself."""
     return (_quoted_words_in(asked, terms) and _years_in(asked, span, article) and _amounts_near(asked, span, article)
-            and not _other_kind(asked, terms, span.text, set(match_terms(article.title)))
+            and not _other_kind(asked, terms, span.text, set(match_terms(f"{article.title} {lede(article)}")))
             and not (asked.kind == "fact" and asks_itself(span.text)))
 
 
@@ -711,20 +716,37 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
     for c, a in zip(best, analyses):
         if asked.focus and asked.focus not in c.terms:
             continue  # "Who is China's foreign minister?": no minister in it
-        if _other_participant(asked, a, c.terms) or _other_person(asked, a, c.terms) or _other_owner(asked, a):
+        if _other_participant(asked, a, c.terms) or _other_person(asked, a, c.terms) or _other_owner(asked, a) \
+                or _other_named_agent(asked, a):
             continue
         if _denies_asked_event(asked, a):
             continue  # "Which country deported Yusuf?" is not answered by "urged Doha not to deport him"
+        if _speaker_only_quoted(asked, c.span.text):
+            continue  # "What did Tony Blair say?" is not answered by a quote of someone else about him
         fits = answer_type_fits(asked, a) or _reports_words(asked, a, c.terms)
         if asked.wh == "when" and not fits and not states_event(asked, a):
             continue  # no date, and not the event asked about either ("calls for her release")
         if asked.labels and asked.labels <= AMOUNT_LABELS and asked.wh != "when" and not fits:
             continue  # "How long is Kelli White's ban?" is not answered by a sentence with no length
+        c.fits = bool(fits)
         c.relevance = relevance(c.lexical, c.semantic, c.is_headline, TYPE_BONUS * fits)
         if asked.is_why and not fits:
             c.relevance *= NO_CAUSE_FACTOR  # a why-question is answered by a cause, however close the rest
         kept.append(c)
     return kept
+
+
+_QUOTATION = re.compile(r"[\"“][^\"“”]*[\"”]|[\"“][^\"“”]*$")
+
+
+def _speaker_only_quoted(asked: Question, text: str) -> bool:
+    """For "What did X say ...?": X is named only inside a quotation, someone else's words about X
+    ("'A stooge who will ... do anything she is told to by Tony Blair'")."""
+    if asked.speaker is None:
+        return False
+    speaker = set(asked.speaker.terms)
+    outside = _QUOTATION.sub(" ", text)
+    return bool(speaker) and not speaker & set(match_terms(outside)) and speaker <= set(match_terms(text))
 
 
 def _reports_words(asked: Question, a: language.Analysis, sentence_terms: set[str]) -> bool:
@@ -773,8 +795,9 @@ def _other_person(asked: Question, a: language.Analysis, sentence_terms: set[str
 def _other_kind(asked: Question, sentence_terms: set[str], text: str = "", title_terms: set[str] = frozenset()) -> bool:
     """The sentence has a noun the question qualifies, but none of the question's qualifiers: "How much
     is Cuba's sugar industry worth?" is not answered by "Cuba's tourist industry ... is worth $3bn".
-    A noun the sentence writes bare ("these plans") goes back to the story's, so the headline's
-    qualifiers count for it: "Labour plans maternity pay rise" makes them maternity pay plans."""
+    A noun the sentence writes bare ("these plans") goes back to the story's, so the qualifiers of
+    the headline and the opening sentence count for it: "Labour plans maternity pay rise" makes them
+    maternity pay plans, "... outspent Labour in the European elections" "the campaign" a European one."""
     return any(head in sentence_terms and not qualifiers & sentence_terms
                and not (qualifiers & title_terms and _written_bare(head, text))
                for head, qualifiers in asked.qualified_nouns)
@@ -929,6 +952,8 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
             continue  # "AztraZeneca", as a story misspells it, does not answer "Who is AstraZeneca's chief?"
         if not terms and _bare_spelling(ent.text) in asked_capitals:
             continue  # "U.S." has no match terms; the question's "US" is the same name
+        if ent.label == "NORP" and asked.wh == "who" and _describes_asked_phrase(asked, a, ent):
+            continue  # "The French co-head of EADS Philippe Camus": the nationality of whom it asks about
         if _describes_asked_name(asked, a, ent):
             continue  # "Uighur" of "Uighur advocate Ablikim Yusuf" describes the person asked about
         if ent.label not in ("DATE", "TIME") and set(numbers(ent.text)) & asked.numbers:
@@ -937,6 +962,22 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
             continue  # "Four times more mobiles ... will be sold" gives no number of mobiles
         out.append(ent)
     return out
+
+
+def _describes_asked_phrase(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:
+    """A nationality as an adjective of a noun phrase that holds a name of the question ("The French
+    co-head of European defence and aerospace group EADS Philippe Camus is to leave"); not "Israeli
+    jets carried out the strike", where the nationality tells who. The phrase runs to the next verb:
+    the parser splits "co-head" and hangs the rest elsewhere."""
+    words = a.tokens[ent.token_start:ent.token_end]
+    if not all(t.pos == "ADJ" or t.dep == "amod" for t in words):
+        return False
+    phrase = []
+    for t in a.tokens[ent.token_end:]:
+        if t.pos in ("VERB", "AUX") or t.sentence != words[-1].sentence:
+            break
+        phrase.append(t.text)
+    return bool(set(match_terms(" ".join(phrase))) & asked.name_terms)
 
 
 def _unlabelled_counts(asked: Question, a: language.Analysis) -> list[language.Entity]:
@@ -1043,6 +1084,31 @@ def _other_participant(asked: Question, a: language.Analysis, sentence_terms: se
                 if other.verb == clause.verb and not any(o.pronoun for o in getattr(other, role)):
                     return True
     return False
+
+
+def _other_named_agent(asked: Question, a: language.Analysis) -> bool:
+    """The question's verb has a named agent ("How much did UKIP spend?") and the sentence writes that
+    verb only with other named agents ("a UKIP spokesman said Labour and the Conservatives had spent
+    £10m"): it tells what someone else did. Agents written as a pronoun or a common noun ("the
+    party spent") may be the one asked about and are left alone."""
+    main = asked.main_clause
+    if main is None or main.verb in language.PRIMARY_VERBS or main.verb in language.REPORTING_VERBS or not main.agents:
+        return False
+    wanted = main.agents[0]
+    if wanted.pronoun or wanted.label not in NAME_LABELS:
+        return False
+    wanted_terms = set(match_terms(wanted.core))
+    same = [c for c in a.clauses if c.verb == main.verb]
+    return bool(same) and bool(wanted_terms) and all(
+        c.agents and all(not g.pronoun and g.label in NAME_LABELS and not wanted_terms & set(match_terms(_coordinated(a, g)))
+                         for g in c.agents)
+        for c in same)
+
+
+def _coordinated(a: language.Analysis, phrase: language.Phrase) -> str:
+    """The phrase with the names coordinated with it ("Labour and the Conservatives")."""
+    words = [phrase.core] + [t.text for t in a.tokens if t.dep == "conj" and t.head == phrase.head]
+    return " ".join(words)
 
 
 def _other_owner(asked: Question, a: language.Analysis) -> bool:
