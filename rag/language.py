@@ -917,8 +917,9 @@ def answer_labels(question: str | Analysis) -> frozenset[str]:
                 return frozenset()  # "What type of company is Nvidia?" asks for a category, not a name
             if noun is not None and noun.lemma.lower() in _TYPE_NOUNS:
                 labels = _TYPE_NOUNS[noun.lemma.lower()]
-                if labels <= {"DATE", "TIME"} and any(analysis.tokens[c].dep == "poss" for c in analysis.children(noun.i)):
-                    return frozenset()  # "What was Kim Collins' time?" asks for a result, not a date
+                # "What was Kim Collins' time?" asks for a result, not a clock time (seen only with a parse)
+                if noun.lemma.lower() == "time" and any(analysis.tokens[c].dep == "poss" for c in analysis.children(noun.i)):
+                    return frozenset()
                 return labels
             return ANSWER_LABELS["who"] if word == "whose" else frozenset()
         return ANSWER_LABELS.get(word, frozenset())

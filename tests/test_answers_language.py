@@ -1422,6 +1422,10 @@ def test_someone_named_only_inside_another_persons_quote_said_nothing(chat):
     asked = read_question("What did Tony Blair say about Oona King?")
     assert not _speaker_only_quoted(asked, '"She is a fine MP," Tony Blair said.')
     assert not _speaker_only_quoted(asked, 'Tony Blair said: "Oona King is a fine MP."')
+    # a quotation going on from the sentence before: the speaker is outside it
+    assert not _speaker_only_quoted(asked, 'I do not wish to make any judgements," Tony Blair said.')
+    assert _speaker_only_quoted(asked, 'He said "Tony Blair is wrong" and left.')
+    assert _speaker_only_quoted(asked, '"A stooge who will do anything she is told to by Tony Blair')
 
 
 @pytest.mark.parametrize("question, expected, article", [
@@ -1435,3 +1439,51 @@ def test_someone_named_only_inside_another_persons_quote_said_nothing(chat):
 ], ids=["where-place", "who-nationality", "named-agent"])
 def test_the_sentence_giving_what_is_asked_about_whom_it_is_asked_leads(chat, question, expected, article):
     assert_leads_with(ask(chat, question), expected, article)
+
+
+@pytest.mark.parametrize("question, sentence, lead_text", [
+    # the question asks for the object: the he/she subject is not the answer
+    ("Who did Madonna marry?", "She married Guy Ritchie in 2000.", "Guy Ritchie"),
+    # a nationality whose phrase reaches the asked name only past another preposition tells who
+    ("Who shelled Fallujah?", "Iraqi troops outside Fallujah shelled the city overnight.", "Iraqi"),
+])
+def test_who_leads_review_cases(question, sentence, lead_text):
+    from rag.answer.extractive import lead_phrase
+    from rag.answer.question import read_question
+    from rag.index.sources import Article
+
+    span = _ranked([sentence])[0].span
+    lead = lead_phrase(read_question(question), span, Article("a.md", "News", sentence, "h"))
+    assert (lead.text if lead else None) == lead_text
+
+
+@pytest.mark.parametrize("question, names", [
+    ("When was Brief Encounter first shown?", ["Brief Encounter"]),  # no request verb but the first word
+    ("Compare Lufthansa's results with Marsh's results", ["Lufthansa", "Marsh"]),
+])
+def test_only_an_opening_request_verb_is_cut_from_a_name(question, names):
+    from rag.answer.question import read_question
+
+    assert [n.text for n in read_question(question).names] == names
+
+
+@pytest.mark.parametrize("question, topic, sides", [
+    ("Compare Lufthansa's results with Marsh's results in 2004", "results in 2004", ("Lufthansa", "Marsh")),
+    ("Compare Lufthansa's response to the strike with BA's", "response to the strike", ("Lufthansa", "BA")),
+    ("Compare Lufthansa with Marsh", "", ("Lufthansa", "Marsh")),
+])
+def test_a_comparison_of_owners_keeps_its_topic_whole(question, topic, sides):
+    from rag.answer.requests import CompareRequest, request_of
+
+    assert request_of(question) == CompareRequest(topic, sides)
+
+
+@pytest.mark.parametrize("written, misspelt", [
+    ("AztraZeneca", True), ("Browne", False), ("Martina", False), ("Australia", False),
+])
+def test_only_a_long_name_with_one_letter_swapped_is_the_question_name_misspelt(written, misspelt):
+    from rag.answer.evidence import _spells_asked_name
+    from rag.answer.question import read_question
+
+    name = {"AztraZeneca": "AstraZeneca", "Browne": "Brown", "Martina": "Martin", "Australia": "Austria"}[written]
+    assert _spells_asked_name(read_question(f"Who runs {name}?"), written) == misspelt

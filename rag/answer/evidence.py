@@ -69,9 +69,8 @@ NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT"
 # "WHO"); two ("BA", "MP") only where the article also writes the name.
 MIN_INITIALS_ALONE = 3
 AMOUNT_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME", "ORDINAL"})
-# A name written this close to one of the question's (rapidfuzz ratio) is that name misspelt:
-# "AztraZeneca" / "AstraZeneca" 91, "Sweeden" / "Sweden" 92; "Austria" / "Australia" 87.5 are two names.
-MISSPELT_NAME_RATIO = 88
+# A name as long as this, one letter swapped, is the question's name misspelt by the story.
+MISSPELT_MIN_LENGTH = 6
 HEADLINE_FACTOR = 0.85  # a headline restates the story; prefer a body sentence saying the same
 OWNER_REACH = 3  # words either side of a possessive read for names coordinated with its owner
 SHORTLIST = 10  # sentences embedded per question at most (~4.5 ms each on 2 cores)
@@ -736,7 +735,23 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
     return kept
 
 
-_QUOTATION = re.compile(r"[\"“][^\"“”]*[\"”]|[\"“][^\"“”]*$")
+def _outside_quotations(text: str) -> str:
+    """The text with what is inside quotation marks blanked. A straight quote opens at the start or
+    after a space or bracket and closes elsewhere; a sentence whose first mark closes continues a
+    quotation begun before it ('judgements," Mr Chidambaram said.')."""
+    marks = [(i, ch == "“" or (ch == '"' and (i == 0 or text[i - 1] in " \t\n([—–-")))
+             for i, ch in enumerate(text) if ch in "“”\""]
+    chars = list(text)
+    inside = bool(marks) and not marks[0][1]
+    previous = 0
+    for i, opening in marks + [(len(text), None)]:
+        if inside:
+            chars[previous:i] = " " * (i - previous)
+        if opening is None:
+            break
+        chars[i] = " "
+        inside, previous = opening, i + 1
+    return "".join(chars)
 
 
 def _speaker_only_quoted(asked: Question, text: str) -> bool:
@@ -745,7 +760,7 @@ def _speaker_only_quoted(asked: Question, text: str) -> bool:
     if asked.speaker is None:
         return False
     speaker = set(asked.speaker.terms)
-    outside = _QUOTATION.sub(" ", text)
+    outside = _outside_quotations(text)
     return bool(speaker) and not speaker & set(match_terms(outside)) and speaker <= set(match_terms(text))
 
 
@@ -974,7 +989,8 @@ def _describes_asked_phrase(asked: Question, a: language.Analysis, ent: language
         return False
     phrase = []
     for t in a.tokens[ent.token_end:]:
-        if t.pos in ("VERB", "AUX") or t.sentence != words[-1].sentence:
+        # a preposition other than "of" leaves the phrase ("Iraqi troops outside Fallujah")
+        if t.pos in ("VERB", "AUX") or t.sentence != words[-1].sentence or (t.pos == "ADP" and t.lower != "of"):
             break
         phrase.append(t.text)
     return bool(set(match_terms(" ".join(phrase))) & asked.name_terms)
@@ -990,10 +1006,13 @@ def _unlabelled_counts(asked: Question, a: language.Analysis) -> list[language.E
 
 
 def _spells_asked_name(asked: Question, text: str) -> bool:
-    """The entity is a name of the question spelt a letter or two differently."""
-    from rapidfuzz import fuzz
+    """The entity is a long name of the question with one letter swapped for another ("AztraZeneca"
+    for "AstraZeneca"); a letter more or less often makes another name ("Browne", "Martina")."""
+    from rapidfuzz.distance import Levenshtein
 
-    return any(fuzz.ratio(text.lower(), n.text.lower()) >= MISSPELT_NAME_RATIO for n in asked.names)
+    written = text.lower()
+    return any(len(written) == len(n.text) >= MISSPELT_MIN_LENGTH and Levenshtein.distance(written, n.text.lower()) == 1
+               for n in asked.names)
 
 
 def _multiplier(asked: Question, a: language.Analysis, ent: language.Entity) -> bool:

@@ -229,7 +229,7 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
             linear += min(min(abs(ent.token_start - i) for i in outside), 20)
         return tree, linear
 
-    stranded = stranded_preposition(asked)
+    stranded = _stranded_preposition(asked)
     best = min(found, key=lambda e: (min(asked_noun_distance(asked, a, e), 3),
                                      stranded is not None and _object_of(a, e) != stranded,
                                      preference.get(_label(a, e), 3), closeness(e), e.token_start))
@@ -239,7 +239,7 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
     return Lead(text, [])
 
 
-def stranded_preposition(asked: Question) -> str | None:
+def _stranded_preposition(asked: Question) -> str | None:
     """The preposition a question leaves without its object, which is what is asked: "to" of "Which
     country did Ablikim Yusuf fear deportation to?", "from" of "Where did the virus come from?"."""
     if asked.analysis is None or asked.asking_sentence >= len(asked.analysis.sentences):
@@ -450,8 +450,12 @@ def _speaker_before(span: SentenceSpan, article: Article) -> Lead | None:
 
 
 def _act_done_by_a_pronoun(asked: Question, a: language.Analysis) -> bool:
-    """The sentence's clause of the question's verb has a he/she as its subject (its agent)."""
-    act = asked.act
+    """The question asks who does its verb ("Who will voice Charlotte?", not "Who did Madonna
+    marry?") and the sentence's clause of that verb has a he/she as its subject (its agent)."""
+    act, main = asked.act, asked.main_clause
+    if main is None or not main.agents or asked.analysis is None \
+            or asked.analysis.tokens[main.agents[0].head].lower not in ("who", "whom"):
+        return False
     return act is not None and any(c.verb == act and c.agents and c.agents[0].pronoun
                                    and a.tokens[c.agents[0].head].lower in ("he", "she") for c in a.clauses)
 

@@ -417,8 +417,8 @@ def _names(a: language.Analysis) -> tuple[AskedName, ...]:
     names = []
     for first, last, label in sorted(found):
         while first < last and (a.tokens[first].lower.rstrip(".") in language.TITLES
-                                or a.tokens[first].lower in BRIEFING_VERBS):
-            first += 1  # "Ambassador Mansouri": the office is not the name; nor "Compare" of "Compare Lufthansa's ..."
+                                or (first == 0 and a.tokens[first].lower in BRIEFING_VERBS)):
+            first += 1  # "Ambassador Mansouri": the office is not the name; nor "Compare" opening "Compare Lufthansa's ..."
         if first == last:
             continue
         written = a.text[a.tokens[first].start:a.tokens[last - 1].end]

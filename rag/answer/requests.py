@@ -35,9 +35,10 @@ _COMPARE = [re.compile(p, re.IGNORECASE) for p in (
     r"^how\s+do\s+(?:the\s+)?(?:sources|articles|reports|stories)\s+(?:differ|disagree|compare|vary)\s+"
     r"(?:on|about|over|in|regarding)\s+(?P<x>.+?)\s*[?.!]*$",
     r"^compare\s+(?:the\s+)?(?:sources|articles|reports|stories|coverage)\s+(?:on|about|of)\s+(?P<x>.+?)\s*[?.!]*$",
-    # "compare Lufthansa's results with Marsh's (results)", "compare A with B"
-    r"^compare\s+(?P<a>[^,?]+?)['’]s?\s+(?P<x>[^,?]+?)\s+(?:with|to|and|against|versus|vs\.?)\s+(?P<b>[^,?]+?)"
-    r"(?:['’]s?(?:\s+[^,?]*)?)?\s*[?.!]*$",
+    # "compare Lufthansa's results with Marsh's (results in 2004)", "compare A with B"; B holds no
+    # joining word ("Lufthansa's response to the strike with BA's": the topic is the response to the strike)
+    r"^compare\s+(?P<a>[^,?]+?)['’]s?\s+(?P<x>[^,?]+?)\s+(?:with|to|and|against|versus|vs\.?)\s+"
+    r"(?P<b>(?:(?!\s(?:with|to|and|against|versus|vs)\s)[^,?])+?)(?:['’]s?(?P<tail>\s+[^,?]*)?)?\s*[?.!]*$",
     rf"^compare\s+{_SIDES}\s*[?.!]*$",
 )]
 # "what does IAAF stand for", "what is the ECB short for", "what is the full name of the IOC"
@@ -96,7 +97,11 @@ def request_of(question: str) -> MentionsRequest | QuoteRequest | CompareRequest
         match = pattern.match(question)
         if match:
             sides = tuple(match.group(k).strip() for k in ("a", "b") if k in pattern.groupindex)
-            return CompareRequest(match.group("x").strip() if "x" in pattern.groupindex else "", sides)
+            topic = match.group("x").strip() if "x" in pattern.groupindex else ""
+            tail = (match.group("tail") or "").strip() if "tail" in pattern.groupindex else ""
+            if tail.lower().startswith(topic.lower()):
+                tail = tail[len(topic):].strip()  # "results in 2004" after "Lufthansa's results": "in 2004"
+            return CompareRequest(f"{topic} {tail}".strip(), sides)
     for pattern in _MENTIONS:
         match = pattern.match(question)
         if match:
