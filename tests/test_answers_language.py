@@ -106,11 +106,16 @@ def lead(answer) -> str | None:
     return match.group(1) if match else None
 
 
+def assert_answered_from(answer, article: str) -> None:
+    """Answered, citing ``article`` first."""
+    assert not answer.refused, answer.answer
+    assert answer.citations[0].article_id == article
+
+
 def assert_leads_with(answer, expected: str, article: str) -> None:
     """Answered, with ``expected`` in the bold lead, citing ``article`` first."""
-    assert not answer.refused, answer.answer
+    assert_answered_from(answer, article)
     assert lead(answer) is not None and expected in lead(answer), answer.answer
-    assert answer.citations[0].article_id == article
 
 
 # -- lemmas, not stems --------------------------------------------------------------------------------
@@ -532,8 +537,7 @@ def test_who_said_is_answered_with_the_speakers_name(chat, question, person):
 ], ids=["ryanair", "qantas", "everest"])
 def test_a_misspelt_question_is_read_as_the_words_the_sources_hold(chat, question, article, phrase):
     answer = ask(chat, question)
-    assert not answer.refused, answer.answer
-    assert answer.citations[0].article_id == article
+    assert_answered_from(answer, article)
     assert phrase in answer.answer
 
 
@@ -1226,8 +1230,7 @@ def test_review_cases_of_the_role_count_name_and_acronym_rules():
 def test_what_happened_and_what_a_name_means_need_no_sentence_with_the_verb(chat, question, article, sentence):
     """"happen" and "mean" ask what took place or what a thing is: the sentences saying so seldom write them."""
     answer = ask(chat, question)
-    assert not answer.refused, answer.answer
-    assert answer.citations[0].article_id == article
+    assert_answered_from(answer, article)
     assert any(sentence in q for q in quotes(answer)), answer.answer
 
 

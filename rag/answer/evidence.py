@@ -208,6 +208,12 @@ def article_sentences(article_id: str, text_hash: str, text: str) -> tuple[tuple
     return tuple(sentence_spans(text))
 
 
+def sentence_bounds_at(article: Article, span: SentenceSpan) -> tuple[tuple[tuple[int, int], ...], int | None]:
+    """The article's sentence bounds and the index of the one ``span`` starts (None if it starts none)."""
+    bounds = article_sentences(article.id, article.hash, article.text)
+    return bounds, next((n for n, (start, _) in enumerate(bounds) if start == span.start), None)
+
+
 # -- the gate ----------------------------------------------------------------------------------------
 
 
@@ -622,8 +628,7 @@ def _names_just_before(asked: Question, article: Article, span: SentenceSpan, te
     Film studio Fox has bought the rights for around $4m" - the rights to Wolf Brother."""
     if not any(n.terms and set(n.terms) <= terms for n in asked.names) or asked.name_terms <= terms:
         return set()
-    bounds = article_sentences(article.id, article.hash, article.text)
-    position = next((n for n, (s, _) in enumerate(bounds) if s == span.start), None)
+    bounds, position = sentence_bounds_at(article, span)
     if not position:
         return set()
     start, end = bounds[position - 1]
@@ -647,8 +652,7 @@ def _names_by_description(asked: Question, article: Article, span: SentenceSpan,
     if not _describes_a_company(span, article):
         return set()
     missing = asked.name_terms - found
-    bounds = article_sentences(article.id, article.hash, article.text)
-    position = next((n for n, (s, _) in enumerate(bounds) if s == span.start), None)
+    bounds, position = sentence_bounds_at(article, span)
     if not missing or position is None:
         return set()
     start = bounds[max(0, position - DESCRIPTION_WINDOW)][0]
@@ -673,8 +677,7 @@ def _names_by_description(asked: Question, article: Article, span: SentenceSpan,
 
 def antecedent_window(article: Article, span: SentenceSpan) -> tuple[str, int] | None:
     """(text, offset): the sentence with the ANTECEDENT_WINDOW sentences before it, in its article."""
-    bounds = article_sentences(article.id, article.hash, article.text)
-    position = next((n for n, (s, _) in enumerate(bounds) if s == span.start), None)
+    bounds, position = sentence_bounds_at(article, span)
     if position is None:
         return None
     start = bounds[max(0, position - ANTECEDENT_WINDOW)][0]
@@ -869,8 +872,7 @@ def _amounts_near(asked: Question, span: SentenceSpan, article: Article) -> bool
         found |= numbers(lede(article)) & ordinals
     if amounts <= found:
         return True
-    bounds = article_sentences(article.id, article.hash, article.text)
-    position = next((n for n, (s, _) in enumerate(bounds) if s == span.start), None)
+    bounds, position = sentence_bounds_at(article, span)
     if position is None:
         return False
     for start, end in bounds[max(0, position - AMOUNT_REACH):position + AMOUNT_REACH + 1]:

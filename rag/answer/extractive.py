@@ -29,7 +29,7 @@ from rag.answer.citations import SentenceSpan
 from rag.answer.compose import AnswerBuilder, refusal
 from rag.answer.evidence import (
     ANTECEDENT_WINDOW, NAME_LABELS, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences, asks_itself,
-    asked_noun_distance, near_duplicate, pronoun_people, tree_distance,
+    asked_noun_distance, near_duplicate, pronoun_people, sentence_bounds_at, tree_distance,
 )
 from rag.answer.question import Question
 from rag.answer.record import Answer
@@ -500,8 +500,7 @@ def attribution(article: Article, span: SentenceSpan) -> tuple[str | None, Sente
 
 def _naming_sentence(article: Article, span: SentenceSpan, person: str) -> SentenceSpan | None:
     """The nearest sentence before ``span`` (within the window) that writes the person's surname."""
-    bounds = article_sentences(article.id, article.hash, article.text)
-    position = next((n for n, (s, _) in enumerate(bounds) if s == span.start), None)
+    bounds, position = sentence_bounds_at(article, span)
     if position is None:
         return None
     surname = person.split()[-1]
