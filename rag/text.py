@@ -156,12 +156,22 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
 def fold_accents(text: str) -> str:
     """``text`` with its letters' accents dropped ("Guantánamo" -> "Guantanamo", "José" -> "Jose"):
     news writes a name both ways, and a reader types it either way."""
     if text.isascii():
         return text
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    # Only the non-ASCII runs can change, and the same few recur (curly quotes, "é"): folding them
+    # alone is ~3x faster on a news article than decomposing the whole text character by character.
+    return _NON_ASCII.sub(lambda run: _fold_run(run.group()), text)
+
+
+@lru_cache(maxsize=4096)
+def _fold_run(run: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", run) if not unicodedata.combining(c))
 
 
 def words(text: str) -> list[str]:
@@ -175,9 +185,9 @@ def _is_acronym(word: str) -> bool:
     return len(word) >= 2 and word.isalpha() and word.isupper()
 
 
-def _content_words(text: str) -> list[str]:
+def _content_words(text: str | list[str]) -> list[str]:
     stop = stopwords()
-    found = words(text)
+    found = words(text) if isinstance(text, str) else text
     # In a text written in capitals ("BREAKING: THE PM RESIGNS") capitals tell nothing.
     shouting = sum(1 for w in found if _is_acronym(w)) * 2 > len(found)
     kept = []
@@ -196,11 +206,11 @@ def terms(text: str) -> list[str]:
     return _stemmer().stemWords(_content_words(text))
 
 
-def match_terms(text: str) -> list[str]:
+def match_terms(text: str | list[str]) -> list[str]:
     """``terms`` with irregular forms first brought to their base form ("wrote" and "write" both give
     "write", "rose" and "rise" "rise"): the unit the answer layer matches questions and sentences on.
     The stemmer alone keeps "wrote" and "write" apart. Keyword search keeps ``terms``, the form its
-    saved index was built with."""
+    saved index was built with. ``text`` may be given as its ``words`` already split."""
     from rag.language import base_form
 
     return _stemmer().stemWords([base_form(w) for w in _content_words(text)])

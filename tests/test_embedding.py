@@ -78,6 +78,21 @@ def test_every_embedder_keeps_the_contract(any_embedder):
     assert empty.shape == (0, dimension) and any_embedder.texts_embedded == before
 
 
+def test_a_repeated_question_is_embedded_once(embedder):
+    # retrieval and sentence ranking both embed the question: the second time costs nothing
+    question = "How much did Time Warner's profits rise in the last quarter?"
+    embedder.forget_queries()
+    before = embedder.texts_embedded
+    first = embedder.embed_query(question)
+    again = embedder.embed_query(question)
+    assert embedder.texts_embedded == before + 1
+    assert again is first and not first.flags.writeable  # shared, so nobody may change it in place
+    assert np.allclose(first, embedder.embed_texts([question])[0], atol=1e-6)
+    embedder.forget_queries()
+    embedder.embed_query(question)
+    assert embedder.texts_embedded == before + 3  # + the embed_texts call, + the forgotten query
+
+
 def test_the_openai_embedder_returns_the_servers_vectors_normalised(embeddings_server, make_settings):
     settings = make_settings(embedding_backend="openai", openai_base_url=embeddings_server.base_url,
                              openai_embedding_model="fake-embed", llm_retries=0)

@@ -109,7 +109,9 @@ class Support:
 
 
 @lru_cache(maxsize=4096)
-def _article_sentences(article_id: str, text_hash: str, text: str) -> tuple[tuple[int, int], ...]:
+def article_sentences(article_id: str, text_hash: str, text: str) -> tuple[tuple[int, int], ...]:
+    """An article's sentence bounds, split once per article text for every layer that reads them
+    (splitting is the costliest step of ranking a question's sentences)."""
     return tuple(sentence_spans(text))
 
 
@@ -119,7 +121,7 @@ def spans_for_hits(hits: list[Hit]) -> list[SentenceSpan]:
     out: list[SentenceSpan] = []
     for hit in hits:
         article, chunk = hit.article, hit.chunk
-        for position, (s, e) in enumerate(_article_sentences(article.id, article.hash, article.text)):
+        for position, (s, e) in enumerate(article_sentences(article.id, article.hash, article.text)):
             if s >= chunk.end or e <= chunk.start or (article.id, s) in seen:
                 continue
             seen.add((article.id, s))
@@ -131,7 +133,7 @@ def cited_span(citation: Citation, article_text: str) -> SentenceSpan:
     """The span a ``Citation`` quotes, positioned as ``spans_for_hits`` positions it (the index of
     its sentence in the article), so whoever re-checks a citation applies the same neighbour rule
     (``PAIR_MAX_DISTANCE``) as the answer layer did."""
-    sentences = _article_sentences(citation.article_id, "", article_text)
+    sentences = article_sentences(citation.article_id, "", article_text)
     position = next((i for i, (s, e) in enumerate(sentences) if s <= citation.start < e), -1)
     if position < 0:  # not at a sentence of ours: place it after the last one that starts before it
         position = sum(1 for s, _ in sentences if s < citation.start)

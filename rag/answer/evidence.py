@@ -47,10 +47,10 @@ from typing import TYPE_CHECKING, Collection, Iterable
 
 from rag import language
 from rag.answer import spelling
-from rag.answer.citations import SentenceSpan, spans_for_hits
+from rag.answer.citations import SentenceSpan, article_sentences, spans_for_hits
 from rag.answer.question import AskedName, Question, read_question
 from rag.answer.support import TermWeights, blend, lexical_coverage, semantic_scores
-from rag.text import match_terms, numbers, sentence_spans, words
+from rag.text import match_terms, numbers, words
 
 if TYPE_CHECKING:
     from rag.answer.retrieve import Hit
@@ -164,7 +164,7 @@ def _facts(article_id: str, text_hash: str, title: str, text: str, published: st
     and articles rarely change."""
     body = f"{title}\n{text}"
     written = words(body)
-    return ArticleFacts(frozenset(match_terms(body)), frozenset(w.lower() for w in written),
+    return ArticleFacts(frozenset(match_terms(written)), frozenset(w.lower() for w in written),
                         frozenset(numbers(body)), frozenset(published_numbers(published)),
                         frozenset(_capitals(written)), frozenset(w for w in written if w[:1].isupper()))
 
@@ -201,11 +201,6 @@ def published_words(published: str | None) -> str:
     months = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
               "November", "December")
     return f"{months[int(match.group(2)) - 1]} {match.group(1)}"
-
-
-@lru_cache(maxsize=1024)
-def article_sentences(article_id: str, text_hash: str, text: str) -> tuple[tuple[int, int], ...]:
-    return tuple(sentence_spans(text))
 
 
 def sentence_bounds_at(article: Article, span: SentenceSpan) -> tuple[tuple[tuple[int, int], ...], int | None]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Sequence, runtime_checkable
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 LOCAL_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 LOCAL_DIMENSION = 384
 MAX_TOKENS = 256  # the window MiniLM was trained with
+RECENT_QUERIES = 64  # query vectors kept for the repeats within a question and a conversation
 
 
 class EmbeddingError(SourceChatError):
@@ -93,6 +95,7 @@ class LocalEmbedder:
         self._input_names: tuple[str, ...] = ()
         self._lock = threading.Lock()
         self._count = 0
+        self._recent_queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @property
     def texts_embedded(self) -> int:
@@ -144,8 +147,26 @@ class LocalEmbedder:
         self._count += len(texts)
         return out
 
+    def forget_queries(self) -> None:
+        """Drop the kept query vectors (bench/latency.py times every path with a cold query)."""
+        with self._lock:
+            self._recent_queries.clear()
+
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_texts([text])[0]
+        # A question is embedded by retrieval and again by sentence ranking (and a follow-up's
+        # standalone form by both once more): the repeats are answered from the few kept here.
+        with self._lock:
+            vector = self._recent_queries.get(text)
+            if vector is not None:
+                self._recent_queries.move_to_end(text)
+                return vector
+        vector = self.embed_texts([text])[0]
+        vector.setflags(write=False)  # shared between callers
+        with self._lock:
+            self._recent_queries[text] = vector
+            while len(self._recent_queries) > RECENT_QUERIES:
+                self._recent_queries.popitem(last=False)
+        return vector
 
 
 # -- an OpenAI-compatible endpoint --------------------------------------------------------------
