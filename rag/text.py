@@ -206,14 +206,22 @@ def terms(text: str) -> list[str]:
     return _stemmer().stemWords(_content_words(text))
 
 
-def match_terms(text: str | list[str]) -> list[str]:
+def match_terms(text: str) -> list[str]:
     """``terms`` with irregular forms first brought to their base form ("wrote" and "write" both give
     "write", "rose" and "rise" "rise"): the unit the answer layer matches questions and sentences on.
     The stemmer alone keeps "wrote" and "write" apart. Keyword search keeps ``terms``, the form its
-    saved index was built with. ``text`` may be given as its ``words`` already split."""
+    saved index was built with."""
     from rag.language import base_form
 
     return _stemmer().stemWords([base_form(w) for w in _content_words(text)])
+
+
+def match_term_set(written: list[str]) -> frozenset[str]:
+    """The distinct ``match_terms`` of a text given as its ``words``: each distinct word is brought
+    to its base form and stemmed once (an article repeats most of its words)."""
+    from rag.language import base_form
+
+    return frozenset(_stemmer().stemWords([base_form(w) for w in dict.fromkeys(_content_words(written))]))
 
 
 _MONTHS = re.compile(

@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from rag.text import fold_accents, match_terms, sentence_spans, terms, words
+from rag.text import fold_accents, match_term_set, match_terms, sentence_spans, terms, words
 
 # a title or abbreviation news writes before a name or a number
 _ABBREVIATION_END = re.compile(r"\b(?:No|Nos|Gov|Govs|Mt|Dept|Govt|Sgt|Capt|Cmdr|Supt|Atty|Sens|Rev|Hon|Pres|Vol|Vols"
@@ -69,3 +69,9 @@ def test_accents_fold_the_same_however_they_are_written(rtqa_dir):
         text = path.read_text(encoding="utf-8")
         whole = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
         assert fold_accents(text) == whole, path.name
+
+
+def test_an_articles_distinct_terms_are_its_terms(rtqa_dir):
+    for path in sorted(rtqa_dir.glob("*.md"))[:40]:
+        text = path.read_text(encoding="utf-8")
+        assert match_term_set(words(text)) == frozenset(match_terms(text)), path.name

@@ -50,7 +50,7 @@ from rag.answer import spelling
 from rag.answer.citations import SentenceSpan, article_sentences, spans_for_hits
 from rag.answer.question import AskedName, Question, read_question
 from rag.answer.support import TermWeights, blend, lexical_coverage, semantic_scores
-from rag.text import match_terms, numbers, words
+from rag.text import match_term_set, match_terms, numbers, words
 
 if TYPE_CHECKING:
     from rag.answer.retrieve import Hit
@@ -164,7 +164,7 @@ def _facts(article_id: str, text_hash: str, title: str, text: str, published: st
     and articles rarely change."""
     body = f"{title}\n{text}"
     written = words(body)
-    return ArticleFacts(frozenset(match_terms(written)), frozenset(w.lower() for w in written),
+    return ArticleFacts(match_term_set(written), frozenset(w.lower() for w in written),
                         frozenset(numbers(body)), frozenset(published_numbers(published)),
                         frozenset(_capitals(written)), frozenset(w for w in written if w[:1].isupper()))
 
