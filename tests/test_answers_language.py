@@ -26,7 +26,7 @@ BBC = ["politics/014", "business/047", "business/001", "business/127", "business
        "sport/045", "business/090", "business/008", "business/064", "business/069", "business/102", "tech/103",
        "business/109", "politics/111", "business/105", "entertainment/100", "business/103",
        "entertainment/301", "entertainment/302", "entertainment/304", "politics/304", "business/309",
-       "politics/302", "entertainment/307", "business/308"]
+       "politics/302", "entertainment/307", "business/308", "tech/300", "business/061", "business/093"]
 # Medgar Evers, Qatar; Dolly Parton in February and November 2022 (names and months spread over two
 # articles); LeBron James at 40 (a season named two sentences before the figure).
 RTQA = ["1cbf3d39653d", "0500ff0f7641", "5af40acbff57", "5dcffe9c2141", "45d11132c82d", "85337309a0a9",
@@ -73,6 +73,10 @@ CHARLOTTES_WEB = "bbc/entertainment/302.txt"
 WOLF_BROTHER = "bbc/entertainment/304.txt"
 UKIP_SPENDING = "bbc/politics/304.txt"
 ASTRAZENECA = "bbc/business/309.txt"
+MAC_MINI = "bbc/tech/300.txt"
+# amounts set side by side, each with its place: jobless rates, where Argentina's bondholders live
+JOBLESS_RATES = "bbc/business/061.txt"
+BONDHOLDERS = "bbc/business/093.txt"
 
 
 @pytest.fixture(scope="module")
@@ -1490,3 +1494,30 @@ def test_only_a_long_name_with_one_letter_swapped_is_the_question_name_misspelt(
 
     name = {"AztraZeneca": "AstraZeneca", "Browne": "Brown", "Martina": "Martin", "Australia": "Austria"}[written]
     assert _spells_asked_name(read_question(f"Who runs {name}?"), written) == misspelt
+
+
+@pytest.mark.parametrize("question, expected, article", [
+    ("How much will the Mac mini cost in the UK?", "£339", MAC_MINI),  # "£339 in the UK and $499 in the US"
+    ("How much will the Mac mini cost in the US?", "$499", MAC_MINI),
+    ("What is the jobless rate in Spain?", "10.4%", JOBLESS_RATES),  # "12.1% in Germany, 10.4% in Spain and ..."
+    ("What share of Argentina's bondholders live in Italy?", "15.6%", BONDHOLDERS),  # "38.4% ... in Argentina, 15.6% in Italy"
+])
+def test_of_amounts_side_by_side_the_one_of_the_asked_place_leads(chat, question, expected, article):
+    assert_leads_with(ask(chat, question), expected, article)
+
+
+def test_an_amount_question_is_answered_by_a_sentence_giving_an_amount(chat, tmp_path):
+    # many sentences say "Mac mini" as often as the one giving its price; that one writes a number
+    answer = ask(chat, "How much will the Mac mini cost?")
+    assert_answered_from(answer, MAC_MINI)
+    assert lead(answer) in ("£339", "$499"), answer.answer
+    # made up: a dozen sentences name the phone before the one giving its price, more than are
+    # embedded per question; the sentence giving a number is embedded first, not refused unseen
+    remarks = [f"Reviewers said the Zephyr Nova phone felt {word}." for word in (
+        "solid", "light", "fast", "bright", "thin", "sturdy", "quiet", "smooth", "warm", "sharp", "crisp", "slim")]
+    story = "Zephyr Nova phone reviewed\n\n" + " ".join(remarks) + " The Zephyr Nova phone will sell for $649.\n"
+    from rag.pipeline import SourceChat
+
+    made_up = SourceChat(build_store(tmp_path, {"made_up/zephyr.md": story}))
+    answer = ask(made_up, "How much will the Zephyr Nova phone cost?")
+    assert_leads_with(answer, "$649", "made_up/zephyr.md")

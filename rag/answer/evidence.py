@@ -113,6 +113,7 @@ DESCRIPTION_WINDOW = 2  # sentences either side of a description read for the na
 # "NEW YORK, March 3 -"). It says where the reporter was, not where what is asked about happened.
 _DATELINE = re.compile(r"[A-Z][A-Z.' ]*[A-Z.](?:,\s*[A-Z][a-z]{2,8}\.? \d{1,2})?(?:\s*\([^)\n]{1,30}\))?\s*[-—―–]+\s")
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass
@@ -402,7 +403,11 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
     lexical = [lexical_coverage(weights, st, title_terms[s.article_id]) for s, st in zip(spans, span_terms)]
     # Dense retrieval rank breaks lexical ties, so the shortlist keeps paraphrases too.
     chunk_rank = {h.chunk.id: r for r, h in enumerate(hits)}
-    order = sorted(range(len(spans)), key=lambda i: (-lexical[i], chunk_rank.get(spans[i].chunk_id, 99)))
+    # "How much will the Mac mini cost?": of sentences sharing as many words, one writing a number
+    # may answer and one without cannot (_read_best drops it), so the numbered ones are embedded first
+    wants_number = asked.kind == "fact" and bool(asked.labels) and asked.labels <= AMOUNT_LABELS - {"DATE", "TIME"}
+    order = sorted(range(len(spans)), key=lambda i: (-lexical[i], wants_number and not _writes_a_number(spans[i].text),
+                                                     chunk_rank.get(spans[i].chunk_id, 99)))
     if asked.kind == "briefing":
         # a briefing quotes several articles: the best sentences of each, not of whichever article
         # holds the first retrieved chunks
@@ -443,6 +448,10 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
     ranked.sort(key=lambda c: -c.relevance)
     ranked = _headlines_last(ranked)
     return [RankedSpan(c.span, c.relevance, c.lexical, c.semantic) for c in ranked]
+
+
+def _writes_a_number(text: str) -> bool:
+    return bool(_DIGIT.search(text)) or any(w.lower() in language.NUMBER_WORDS for w in words(text))
 
 
 def _on_the_named_day(asked: Question, candidates: list[_Candidate]) -> list[_Candidate]:

@@ -28,7 +28,7 @@ from rag import language
 from rag.answer.citations import SentenceSpan
 from rag.answer.compose import AnswerBuilder, refusal
 from rag.answer.evidence import (
-    ANTECEDENT_WINDOW, NAME_LABELS, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences, asks_itself,
+    AMOUNT_LABELS, ANTECEDENT_WINDOW, NAME_LABELS, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences, asks_itself,
     asked_noun_distance, near_duplicate, pronoun_people, sentence_bounds_at, tree_distance,
 )
 from rag.answer.question import Question
@@ -50,6 +50,7 @@ MORE_SENTENCES = 3
 # Words that may join two amounts of one answer: "jumped [76%] to [$1.13bn]".
 _AMOUNT_JOINERS = frozenset({"to", "from", "and", "or", "-", "–", "of"})
 _SCALE_WORDS = frozenset({"m", "mn", "bn", "k", "million", "billion", "trillion"})
+_AMOUNTS = AMOUNT_LABELS - {"DATE", "TIME"}  # what "how much", "how many", "what share" ask for
 # Edges from an amount to the verb that governs it: "lost [$1.5 billion]" is 1, "paid up to [$5bn]" 2.
 AMOUNT_TO_VERB = 2
 FULL_NAME_SENTENCES = 3  # earlier sentences writing a surname read for the full name
@@ -232,11 +233,48 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
     stranded = _stranded_preposition(asked)
     best = min(found, key=lambda e: (min(asked_noun_distance(asked, a, e), 3),
                                      stranded is not None and _object_of(a, e) != stranded,
-                                     preference.get(_label(a, e), 3), closeness(e), e.token_start))
+                                     preference.get(_label(a, e), 3), _whose_name_follows(asked, a, e, found),
+                                     closeness(e), e.token_start))
     text = _widened(a, best, found)
     if best.label == "PERSON":
         text = _full_name(text, span, article)  # "Brody" -> "Adrien Brody"
     return Lead(text, [])
+
+
+def _whose_name_follows(asked: Question, a: language.Analysis, ent: language.Entity,
+                        found: list[language.Entity]) -> int:
+    """For an amount asked of a place or other name the question gives after a preposition ("How
+    much will the Mac mini cost in the UK?", "What is the jobless rate in Spain?"): 0 when that name
+    follows the amount before the next candidate ("£339 in the UK and $499 in the US"), 2 when
+    another name of its kind does (the US's $499), 1 when none does."""
+    qualifiers = _prepositional_names(asked)
+    if not qualifiers or len(found) < 2 or not (asked.labels and asked.labels <= _AMOUNTS):
+        return 1
+    following = [e.token_start for e in found if e.token_start > ent.token_start]
+    sentence_end = next(s.token_end for s in a.sentences if s.token_start <= ent.token_start < s.token_end)
+    until = min(following, default=sentence_end)
+    named = [e for e in a.entities if ent.token_end <= e.token_start and e.token_end <= until
+             and e.label in NAME_LABELS and e not in found]
+    if any(set(_terms(e.text)) & qualifiers.keys() for e in named):
+        return 0
+    return 2 if any(e.label in qualifiers.values() for e in named) else 1
+
+
+def _prepositional_names(asked: Question) -> dict[str, str]:
+    """The match terms (with their labels) of the question's names that are a preposition's object:
+    "UK" of "in the UK", not "Argentina" of "Argentina's bondholders"."""
+    if asked.analysis is None:
+        return {}
+    a = asked.analysis
+    found = {}
+    for e in a.entities:
+        if e.label not in NAME_LABELS:
+            continue
+        inside = range(e.token_start, e.token_end)
+        root = next((t for t in a.tokens[e.token_start:e.token_end] if t.head not in inside), None)
+        if root is not None and root.dep == "pobj":
+            found |= {term: e.label for term in _terms(e.text)}
+    return found
 
 
 def _stranded_preposition(asked: Question) -> str | None:
