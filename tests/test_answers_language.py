@@ -26,11 +26,11 @@ BBC = ["politics/014", "business/047", "business/001", "business/127", "business
        "sport/045", "business/090", "business/008", "business/064", "business/069", "business/102", "tech/103",
        "business/109", "politics/111", "business/105", "entertainment/100", "business/103",
        "entertainment/301", "entertainment/302", "entertainment/304", "politics/304", "business/309",
-       "politics/302", "entertainment/307", "business/308", "tech/300", "business/061", "business/093"]
+       "politics/302", "entertainment/307", "business/308", "tech/300", "business/061", "business/093", "business/068"]
 # Medgar Evers, Qatar; Dolly Parton in February and November 2022 (names and months spread over two
 # articles); LeBron James at 40 (a season named two sentences before the figure).
 RTQA = ["1cbf3d39653d", "0500ff0f7641", "5af40acbff57", "5dcffe9c2141", "45d11132c82d", "85337309a0a9",
-        "7cbaae0a671a", "82a85ac793d1"]
+        "7cbaae0a671a", "82a85ac793d1", "c1af8b320c77"]
 DISTRACTORS = 24
 
 ACME_MARCH = """---
@@ -77,6 +77,9 @@ MAC_MINI = "bbc/tech/300.txt"
 # amounts set side by side, each with its place: jobless rates, where Argentina's bondholders live
 JOBLESS_RATES = "bbc/business/061.txt"
 BONDHOLDERS = "bbc/business/093.txt"
+# a country's act told of "the government", the headline naming the country
+INDIA_CONSTRUCTION = "bbc/business/068.txt"
+CHILE_BLACKOUT = "rtqa/c1af8b320c77.md"
 
 
 @pytest.fixture(scope="module")
@@ -1521,3 +1524,15 @@ def test_an_amount_question_is_answered_by_a_sentence_giving_an_amount(chat, tmp
     made_up = SourceChat(build_store(tmp_path, {"made_up/zephyr.md": story}))
     answer = ask(made_up, "How much will the Zephyr Nova phone cost?")
     assert_leads_with(answer, "$649", "made_up/zephyr.md")
+
+
+@pytest.mark.parametrize("question, expected, article", [
+    # "The government hopes its new policy will create employment ..." under "India seeks to boost construction"
+    ("Which country hopes its new policy will create employment for construction workers?", "India", INDIA_CONSTRUCTION),
+    # "... the government declared a state of emergency ..." under "Major power outage hits Chile ..."
+    ("Which country declared a state of emergency following the blackout?", "Chile", CHILE_BLACKOUT),
+])
+def test_a_country_asked_of_its_governments_act_is_the_one_the_headline_names(chat, question, expected, article):
+    answer = ask(chat, question)
+    assert lead(answer) == expected, answer.answer
+    assert any(c.article_id == article and expected in c.quote for c in answer.citations), answer.answer

@@ -51,6 +51,7 @@ MORE_SENTENCES = 3
 _AMOUNT_JOINERS = frozenset({"to", "from", "and", "or", "-", "–", "of"})
 _SCALE_WORDS = frozenset({"m", "mn", "bn", "k", "million", "billion", "trillion"})
 _AMOUNTS = AMOUNT_LABELS - {"DATE", "TIME"}  # what "how much", "how many", "what share" ask for
+_STATE_NOUNS = frozenset({"country", "nation", "state"})
 # Edges from an amount to the verb that governs it: "lost [$1.5 billion]" is 1, "paid up to [$5bn]" 2.
 AMOUNT_TO_VERB = 2
 FULL_NAME_SENTENCES = 3  # earlier sentences writing a surname read for the full name
@@ -315,6 +316,8 @@ def _named_by_headline(asked: Question, a: language.Analysis, span: SentenceSpan
     labels = asked.labels & {"ORG", "GPE", "LOC", "NORP", "FAC"}
     # the noun the question asks for, or for an organisation the words news uses for any
     nouns = ({asked.wh_noun} if asked.wh_noun else set()) | ({"company", "firm"} if "ORG" in labels else set())
+    if asked.wh_noun in _STATE_NOUNS:
+        nouns.add("government")  # what a country does, "the government" does: "the government declared ..."
     if not labels or not any(
             t.dep in ("nsubj", "nsubjpass") and a.tokens[t.head].dep == "ROOT" and t.tag == "NN"
             and t.lemma.lower() in nouns and [a.tokens[c].lower for c in a.children(t.i)] == ["the"]
