@@ -815,7 +815,7 @@ def analyze(text: str, pipes: Pipes = Pipes.FULL) -> Analysis:
 def analyze_all(texts: Sequence[str], pipes: Pipes = Pipes.FULL) -> list[Analysis]:
     """``analyze`` for several texts at once: short cached ones from the cache, the others in one
     batch (a question's best sentences: ~25% faster than one ``nlp.pipe`` call each)."""
-    pipes = _serving(Pipes(pipes), texts)
+    pipes = Pipes(pipes)
     found: dict[str, Analysis] = {}
     with _CACHE_LOCK:
         for text in texts:
@@ -832,17 +832,6 @@ def analyze_all(texts: Sequence[str], pipes: Pipes = Pipes.FULL) -> list[Analysi
                 while len(_CACHE) > _CACHE_SIZE:
                     _CACHE.popitem(last=False)
     return [found[t] for t in texts]
-
-
-def _serving(pipes: Pipes, texts: Sequence[str]) -> Pipes:
-    """The pipeline that analyses ``texts`` for ``pipes``: the FULL one when it is loaded and the
-    NER one is not, for short texts. It finds the same entities (its NER has a tok2vec of its own;
-    checked on 600 RealTime QA sentences), and a question then does not wait ~300 ms for a second
-    model to load; on long texts, as at ingest, the NER pipeline's ~3x speed is worth its load."""
-    if pipes is Pipes.NER and pipes not in _LOADED and Pipes.FULL in _LOADED \
-            and all(isinstance(t, str) and len(t) <= _CACHE_MAX_CHARS for t in texts):
-        return Pipes.FULL
-    return pipes
 
 
 def analyze_many(texts: Iterable[str], pipes: Pipes = Pipes.FULL, *, batch_size: int = 64) -> Iterator[Analysis]:

@@ -85,24 +85,6 @@ def test_threads_loading_at_once_share_one_pipeline():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=180)
 
 
-def test_a_question_needing_names_does_not_wait_for_a_second_pipeline_to_load(article):
-    # the FULL pipeline is loaded for the question; a short text needing only names is read by it
-    # (the same entities), and only a long one loads the faster NER pipeline
-    text, _ = article("bbc/business/217")
-    code = (
-        "import sys\n"
-        "from rag import language\n"
-        "short = 'Viktor Yushchenko met EU leaders in Brussels last week.'\n"
-        "language.analyze('Who met EU leaders?')\n"
-        "names = language.analyze(short, language.Pipes.NER).entities\n"
-        "assert not language.is_loaded(language.Pipes.NER)\n"
-        "assert names == language.analyze(short).entities and names, names\n"
-        "language.analyze(sys.stdin.read(), language.Pipes.NER)\n"
-        "assert language.is_loaded(language.Pipes.NER)\n"
-    )
-    subprocess.run([sys.executable, "-c", code], input=text * 3, text=True, check=True, timeout=180)
-
-
 def test_threads_parsing_at_once_get_the_same_answers_as_one_thread(article):
     text, _ = article("bbc/politics/014")
     lines = [line for line in text.splitlines() if line.strip()]
@@ -632,7 +614,6 @@ def test_answer_labels_accepts_an_analysis():
 
 
 def test_features_that_need_the_parse_say_so_on_the_light_pipelines():
-    language.model(Pipes.NER)  # loaded: a short text is otherwise read by the FULL one when it is
     ner = analyze("Tony Blair said he would not resign. Mr Blair left.", Pipes.NER)
     assert [(e.text, e.label) for e in ner.entities] == [("Tony Blair", "PERSON"), ("Blair", "PERSON")]
     assert len(ner.sentences) == 2  # the statistical sentence splitter runs
