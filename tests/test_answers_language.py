@@ -1509,6 +1509,26 @@ def test_of_amounts_side_by_side_the_one_of_the_asked_place_leads(chat, question
     assert_leads_with(ask(chat, question), expected, article)
 
 
+@pytest.mark.parametrize("question, sentence, lead_text", [
+    ("How much did Tesla earn in the US?", "Tesla earned $2bn in Europe, compared with $5bn in the US.", "$5bn"),
+    ("How much did Tesla earn in the U.S.?", "Tesla earned $2bn in Europe, compared with $5bn in the US.", "$5bn"),
+    ("How much did Tesla earn in Europe?", "Tesla earned $5bn in the US, compared with $2bn in Europe.", "$2bn"),
+    # no phrase right after the amount: the place told first is left to the other tests
+    ("How much does it cost in the UK?", "It will be sold in the UK, where it costs £339, and the US ($499).", "£339"),
+    ("How much does it cost in the UK?", "In the UK it costs £339; in the US it costs $499.", "£339"),
+    ("What is the jobless rate in Spain?", "Germany had a jobless rate of 12.1%, Spain 10.4% and France 9.5%.", "10.4%"),
+    ("How much did the firm raise from investors in Japan?", "In Japan the firm raised $40m, and in Korea $20m.", "$40m"),
+])
+def test_the_amount_a_phrase_gives_to_the_asked_place_leads(question, sentence, lead_text):
+    from rag.answer.extractive import lead_phrase
+    from rag.answer.question import read_question
+    from rag.index.sources import Article
+
+    span = _ranked([sentence])[0].span
+    lead = lead_phrase(read_question(question), span, Article("a.md", "News", sentence, "h"))
+    assert (lead.text if lead else None) == lead_text
+
+
 def test_an_amount_question_is_answered_by_a_sentence_giving_an_amount(chat, tmp_path):
     # many sentences say "Mac mini" as often as the one giving its price; that one writes a number
     answer = ask(chat, "How much will the Mac mini cost?")

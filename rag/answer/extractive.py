@@ -245,37 +245,45 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
 def _whose_name_follows(asked: Question, a: language.Analysis, ent: language.Entity,
                         found: list[language.Entity]) -> int:
     """For an amount asked of a place or other name the question gives after a preposition ("How
-    much will the Mac mini cost in the UK?", "What is the jobless rate in Spain?"): 0 when that name
-    follows the amount before the next candidate ("£339 in the UK and $499 in the US"), 2 when
-    another name of its kind does (the US's $499), 1 when none does."""
+    much will the Mac mini cost in the UK?", "What is the jobless rate in Spain?"), when the sentence
+    writes each amount with its own such phrase ("£339 in the UK and $499 in the US"): 0 when the
+    phrase right after the amount names the asked one, 2 when it names another of its kind (the US's
+    $499), 1 when no phrase follows the amount ("in the UK, where it costs £339, and the US ($499)"
+    is left to the other tests)."""
     qualifiers = _prepositional_names(asked)
     if not qualifiers or len(found) < 2 or not (asked.labels and asked.labels <= _AMOUNTS):
         return 1
-    following = [e.token_start for e in found if e.token_start > ent.token_start]
-    sentence_end = next(s.token_end for s in a.sentences if s.token_start <= ent.token_start < s.token_end)
-    until = min(following, default=sentence_end)
-    named = [e for e in a.entities if ent.token_end <= e.token_start and e.token_end <= until
-             and e.label in NAME_LABELS and e not in found]
-    if any(set(_terms(e.text)) & qualifiers.keys() for e in named):
+    after = ent.token_end
+    if after >= len(a.tokens) or a.tokens[after].pos != "ADP":
+        return 1
+    # the preposition's object, "the" allowed before it: "in the UK", "in Spain"
+    named = next((e for e in a.entities if after < e.token_start <= after + 2 and e.label in NAME_LABELS
+                  and all(t.pos == "DET" for t in a.tokens[after + 1:e.token_start])), None)
+    if named is None:
+        return 1
+    if _spelling(named.text) in qualifiers:
         return 0
-    return 2 if any(e.label in qualifiers.values() for e in named) else 1
+    return 2 if named.label in qualifiers.values() else 1
 
 
 def _prepositional_names(asked: Question) -> dict[str, str]:
-    """The match terms (with their labels) of the question's names that are a preposition's object:
-    "UK" of "in the UK", not "Argentina" of "Argentina's bondholders"."""
+    """The question's names that are a preposition's object, by spelling, with their labels: "uk"
+    of "in the UK", not "argentina" of "Argentina's bondholders"."""
     if asked.analysis is None:
         return {}
     a = asked.analysis
     found = {}
     for e in a.entities:
-        if e.label not in NAME_LABELS:
-            continue
         inside = range(e.token_start, e.token_end)
         root = next((t for t in a.tokens[e.token_start:e.token_end] if t.head not in inside), None)
-        if root is not None and root.dep == "pobj":
-            found |= {term: e.label for term in _terms(e.text)}
+        if e.label in NAME_LABELS and root is not None and root.dep == "pobj":
+            found[_spelling(e.text)] = e.label
     return found
+
+
+def _spelling(name: str) -> str:
+    """A name's letters and digits, lower-cased, without "the": "the U.S." and "US" are both "us"."""
+    return re.sub(r"[^a-z0-9]", "", re.sub(r"^the\s+", "", name.lower()))
 
 
 def _stranded_preposition(asked: Question) -> str | None:
