@@ -43,8 +43,8 @@ class Checkout:
     def __init__(self, name: str, root: Path, sources: Path, store: Path):
         self.name, self.root = name, root
         command = [sys.executable, __file__, "--worker", str(root), str(sources), str(store)]
-        self.process = subprocess.Popen(command, cwd=root, stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        # stderr is passed through: a worker that fails says why
+        self.process = subprocess.Popen(command, cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         loaded = self.process.stdout.readline()
         if not loaded or not Path(json.loads(loaded)).is_relative_to(root):
             raise SystemExit(f"the {name} checkout at {root} could not open the store, or imported "
@@ -74,8 +74,11 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=200)
     args = parser.parse_args()
 
-    sources = args.sources or unpacked("realtimeqa-2025")
-    checkouts = [Checkout("base", args.base.resolve(), sources, args.store), Checkout("new", args.new.resolve(), sources, args.store)]
+    # absolute: each worker runs in its own checkout, where a relative path would name another store
+    sources, store = (args.sources or unpacked("realtimeqa-2025")).resolve(), args.store.resolve()
+    if not (store / "catalog.sqlite3").is_file():
+        raise SystemExit(f"no index at {store} (no catalog.sqlite3)")
+    checkouts = [Checkout("base", args.base.resolve(), sources, store), Checkout("new", args.new.resolve(), sources, store)]
     asked = [q["question"] for q in answerable_questions(unpacked("realtimeqa-2025"))]
     for question in asked[:WARM_UP]:
         for checkout in checkouts:
