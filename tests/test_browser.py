@@ -524,6 +524,17 @@ def test_on_a_phone_the_passage_opens_inline_under_the_answer(browser, app, shot
                for name in ("sc-ask-row", "sc-panel-column", "sc-examples-box", "sc-filters")}
         assert top["sc-ask-row"] < top["sc-panel-column"] < top["sc-examples-box"] < top["sc-filters"], top
         shot(phone, "inline")
+        # the whole article, from the passage: the reader opens with the quoted sentence in view
+        inline.locator(".sc-inline-read").click()
+        reader = phone.locator("#sc-sources .sc-reader:not([hidden])")
+        reader.wait_for(state="visible")
+        assert "Other signatories of the letter" in reader.inner_text()
+        focused = reader.locator("mark.sc-focus")
+        assert focused.inner_text() == sentence_with(seed_text(app), "Ali Mansouri had signed on July 12")
+        phone.wait_for_timeout(300)
+        assert in_viewport(phone, focused)
+        shot(phone, "inline-whole-article")
+        reader.locator(".sc-reader-back").click()
         inline.locator(".sc-inline-close").click()
         assert answer.locator(".sc-inline").count() == 0
         # Nothing is wider than the screen.

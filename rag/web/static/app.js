@@ -103,6 +103,14 @@
     box.append(head);
     if (card) box.append(withoutIds(card.querySelector('.sc-meta').cloneNode(true)));
     box.append(withoutIds(source.cloneNode(true)));
+    // the whole article, below the passage (a button in its head would push the quote down)
+    const read = source.querySelector('.sc-read');
+    if (read) {
+      const whole = withoutIds(read.cloneNode(true));
+      whole.classList.add('sc-inline-read');
+      whole.textContent = 'Read the whole article';
+      box.append(whole);
+    }
     answer.append(box);
     // Show the passage's start inside the chat's own scroll area; the page itself moves only
     // as far as needed to show that area. Again a moment later: the Chatbot scrolls itself to
