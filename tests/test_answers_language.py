@@ -1458,13 +1458,18 @@ def test_the_sentence_giving_what_is_asked_about_whom_it_is_asked_leads(chat, qu
     ("Who shelled Fallujah?", "Iraqi troops outside Fallujah shelled the city overnight.", "Iraqi"),
 ])
 def test_who_leads_review_cases(question, sentence, lead_text):
+    assert _lead_of(question, sentence) == lead_text
+
+
+def _lead_of(question: str, sentence: str) -> str | None:
+    """The bold lead the question gets from this one sentence, as the best of a one-sentence article."""
     from rag.answer.extractive import lead_phrase
     from rag.answer.question import read_question
     from rag.index.sources import Article
 
     span = _ranked([sentence])[0].span
     lead = lead_phrase(read_question(question), span, Article("a.md", "News", sentence, "h"))
-    assert (lead.text if lead else None) == lead_text
+    return lead.text if lead else None
 
 
 @pytest.mark.parametrize("question, names", [
@@ -1520,13 +1525,7 @@ def test_of_amounts_side_by_side_the_one_of_the_asked_place_leads(chat, question
     ("How much did the firm raise from investors in Japan?", "In Japan the firm raised $40m, and in Korea $20m.", "$40m"),
 ])
 def test_the_amount_a_phrase_gives_to_the_asked_place_leads(question, sentence, lead_text):
-    from rag.answer.extractive import lead_phrase
-    from rag.answer.question import read_question
-    from rag.index.sources import Article
-
-    span = _ranked([sentence])[0].span
-    lead = lead_phrase(read_question(question), span, Article("a.md", "News", sentence, "h"))
-    assert (lead.text if lead else None) == lead_text
+    assert _lead_of(question, sentence) == lead_text
 
 
 def test_an_amount_question_is_answered_by_a_sentence_giving_an_amount(chat, tmp_path):

@@ -952,7 +952,7 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
         return []
     asked_terms = asked.name_terms | set(asked.weights)
     # words the question writes in capitals ("US", "U.S."), not "us" or "Who"
-    asked_capitals = {_bare_spelling(w) for w in asked.text.split() if sum(ch.isupper() for ch in w) >= 2}
+    asked_capitals = {bare_spelling(w) for w in asked.text.split() if sum(ch.isupper() for ch in w) >= 2}
     dateline = _DATELINE.match(a.text)
     out = []
     for ent in list(a.entities) + _unlabelled_counts(asked, a):
@@ -971,7 +971,7 @@ def answer_entities(asked: Question, a: language.Analysis) -> list[language.Enti
             continue  # "Qatar" does not answer "Who did Qatar inform?"
         if ent.label in NAME_LABELS and _spells_asked_name(asked, ent.text):
             continue  # "AztraZeneca", as a story misspells it, does not answer "Who is AstraZeneca's chief?"
-        if not terms and _bare_spelling(ent.text) in asked_capitals:
+        if not terms and bare_spelling(ent.text) in asked_capitals:
             continue  # "U.S." has no match terms; the question's "US" is the same name
         if ent.label == "NORP" and asked.wh == "who" and _describes_asked_phrase(asked, a, ent):
             continue  # "The French co-head of EADS Philippe Camus": the nationality of whom it asks about
@@ -1036,7 +1036,7 @@ def _reads_as_place(capitals: str) -> bool:
     return any(e.label in _PLACE_LABELS for e in a.entities)
 
 
-def _bare_spelling(text: str) -> str:
+def bare_spelling(text: str) -> str:
     """The letters and digits of a word, lower-cased: "U.S." and "US" are both "us"."""
     return re.sub(r"[^a-z0-9]", "", text.lower().removesuffix("'s").removesuffix("’s"))
 

@@ -29,7 +29,7 @@ from rag.answer.citations import SentenceSpan
 from rag.answer.compose import AnswerBuilder, refusal
 from rag.answer.evidence import (
     AMOUNT_LABELS, ANTECEDENT_WINDOW, NAME_LABELS, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences, asks_itself,
-    asked_noun_distance, near_duplicate, pronoun_people, sentence_bounds_at, tree_distance,
+    asked_noun_distance, bare_spelling, near_duplicate, pronoun_people, sentence_bounds_at, tree_distance,
 )
 from rag.answer.question import Question
 from rag.answer.record import Answer
@@ -282,8 +282,8 @@ def _prepositional_names(asked: Question) -> dict[str, str]:
 
 
 def _spelling(name: str) -> str:
-    """A name's letters and digits, lower-cased, without "the": "the U.S." and "US" are both "us"."""
-    return re.sub(r"[^a-z0-9]", "", re.sub(r"^the\s+", "", name.lower()))
+    """A name as ``bare_spelling`` reads it, without "the": "the U.S." and "US" are both "us"."""
+    return bare_spelling(re.sub(r"^the\s+", "", name, flags=re.IGNORECASE))
 
 
 def _stranded_preposition(asked: Question) -> str | None:
