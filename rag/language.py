@@ -47,7 +47,7 @@ import re
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
@@ -890,6 +890,38 @@ def written_in_currency(a: Analysis, ent: Entity) -> bool:
     """A count or quantity written with a currency word after it ("400m euros", "885,000 Euros"):
     money, though the model labels it CARDINAL."""
     return ent.label in ("CARDINAL", "QUANTITY") and is_currency(a.tokens[amount_end(a, ent) - 1])
+
+
+def describes(a: Analysis, name_words: Collection[str]) -> bool:
+    """The text says what the named person or thing is, beside the name: an apposition or a
+    relative clause on it ("Paver, who lives in London and previously worked as a lawyer,";
+    "Former Chelsea captain Desailly"), a common noun before it ("exchange operator Euronext"), or
+    the name as the subject of "be" with what it is ("Paver is a former lawyer").
+    ``name_words`` are the name's words; any of them written with a capital marks a mention (the
+    tagger misses unfamiliar names: "Desailly is ..." comes out an adverb)."""
+    wanted = {w.lower() for w in name_words}
+    tokens = a.tokens
+    mentions = {t.i for t in tokens if t.text[:1].isupper() and t.lower in wanted}
+    for i in mentions:
+        t = tokens[i]
+        if (t.head in mentions and t.head != i) or t.dep == "ROOT":
+            # "Michelle" of "Michelle Paver": the surname carries the mention; a name as the root
+            # is a headline the parser could not read ("UKIP outspent Labour on EU poll")
+            continue
+        children = [tokens[c] for c in a.children(i)]
+        # an apposition that is itself a name is another item of a list ("S Grimes, S Murray")
+        if any(c.dep == "relcl" or (c.dep == "appos" and c.pos == "NOUN") for c in children):
+            return True
+        if any(c.dep in ("compound", "amod") and c.pos == "NOUN" and c.i < i for c in children):
+            return True
+        head = tokens[t.head]
+        if t.dep == "appos" and head.pos == "NOUN":
+            return True
+        # the subject of "be" with what it is (the small model sometimes attaches the name as an
+        # adverb: "Desailly is a former France captain")
+        if i < head.i and head.lemma == "be" and any(tokens[c].dep == "attr" for c in a.children(head.i)):
+            return True
+    return False
 
 
 def entities(text: str) -> tuple[Entity, ...]:

@@ -26,7 +26,8 @@ BBC = ["politics/014", "business/047", "business/001", "business/127", "business
        "sport/045", "business/090", "business/008", "business/064", "business/069", "business/102", "tech/103",
        "business/109", "politics/111", "business/105", "entertainment/100", "business/103",
        "entertainment/301", "entertainment/302", "entertainment/304", "politics/304", "business/309",
-       "politics/302", "entertainment/307", "business/308", "tech/300", "business/061", "business/093", "business/068"]
+       "politics/302", "entertainment/307", "business/308", "tech/300", "business/061", "business/093", "business/068",
+       "tech/302", "tech/310"]
 # Medgar Evers, Qatar; Dolly Parton in February and November 2022 (names and months spread over two
 # articles); LeBron James at 40 (a season named two sentences before the figure).
 RTQA = ["1cbf3d39653d", "0500ff0f7641", "5af40acbff57", "5dcffe9c2141", "45d11132c82d", "85337309a0a9",
@@ -80,6 +81,9 @@ BONDHOLDERS = "bbc/business/093.txt"
 # a country's act told of "the government", the headline naming the country
 INDIA_CONSTRUCTION = "bbc/business/068.txt"
 CHILE_BLACKOUT = "rtqa/c1af8b320c77.md"
+# who a person or what a firm is: Gracenote's voice control, the Opera browser
+GRACENOTE = "bbc/tech/302.txt"
+OPERA = "bbc/tech/310.txt"
 
 
 @pytest.fixture(scope="module")
@@ -1555,3 +1559,52 @@ def test_a_country_asked_of_its_governments_act_is_the_one_the_headline_names(ch
     answer = ask(chat, question)
     assert lead(answer) == expected, answer.answer
     assert any(c.article_id == article and expected in c.quote for c in answer.citations), answer.answer
+
+
+# -- "Who is <name>?" -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, described, article", [
+    # not the spokesman's quote that names her in full
+    ("Who is Michelle Paver?", "Paver, who lives in London and previously worked as a lawyer", WOLF_BROTHER),
+    # not "**Gracenote**", another name of the sentence, as the answer
+    ("Who is Ross Blanchard?", "said Ross Blanchard, vice president of business development for Gracenote", GRACENOTE),
+    ("What is Opera?", "Net browser Opera 8.0", OPERA),
+], ids=["relative-clause", "apposition", "noun-before-the-name"])
+def test_who_is_a_name_is_answered_by_a_sentence_describing_it(chat, question, described, article):
+    answer = ask(chat, question)
+    assert_answered_from(answer, article)
+    assert described in answer.citations[0].quote, answer.answer
+    assert lead(answer) is None, answer.answer
+
+
+@pytest.mark.parametrize("question, identity", [
+    ("Who is Michelle Paver?", True), ("Who was Red Holzman?", True), ("What is the Bank of England?", True),
+    ("Who is Paver's publisher?", False), ("Who replaced Michelle Paver?", False), ("Who is the director?", False),
+    ("What did Paver say?", False), ("Who is the Navajo Nation President?", False),
+])
+def test_a_question_asking_what_a_name_is(question, identity):
+    from rag.answer.question import read_question
+
+    asked = read_question(question)
+    assert asked.asks_identity is identity
+    assert (asked.labels == frozenset()) if identity else True
+
+
+@pytest.mark.parametrize("sentence, describes", [
+    ("Paver, who lives in London and previously worked as a lawyer, began writing the book in 1982.", True),
+    ('"We prefer a sensible solution," said Rolf Dress, a spokesman for Union Investment.', True),
+    ("Rival exchange operator Euronext has also said it may bid for the LSE.", True),
+    ("Desailly is a former France captain.", True),
+    ('"Michelle Paver lives and breathes the worlds she writes about," said a spokesman for the author.', False),
+    ("Michelle Paver's Wolf Brother, a fantasy set 6,000 years ago, is the first in a planned series.", False),
+    ("Paver is currently writing the second book in the series.", False),
+    # a list of players, and a headline the parser cannot read
+    ("Backs: S Danielli, A Craig, H Southwell, S Grimes, S Murray, J White, A Hogg, J Petrie.", False),
+    ("UKIP outspent Labour on EU poll", False),
+])
+def test_a_sentence_describes_a_name_beside_it(sentence, describes):
+    from rag import language
+
+    words = {"paver", "michelle", "rolf", "dress", "euronext", "desailly", "grimes", "labour"}
+    assert language.describes(language.analyze(sentence), words) is describes

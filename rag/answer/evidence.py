@@ -75,6 +75,7 @@ HEADLINE_FACTOR = 0.85  # a headline restates the story; prefer a body sentence 
 OWNER_REACH = 3  # words either side of a possessive read for names coordinated with its owner
 SHORTLIST = 10  # sentences embedded per question at most (~4.5 ms each on 2 cores)
 PARSED = 4  # best sentences the language layer reads (~12 ms each, FULL pipeline)
+PARSED_FOR_IDENTITY = 8  # for "Who is <name>?", where many sentences match the name alike
 # Reasons are seldom given in the question's words: for "why did Qatar withdraw", "has pulled out ...
 # concerned about" shares no asked term. Such a sentence stays a candidate when the language layer
 # finds a cause in it and it reads as a close paraphrase.
@@ -437,14 +438,19 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
         c.relevance = relevance(c.lexical, c.semantic, c.is_headline)
     candidates.sort(key=lambda c: -c.relevance)
     candidates = _on_the_named_day(asked, candidates)
-    read = _read_best(asked, candidates[:PARSED], topic)
+    # "Who is Michelle Paver?": every sentence naming her matches as well; the one describing her
+    # may be further down
+    parsed = PARSED_FOR_IDENTITY if asked.asks_identity else PARSED
+    read = _read_best(asked, candidates[:parsed], topic)
     if asked.labels and asked.labels <= AMOUNT_LABELS and asked.wh != "when":
-        candidates = candidates[:PARSED]  # only a parsed sentence can show it holds the amount asked for
-    if asked.wh == "where" and any(c.fits and c.relevance >= RELEVANCE_THRESHOLD for c in read):
+        candidates = candidates[:parsed]  # only a parsed sentence can show it holds the amount asked for
+    if (asked.wh == "where" or asked.asks_identity) and any(c.fits and c.relevance >= RELEVANCE_THRESHOLD for c in read):
         # "Where did Patsy Rowlands die?": the sentence giving a place ("died in Hove"), not the
-        # better-matching lede that gives none ("has died at the age of 71")
-        read, candidates = [c for c in read if c.fits], candidates[:PARSED]
-    ranked = read + candidates[PARSED:]
+        # better-matching lede that gives none ("has died at the age of 71"); "Who is Michelle
+        # Paver?": "Paver, who lives in London and previously worked as a lawyer", not a quote
+        # of her spokesman
+        read, candidates = [c for c in read if c.fits], candidates[:parsed]
+    ranked = read + candidates[parsed:]
     ranked.sort(key=lambda c: -c.relevance)
     ranked = _headlines_last(ranked)
     return [RankedSpan(c.span, c.relevance, c.lexical, c.semantic) for c in ranked]
@@ -729,7 +735,10 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
             continue  # "Which country deported Yusuf?" is not answered by "urged Doha not to deport him"
         if _speaker_only_quoted(asked, c.span.text):
             continue  # "What did Tony Blair say?" is not answered by a quote of someone else about him
-        fits = answer_type_fits(asked, a) or _reports_words(asked, a, c.terms)
+        if asked.asks_identity:
+            fits = int(language.describes(a, asked.names[0].text.split()))  # "Paver, who lives in London ..."
+        else:
+            fits = answer_type_fits(asked, a) or _reports_words(asked, a, c.terms)
         if asked.wh == "when" and not fits and not states_event(asked, a):
             continue  # no date, and not the event asked about either ("calls for her release")
         if asked.labels and asked.labels <= AMOUNT_LABELS and asked.wh != "when" and not fits:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Collection, Literal
+from typing import Collection, Literal, Sequence
 
 from rag import language
 from rag.answer.support import TermWeights
@@ -114,6 +114,9 @@ class Question:
     # another day ("New Year's Day") gives another day's figure
     named_days: tuple[frozenset[str], ...] = ()
     asking_sentence: int = 0  # index in ``analysis`` of the sentence that asks (after the scene's)
+    # "Who is Michelle Paver?", "What is Euronext?": asks what the named one is, answered by a
+    # sentence that describes the name, not by another name
+    asks_identity: bool = False
 
     def sets_scene(self, name: AskedName) -> bool:
         """The name is only in the statement before the question."""
@@ -201,14 +204,32 @@ def read_question(text: str, context_terms: Collection[str] = frozenset(), *, as
         labels = _NAME_ANSWER_LABELS  # "What is the trojan ... called?" -> "Bankash-A Trojan"
     if wh == "where" and _asks_rank(tokens):
         labels = frozenset({"ORDINAL"})  # "Where did Kim Collins finish?" -> "sixth"
+    asks_identity = kind == "fact" and _asks_identity(a, asking, wh, names, weights)
+    if asks_identity:
+        labels = frozenset()
     return Question(
         text=text, kind=kind, wh=wh, labels=labels,
         names=names, numbers=asked_numbers, weights=weights,
         focus=_focus(a, context) if kind == "fact" and wh == "who" else None,
         speaker=speaker if kind == "fact" else None, asks_speaker=asks_speaker and kind == "fact", analysis=a,
         wh_noun=_asked_noun(a, tokens, wh), qualified_nouns=_qualified_nouns(a, context), premise_names=premise_names,
-        asking_sentence=asking, named_days=_named_days(a),
+        asking_sentence=asking, named_days=_named_days(a), asks_identity=asks_identity,
     )
+
+
+def _asks_identity(a: language.Analysis, asking: int, wh: str, names: Sequence[AskedName],
+                   weights: TermWeights) -> bool:
+    """"Who is/was <name>?", "What is <name>?": the asking sentence is "be" with the question word
+    and one name, and no other word to match ("Who is Paver's publisher?" asks for a name). A
+    person's name takes no "the": "Who is the Navajo Nation President?" asks who holds a post."""
+    if wh not in ("who", "what") or len(names) != 1 or set(weights) - set(names[0].terms):
+        return False
+    sentence = a.sentences[asking]
+    tokens = a.tokens[sentence.token_start:sentence.token_end]
+    root = next((t for t in tokens if t.dep == "ROOT"), None)
+    if wh == "who" and any(t.lower == "the" for t in tokens):
+        return False
+    return root is not None and root.lemma.lower() == "be"
 
 
 def _named_days(a: language.Analysis) -> tuple[frozenset[str], ...]:
