@@ -119,6 +119,16 @@ DISTORTED = [
     ("The manager said he was furious with the result.", "The manager said he was delighted with the result.",
      "opposite", "furious"),
     ("The talks ended without a deal.", "The talks ended in a deal.", "negation", "without a deal"),
+    # one word swapped for its opposite in otherwise the same wording, wherever the parse puts it
+    ("Hollis pounded on the door and a reply looked likely before the guard blew his whistle.",
+     "Hollis pounded on the door but a reply looked unlikely before the guard blew his whistle.", "opposite",
+     "likely"),
+    ("The new shop opened amid rising prices for the whole town.",
+     "The new shop opened amid falling prices for the whole town.", "opposite", "rising"),
+    ("The band's second set was met with general approval from the crowd.",
+     "The band's second set was met with general disapproval from the crowd.", "opposite", "approval"),
+    ("Brandt says the alloy is a much better conductor of heat than copper wire.",
+     "Brandt says the alloy is a much worse conductor of heat than copper wire.", "opposite", "better"),
     # a "not" of the adjective's own, and "has yet to"
     ("The lawyer said his client pleaded not guilty.", "The lawyer said his client pleaded guilty.", "negation",
      "not guilty"),
@@ -381,6 +391,11 @@ SAME_FACTS = [
     # words of one direction in other words, and opposite judgements of two other things
     ("The home fans cheered the referee after the final whistle.",
      "The home fans admired the referee after the final whistle."),
+    # a participle after its noun is a state ("left" is "remaining"); a light verb's own valence
+    # is not the act's ("shared his frustration" is "complained")
+    ("Nordmark were level at 2-2 with five minutes remaining.", "Nordmark were level at 2-2 with five minutes left."),
+    ("Brandt shared his frustration about the way the town is portrayed in the film.",
+     "Brandt complained about the way the town is portrayed in the film."),
     ("The union welcomed the pay offer but condemned the job cuts.", "The union welcomed the pay offer."),
     ("Critics praised the lead actor and hated the script.", "Critics hated the script of the film."),
     ("There will be no refunds for fans who have paid deposits, or who already hold tickets.",

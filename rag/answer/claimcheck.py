@@ -1353,6 +1353,7 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
                 if _key(noun.lemma or noun.text) in claim_lemmas:
                     problems.append(Problem("negation", f'the source says "no {noun.text}"'))
     problems += _opposite_words(claim, source)
+    problems += _substituted_opposites(claim, source)
     problems += _light_verb_problems(claim, source)
     problems += _with_without_problems(claim, source)
     problems += _denied_complement_problems(claim, source)
@@ -1688,6 +1689,77 @@ def _actors_differ(claim: _Text, t: Token, text: _Text, u: Token) -> bool:
     mine = [x for x in _args(claim, claim.clause_of_verb[mine_verb]) if x.role == "agent"]
     theirs = _args(text, text.clause_of_verb[their_verb])
     return any(_relation_among(x, y, theirs) == "different" for x in mine for y in theirs if y.role == "agent")
+
+
+# How close a claim must be to a span sentence, word for word (difflib ratio of their lemmas), for
+# a word put in the place of one of opposite sense to be read as a distortion of that sentence.
+SUBSTITUTION_SIMILARITY = 0.5
+# Valences both at least this far from neutral oppose when one word stands in the other's place
+# (weaker than VALENCE_OPPOSITE: the wording around them already says they are in one place).
+SUBSTITUTED_VALENCE = 1.0
+_CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
+
+
+def _substituted_opposites(claim: _Text, source: _Source) -> list[Problem]:
+    """A claim worded as a span sentence with one word swapped for a word of opposite sense: "a
+    penalty try looked unlikely" for "looked likely", "rising new car prices" / "falling", "met with
+    general approval" / "disapproval", "warmly received" / "coldly". The two words must stand
+    between the same words on at least one side (two or more), the sentences be close overall,
+    and neither say "not" more than the other ("did not accept" / "rejected" says the same)."""
+    mine = [t for t in claim.a.tokens if t.pos not in ("PUNCT", "SPACE")]
+    keys = [_key(t.lemma or t.text) for t in mine]
+    problems = []
+    for text in source.texts:
+        theirs = [t for t in text.a.tokens if t.pos not in ("PUNCT", "SPACE")]
+        their_keys = [_key(t.lemma or t.text) for t in theirs]
+        if _negations(mine) != _negations(theirs):
+            continue
+        matcher = SequenceMatcher(None, keys, their_keys, autojunk=False)
+        if matcher.ratio() < SUBSTITUTION_SIMILARITY:
+            continue
+        codes = matcher.get_opcodes()
+        for k, (op, i1, i2, j1, j2) in enumerate(codes):
+            if op != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
+                continue
+            if not any(0 <= n < len(codes) and codes[n][0] == "equal" and codes[n][2] - codes[n][1] >= 2
+                       for n in (k - 1, k + 1)):
+                continue
+            pair = next(((t, u) for t in mine[i1:i2] for u in theirs[j1:j2] if _swapped_senses(t, u)), None)
+            if pair is not None:
+                problems.append(Problem("opposite", f'the source says "{pair[1].text}", not "{pair[0].text}"'))
+    return problems
+
+
+def _negations(tokens: Sequence[Token]) -> int:
+    return sum(t.lower in language.NEGATION_WORDS or t.lower == "without" for t in tokens)
+
+
+def _swapped_senses(t: Token, u: Token) -> bool:
+    """Two words of opposite sense, by lemma or as written: listed opposites, one undoing the other
+    by a prefix ("likely" / "unlikely", "heartened" / "disheartened"), or clearly opposite
+    valences ("triumph" / "flop", "better" / "worse")."""
+    if t.pos not in _CONTENT_POS or u.pos not in _CONTENT_POS or _state_participle(t) or _state_participle(u):
+        return False
+    for mine, theirs in ((_key(t.lemma or t.text), _key(u.lemma or u.text)), (t.lower, u.lower)):
+        if mine == theirs:
+            return False
+        if language.are_opposites(mine, theirs) or language.are_opposite_adjectives(mine, theirs) \
+                or _opposite_acts(mine, theirs):
+            return True
+        if min(len(mine), len(theirs)) >= 4 and any(theirs == p + mine or mine == p + theirs for p in _NEGATIVE_PREFIXES):
+            return True
+        # a verb's valence is weaker evidence: "shared his frustration" is "complained"
+        v, w = language.valence(mine), language.valence(theirs)
+        enough = language.VALENCE_OPPOSITE if "VERB" in (t.pos, u.pos) else SUBSTITUTED_VALENCE
+        if v * w < 0 and min(abs(v), abs(w)) >= enough:
+            return True
+    return False
+
+
+def _state_participle(t: Token) -> bool:
+    """A participle naming a state, not its verb's act: "five minutes left", "40 tickets are left"
+    (``language.STATE_PARTICIPLES``)."""
+    return t.tag == "VBN" and _key(t.lemma or t.text) in language.STATE_PARTICIPLES
 
 
 def _opposite_senses(pos: str, lemma: str, other: str) -> bool:
