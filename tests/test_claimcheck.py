@@ -129,6 +129,18 @@ DISTORTED = [
      "The band's second set was met with general disapproval from the crowd.", "opposite", "approval"),
     ("Brandt says the alloy is a much better conductor of heat than copper wire.",
      "Brandt says the alloy is a much worse conductor of heat than copper wire.", "opposite", "better"),
+    # two phrases trading places in otherwise the same wording
+    ("Halvorsen withstood a late Nordmark comeback to win the final.",
+     "Nordmark withstood a late Halvorsen comeback to win the final.", "roles", "Halvorsen"),
+    ("The deal sends Brandt to the Falcons and Okafor to the Rangers in a three-team trade.",
+     "The deal sends Brandt to the Rangers and Okafor to the Falcons in a three-team trade.", "roles", "Falcons"),
+    ("The red tiles contain lead that the blue tiles do not.", "The blue tiles contain lead that the red tiles do not.",
+     "roles", "red"),
+    ("Delays can be caused by rail factors, such as signal faults, or road factors, such as lane closures.",
+     "Delays can be caused by road factors, such as signal faults, or rail factors, such as lane closures.",
+     "roles", "rail"),
+    ("If the Corvo S is not to your liking, the larger and faster Halden Astra S is worth a look.",
+     "If the Astra S is not to your liking, the larger and faster Halden Corvo S is worth a look.", "roles", "Corvo"),
     # a "not" of the adjective's own, and "has yet to"
     ("The lawyer said his client pleaded not guilty.", "The lawyer said his client pleaded guilty.", "negation",
      "not guilty"),
@@ -394,6 +406,8 @@ SAME_FACTS = [
     # a participle after its noun is a state ("left" is "remaining"); a light verb's own valence
     # is not the act's ("shared his frustration" is "complained")
     ("Nordmark were level at 2-2 with five minutes remaining.", "Nordmark were level at 2-2 with five minutes left."),
+    # items of one list in another order
+    ("The award went to Brandt and Okafor after the final.", "The award went to Okafor and Brandt after the final."),
     ("Brandt shared his frustration about the way the town is portrayed in the film.",
      "Brandt complained about the way the town is portrayed in the film."),
     ("The union welcomed the pay offer but condemned the job cuts.", "The union welcomed the pay offer."),

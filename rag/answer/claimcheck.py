@@ -505,7 +505,7 @@ class ClaimChecker:
                     + _quote_speaker_problems(text, source) + _preference_problems(text, source)
                     + _word_polarity_problems(text, source)
                     + _possessive_problems(text, source) + _planned_problems(text, source)
-                    + _crossed_attachment_problems(text, source) + additions)
+                    + _crossed_attachment_problems(text, source) + _traded_places_problems(text, source) + additions)
         unique: dict[str, Problem] = {}
         for problem in problems:
             unique.setdefault(problem.reason, problem)
@@ -1707,11 +1707,11 @@ def _substituted_opposites(claim: _Text, source: _Source) -> list[Problem]:
     between the same words on at least one side (two or more), the sentences be close overall,
     and neither say "not" more than the other ("did not accept" / "rejected" says the same)."""
     mine = [t for t in claim.a.tokens if t.pos not in ("PUNCT", "SPACE")]
-    keys = [_key(t.lemma or t.text) for t in mine]
+    keys = [_diff_key(t) for t in mine]
     problems = []
     for text in source.texts:
         theirs = [t for t in text.a.tokens if t.pos not in ("PUNCT", "SPACE")]
-        their_keys = [_key(t.lemma or t.text) for t in theirs]
+        their_keys = [_diff_key(t) for t in theirs]
         if _negations(mine) != _negations(theirs):
             continue
         matcher = SequenceMatcher(None, keys, their_keys, autojunk=False)
@@ -1728,6 +1728,68 @@ def _substituted_opposites(claim: _Text, source: _Source) -> list[Problem]:
             if pair is not None:
                 problems.append(Problem("opposite", f'the source says "{pair[1].text}", not "{pair[0].text}"'))
     return problems
+
+
+# Words between two phrases that make them items of one list, whose order says nothing.
+_LIST_GLUE = frozenset({"and", "or", "nor", "&", "as well as", "plus"})
+_SWAPPABLE_POS = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
+
+
+def _traded_places_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """Two phrases of the cited sentence that trade places in otherwise the same wording:
+    "Leicester withstood a stunning Wasps comeback" / "Wasps withstood a stunning Leicester
+    comeback", "the onion strips contain wheat that the tortilla strips do not" / the reverse,
+    "male factors, such as low sperm count, or female factors" / "female ..., or male". Each
+    phrase of the claim stands where the span has the other (a phrase may drop a word of the
+    span's: "cisgender male" / "male"); two items of one list ("A and B" / "B and A") trade
+    places harmlessly."""
+    mine = [t for t in claim.a.tokens if t.pos not in ("PUNCT", "SPACE")]
+    keys = [_diff_key(t) for t in mine]
+    problems = []
+    for text in source.texts:
+        theirs = [t for t in text.a.tokens if t.pos not in ("PUNCT", "SPACE")]
+        their_keys = [_diff_key(t) for t in theirs]
+        matcher = SequenceMatcher(None, keys, their_keys, autojunk=False)
+        if matcher.ratio() < SUBSTITUTION_SIMILARITY:
+            continue
+        changed = [(i1, i2, j1, j2) for op, i1, i2, j1, j2 in matcher.get_opcodes()
+                   if op == "replace" and i2 - i1 <= 4 and j2 - j1 <= 4]
+        for n, (a1, a2, b1, b2) in enumerate(changed):
+            for c1, c2, d1, d2 in changed[n + 1:]:
+                first, second = set(keys[a1:a2]), set(keys[c1:c2])
+                if not (first <= set(their_keys[d1:d2]) and second <= set(their_keys[b1:b2])) \
+                        or first & set(their_keys[b1:b2]) or second & set(their_keys[d1:d2]):
+                    continue
+                if not (_swappable(mine[a1:a2]) and _swappable(mine[c1:c2])) \
+                        or (_written_as_name(mine[a1:a2]) or _written_as_name(theirs[d1:d2])) \
+                        != (_written_as_name(mine[c1:c2]) or _written_as_name(theirs[b1:b2])):
+                    continue  # "the rate in Port Hale was 9.4% in March": a place and a time move freely
+                between = " ".join(t.lower for t in mine[a2:c1])
+                if not between or between in _LIST_GLUE:
+                    continue
+                shown = " ".join(t.text for t in theirs[b1:b2]), " ".join(t.text for t in theirs[d1:d2])
+                problems.append(Problem("roles", f'the source has "{shown[0]}" where the claim has '
+                                                 f'"{" ".join(t.text for t in mine[a1:a2])}", and "{shown[1]}" '
+                                                 f'where it has "{" ".join(t.text for t in mine[c1:c2])}"'))
+    return problems
+
+
+def _swappable(tokens: Sequence[Token]) -> bool:
+    """A phrase that can stand for a participant: a noun, name, adjective or number, and no date
+    or time."""
+    return any(t.pos in _SWAPPABLE_POS for t in tokens) and not any(t.ent_type in ("DATE", "TIME") for t in tokens)
+
+
+def _written_as_name(tokens: Sequence[Token]) -> bool:
+    """A name as the tagger reads it (it reads one "Wasps" as a plural noun, the other as a name:
+    the caller asks of both texts)."""
+    return any(t.pos == "PROPN" or t.ent_type for t in tokens)
+
+
+def _diff_key(t: Token) -> str:
+    """How a word is compared when two wordings are aligned: by lemma, and a capitalised word as
+    written (the tagger lemmatises one "Wasps" to "wasp" and leaves the other)."""
+    return _key(t.text if t.text[:1].isupper() else (t.lemma or t.text))
 
 
 def _negations(tokens: Sequence[Token]) -> int:
