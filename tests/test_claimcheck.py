@@ -141,6 +141,16 @@ DISTORTED = [
      "roles", "rail"),
     ("If the Corvo S is not to your liking, the larger and faster Halden Astra S is worth a look.",
      "If the Astra S is not to your liking, the larger and faster Halden Corvo S is worth a look.", "roles", "Corvo"),
+    # a change told backwards is another change, not the same one from the other side
+    ("The club's debt rose from £20m to £35m last year.", "The club's debt fell from £35m to £20m last year.",
+     "opposite", "rose"),
+    # a comparison turned round
+    ("The message will play better with farmers in the north ahead of the vote than with the diplomats in Halden.",
+     "The message will play better with the diplomats in Halden than with farmers in the north ahead of the vote.",
+     "roles", "other way round"),
+    ("Past leaders were more interested in the welfare of the town than their own fame.",
+     "Past leaders were more interested in their own fame than in the welfare of the town.", "roles",
+     "other way round"),
     # a "not" of the adjective's own, and "has yet to"
     ("The lawyer said his client pleaded not guilty.", "The lawyer said his client pleaded guilty.", "negation",
      "not guilty"),
@@ -406,6 +416,11 @@ SAME_FACTS = [
     # a participle after its noun is a state ("left" is "remaining"); a light verb's own valence
     # is not the act's ("shared his frustration" is "complained")
     ("Nordmark were level at 2-2 with five minutes remaining.", "Nordmark were level at 2-2 with five minutes left."),
+    # a comparison said from the other side
+    ("Halden is bigger than Corvo.", "Corvo is smaller than Halden."),
+    ("Halden had more votes than Corvo.", "Corvo had fewer votes than Halden."),
+    ("Brandt says the alloy is a much better conductor of heat than copper wire.",
+     "Brandt says copper wire is a much worse conductor of heat than the alloy."),
     # items of one list in another order
     ("The award went to Brandt and Okafor after the final.", "The award went to Okafor and Brandt after the final."),
     ("Brandt shared his frustration about the way the town is portrayed in the film.",

@@ -505,7 +505,12 @@ class ClaimChecker:
                     + _quote_speaker_problems(text, source) + _preference_problems(text, source)
                     + _word_polarity_problems(text, source)
                     + _possessive_problems(text, source) + _planned_problems(text, source)
-                    + _crossed_attachment_problems(text, source) + _traded_places_problems(text, source) + additions)
+                    + _crossed_attachment_problems(text, source) + _traded_places_problems(text, source)
+                    + _turned_comparison_problems(text, source) + additions)
+        if _converse_comparison(text, source) or any(alignment.converse for alignment in _alignments(text, source)):
+            # "Corvo had fewer votes than Halden" for "Halden had more votes than Corvo": the
+            # opposite word and the traded places undo each other
+            problems = [p for p in problems if p.kind not in ("opposite", "roles")]
         unique: dict[str, Problem] = {}
         for problem in problems:
             unique.setdefault(problem.reason, problem)
@@ -1700,96 +1705,94 @@ SUBSTITUTED_VALENCE = 1.0
 _CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
 
 
-def _substituted_opposites(claim: _Text, source: _Source) -> list[Problem]:
-    """A claim worded as a span sentence with one word swapped for a word of opposite sense: "a
-    penalty try looked unlikely" for "looked likely", "rising new car prices" / "falling", "met with
-    general approval" / "disapproval", "warmly received" / "coldly". The two words must stand
-    between the same words on at least one side (two or more), the sentences be close overall,
-    and neither say "not" more than the other ("did not accept" / "rejected" says the same)."""
-    mine = [t for t in claim.a.tokens if t.pos not in ("PUNCT", "SPACE")]
-    keys = [_diff_key(t) for t in mine]
-    problems = []
-    for text in source.texts:
-        theirs = [t for t in text.a.tokens if t.pos not in ("PUNCT", "SPACE")]
-        their_keys = [_diff_key(t) for t in theirs]
-        if _negations(mine) != _negations(theirs):
-            continue
-        matcher = SequenceMatcher(None, keys, their_keys, autojunk=False)
-        if matcher.ratio() < SUBSTITUTION_SIMILARITY:
-            continue
-        codes = matcher.get_opcodes()
-        for k, (op, i1, i2, j1, j2) in enumerate(codes):
-            if op != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
-                continue
-            if not any(0 <= n < len(codes) and codes[n][0] == "equal" and codes[n][2] - codes[n][1] >= 2
-                       for n in (k - 1, k + 1)):
-                continue
-            pair = next(((t, u) for t in mine[i1:i2] for u in theirs[j1:j2] if _swapped_senses(t, u)), None)
-            if pair is not None:
-                problems.append(Problem("opposite", f'the source says "{pair[1].text}", not "{pair[0].text}"'))
-    return problems
+@dataclass
+class _Alignment:
+    """A claim worded as one span sentence, word by word (difflib over lemmas; a capitalised word
+    as written, since the tagger lemmatises one "Wasps" to "wasp" and leaves the other)."""
 
+    mine: list[Token]
+    theirs: list[Token]
+    changes: list[tuple[int, int, int, int, bool]]  # replaced stretches (i1, i2, j1, j2, anchored)
 
-# Words between two phrases that make them items of one list, whose order says nothing.
-_LIST_GLUE = frozenset({"and", "or", "nor", "&", "as well as", "plus"})
-_SWAPPABLE_POS = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
+    @property
+    def opposites(self) -> list[tuple[Token, Token]]:
+        """A word swapped for one of opposite sense, standing between the same words (two or more
+        on one side): "a penalty try looked unlikely" / "looked likely"."""
+        found = []
+        for i1, i2, j1, j2, anchored in self.changes:
+            if anchored and i2 - i1 <= 3 and j2 - j1 <= 3:
+                pair = next(((t, u) for t in self.mine[i1:i2] for u in self.theirs[j1:j2] if _swapped_senses(t, u)), None)
+                if pair is not None:
+                    found.append(pair)
+        return found
 
-
-def _traded_places_problems(claim: _Text, source: _Source) -> list[Problem]:
-    """Two phrases of the cited sentence that trade places in otherwise the same wording:
-    "Leicester withstood a stunning Wasps comeback" / "Wasps withstood a stunning Leicester
-    comeback", "the onion strips contain wheat that the tortilla strips do not" / the reverse,
-    "male factors, such as low sperm count, or female factors" / "female ..., or male". Each
-    phrase of the claim stands where the span has the other (a phrase may drop a word of the
-    span's: "cisgender male" / "male"); two items of one list ("A and B" / "B and A") trade
-    places harmlessly."""
-    mine = [t for t in claim.a.tokens if t.pos not in ("PUNCT", "SPACE")]
-    keys = [_diff_key(t) for t in mine]
-    problems = []
-    for text in source.texts:
-        theirs = [t for t in text.a.tokens if t.pos not in ("PUNCT", "SPACE")]
-        their_keys = [_diff_key(t) for t in theirs]
-        matcher = SequenceMatcher(None, keys, their_keys, autojunk=False)
-        if matcher.ratio() < SUBSTITUTION_SIMILARITY:
-            continue
-        changed = [(i1, i2, j1, j2) for op, i1, i2, j1, j2 in matcher.get_opcodes()
-                   if op == "replace" and i2 - i1 <= 4 and j2 - j1 <= 4]
-        for n, (a1, a2, b1, b2) in enumerate(changed):
-            for c1, c2, d1, d2 in changed[n + 1:]:
+    @property
+    def traded(self) -> list[tuple[str, str, str, str]]:
+        """Two phrases that trade places: each of the claim's stands where the span has the other
+        (a phrase may drop a word of the span's: "cisgender male" / "male"). Items of one list
+        ("A and B" / "B and A"), and a place against a time, move freely."""
+        keys = [_diff_key(t) for t in self.mine]
+        their_keys = [_diff_key(t) for t in self.theirs]
+        found = []
+        short = [c for c in self.changes if c[1] - c[0] <= 4 and c[3] - c[2] <= 4]
+        for n, (a1, a2, b1, b2, _) in enumerate(short):
+            for c1, c2, d1, d2, _ in short[n + 1:]:
                 first, second = set(keys[a1:a2]), set(keys[c1:c2])
                 if not (first <= set(their_keys[d1:d2]) and second <= set(their_keys[b1:b2])) \
                         or first & set(their_keys[b1:b2]) or second & set(their_keys[d1:d2]):
                     continue
-                if not (_swappable(mine[a1:a2]) and _swappable(mine[c1:c2])) \
-                        or (_written_as_name(mine[a1:a2]) or _written_as_name(theirs[d1:d2])) \
-                        != (_written_as_name(mine[c1:c2]) or _written_as_name(theirs[b1:b2])):
-                    continue  # "the rate in Port Hale was 9.4% in March": a place and a time move freely
-                between = " ".join(t.lower for t in mine[a2:c1])
+                if not (_swappable(self.mine[a1:a2]) and _swappable(self.mine[c1:c2])) \
+                        or (_written_as_name(self.mine[a1:a2]) or _written_as_name(self.theirs[d1:d2])) \
+                        != (_written_as_name(self.mine[c1:c2]) or _written_as_name(self.theirs[b1:b2])):
+                    continue  # "the rate in Port Hale was 9.4% in March": a place and a time
+                between = " ".join(t.lower for t in self.mine[a2:c1])
                 if not between or between in _LIST_GLUE:
                     continue
-                shown = " ".join(t.text for t in theirs[b1:b2]), " ".join(t.text for t in theirs[d1:d2])
-                problems.append(Problem("roles", f'the source has "{shown[0]}" where the claim has '
-                                                 f'"{" ".join(t.text for t in mine[a1:a2])}", and "{shown[1]}" '
-                                                 f'where it has "{" ".join(t.text for t in mine[c1:c2])}"'))
-    return problems
+                found.append((_shown(self.theirs[b1:b2]), _shown(self.mine[a1:a2]),
+                              _shown(self.theirs[d1:d2]), _shown(self.mine[c1:c2])))
+        return found
+
+    @property
+    def converse(self) -> bool:
+        """Two phrases traded and a word turned to its opposite: "Corvo had fewer votes than
+        Halden" says what "Halden had more votes than Corvo" says. Not two amounts: "fell from
+        £400m to £340m" is another change than "rose from £340m to £400m"."""
+        return bool(self.opposites) and any(not any(written_numbers(phrase) for phrase in traded)
+                                            for traded in self.traded)
 
 
-def _swappable(tokens: Sequence[Token]) -> bool:
-    """A phrase that can stand for a participant: a noun, name, adjective or number, and no date
-    or time."""
-    return any(t.pos in _SWAPPABLE_POS for t in tokens) and not any(t.ent_type in ("DATE", "TIME") for t in tokens)
+def _shown(tokens: Sequence[Token]) -> str:
+    return " ".join(t.text for t in tokens)
 
 
-def _written_as_name(tokens: Sequence[Token]) -> bool:
-    """A name as the tagger reads it (it reads one "Wasps" as a plural noun, the other as a name:
-    the caller asks of both texts)."""
-    return any(t.pos == "PROPN" or t.ent_type for t in tokens)
+def _alignments(claim: _Text, source: _Source) -> list[_Alignment]:
+    """The span sentences the claim is worded as, closely (``SUBSTITUTION_SIMILARITY``) and with
+    "not" as often (a negation changes what a swapped word means: "did not accept" / "rejected")."""
+    mine = [t for t in claim.a.tokens if t.pos not in ("PUNCT", "SPACE")]
+    keys = [_diff_key(t) for t in mine]
+    found = []
+    for text in source.texts:
+        theirs = [t for t in text.a.tokens if t.pos not in ("PUNCT", "SPACE")]
+        if _negations(mine) != _negations(theirs):
+            continue
+        matcher = SequenceMatcher(None, keys, [_diff_key(t) for t in theirs], autojunk=False)
+        if matcher.ratio() < SUBSTITUTION_SIMILARITY:
+            continue
+        codes = matcher.get_opcodes()
+        changes = [(i1, i2, j1, j2, any(0 <= n < len(codes) and codes[n][0] == "equal" and codes[n][2] - codes[n][1] >= 2
+                                        for n in (k - 1, k + 1)))
+                   for k, (op, i1, i2, j1, j2) in enumerate(codes) if op == "replace"]
+        found.append(_Alignment(mine, theirs, changes))
+    return found
 
 
-def _diff_key(t: Token) -> str:
-    """How a word is compared when two wordings are aligned: by lemma, and a capitalised word as
-    written (the tagger lemmatises one "Wasps" to "wasp" and leaves the other)."""
-    return _key(t.text if t.text[:1].isupper() else (t.lemma or t.text))
+def _substituted_opposites(claim: _Text, source: _Source) -> list[Problem]:
+    """A claim worded as a span sentence with one word swapped for a word of opposite sense: "a
+    penalty try looked unlikely" for "looked likely", "rising new car prices" / "falling", "met with
+    general approval" / "disapproval", "warmly received" / "coldly" (``_Alignment.opposites``)."""
+    return [Problem("opposite", f'the source says "{u.text}", not "{t.text}"')
+            for alignment in _alignments(claim, source) if not alignment.converse
+            for t, u in alignment.opposites]
 
 
 def _negations(tokens: Sequence[Token]) -> int:
@@ -1822,6 +1825,96 @@ def _state_participle(t: Token) -> bool:
     """A participle naming a state, not its verb's act: "five minutes left", "40 tickets are left"
     (``language.STATE_PARTICIPLES``)."""
     return t.tag == "VBN" and _key(t.lemma or t.text) in language.STATE_PARTICIPLES
+
+
+# Words between two phrases that make them items of one list, whose order says nothing.
+_LIST_GLUE = frozenset({"and", "or", "nor", "&", "as well as", "plus"})
+_SWAPPABLE_POS = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
+
+
+def _traded_places_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """Two phrases of the cited sentence that trade places in otherwise the same wording:
+    "Leicester withstood a stunning Wasps comeback" / "Wasps withstood a stunning Leicester
+    comeback", "the onion strips contain wheat that the tortilla strips do not" / the reverse,
+    "male factors, such as low sperm count, or female factors" / "female ..., or male"
+    (``_Alignment.traded``)."""
+    return [Problem("roles", f'the source has "{theirs}" where the claim has "{mine}", and "{their_other}" '
+                             f'where it has "{my_other}"')
+            for alignment in _alignments(claim, source) if not alignment.converse
+            for theirs, mine, their_other, my_other in alignment.traded]
+
+
+_COMPARED_POS = frozenset({"NOUN", "PROPN", "ADJ", "NUM", "VERB"})
+
+
+def _comparisons(text: _Text) -> list[tuple[Token, set[str], set[str], set[str]]]:
+    """Each "<comparative> ... than <standard>" of the text: the comparative, the content words
+    between it and "than", those before it in the sentence, and those of the standard."""
+    tokens = text.a.tokens
+    found = []
+    for k, t in enumerate(tokens):
+        if t.lower != "than":
+            continue
+        marker = next((m for m in range(k - 1, max(-1, k - 20), -1) if tokens[m].tag in ("JJR", "RBR")), None)
+        if marker is None:
+            continue
+        start = text.a.sentences[t.sentence].token_start
+
+        def words(span: Iterable[int]) -> set[str]:
+            return {_diff_key(tokens[i]) for i in span if tokens[i].pos in _COMPARED_POS}
+        standard = words(i for i in text.subtree(k) if i > k)
+        found.append((tokens[marker], words(range(marker + 1, k)), words(range(start, marker)), standard))
+    return found
+
+
+def _converse_comparison(claim: _Text, source: _Source) -> bool:
+    """"Corvo is smaller than Halden" for "Halden is bigger than Corvo": the comparative turned to
+    its opposite and the two sides traded."""
+    for degree, between, before, standard in _comparisons(claim):
+        for text in source.texts:
+            for their_degree, their_between, their_before, their_standard in _comparisons(text):
+                if standard and their_standard and _swapped_senses(degree, their_degree) \
+                        and standard <= their_before | their_between and their_standard <= before | between:
+                    return True
+    return False
+
+
+def _turned_comparison_problems(claim: _Text, source: _Source) -> list[Problem]:
+    """A comparison turned round: "more interested in their fame than in the nation's welfare"
+    against "more interested in the nation's welfare than their fame"; "Y is a better conductor
+    than X" against "X is a better conductor than Y". With the same comparative, the claim's
+    standard (after "than") is what the span compares, and what the claim compares is the span's
+    standard. "Y is smaller than X" for "X is bigger than Y" says the same (another comparative)."""
+    problems = []
+    for degree, between, before, standard in _comparisons(claim):
+        for text in source.texts:
+            for their_degree, their_between, their_before, their_standard in _comparisons(text):
+                if _diff_key(their_degree) != _diff_key(degree) or not standard or standard & their_standard:
+                    continue
+                for mine, theirs in ((between, their_between), (before, their_before)):
+                    moved = mine - theirs
+                    if standard <= theirs and moved and moved <= their_standard:
+                        problems.append(Problem("roles", "the source makes the comparison the other way round"))
+                        break
+    return problems[:1]
+
+
+def _swappable(tokens: Sequence[Token]) -> bool:
+    """A phrase that can stand for a participant: a noun, name, adjective or number, and no date
+    or time."""
+    return any(t.pos in _SWAPPABLE_POS for t in tokens) and not any(t.ent_type in ("DATE", "TIME") for t in tokens)
+
+
+def _written_as_name(tokens: Sequence[Token]) -> bool:
+    """A name as the tagger reads it (it reads one "Wasps" as a plural noun, the other as a name:
+    the caller asks of both texts)."""
+    return any(t.pos == "PROPN" or t.ent_type for t in tokens)
+
+
+def _diff_key(t: Token) -> str:
+    """How a word is compared when two wordings are aligned: by lemma, and a capitalised word as
+    written (the tagger lemmatises one "Wasps" to "wasp" and leaves the other)."""
+    return _key(t.text if t.text[:1].isupper() else (t.lemma or t.text))
 
 
 def _opposite_senses(pos: str, lemma: str, other: str) -> bool:
