@@ -886,6 +886,29 @@ def amount_end(a: Analysis, ent: Entity) -> int:
     return last + 1 if last < len(a.tokens) and is_currency(a.tokens[last]) else last
 
 
+# Words that make an amount a price of one unit: "$76 a share", "£5 per head", "$2 each".
+_UNIT_WORDS = frozenset({"a", "an", "per", "each", "every", "apiece"})
+
+
+def per_unit(a: Analysis, ent: Entity) -> bool:
+    """The amount is a price or rate of one unit, not a total: "$76 a share", "$76 for each Guidant
+    share", "£5 per head", "$2 each"."""
+    after = a.tokens[amount_end(a, ent):amount_end(a, ent) + 3]
+    if after and after[0].ent_type in ("DATE", "TIME"):
+        return False  # "$5m a year ago"; and a rate of time ("£30,000 a year") is no price of a thing
+    words = [t.lower for t in after]
+    if words[:1] in (["each"], ["apiece"]):
+        return True
+    if words[:1] and words[0] in _UNIT_WORDS and len(after) > 1 and after[1].pos == "NOUN":
+        return True
+    return words[:2] in (["for", "each"], ["for", "every"])
+
+
+def asks_per_unit(question: Analysis) -> bool:
+    """"How much did J&J offer per share?", "How much is each ticket?": the price of one unit."""
+    return any(t.lower in ("per", "each", "every", "apiece") for t in question.tokens)
+
+
 def written_in_currency(a: Analysis, ent: Entity) -> bool:
     """A count or quantity written with a currency word after it ("400m euros", "885,000 Euros"):
     money, though the model labels it CARDINAL."""

@@ -27,7 +27,7 @@ BBC = ["politics/014", "business/047", "business/001", "business/127", "business
        "business/109", "politics/111", "business/105", "entertainment/100", "business/103",
        "entertainment/301", "entertainment/302", "entertainment/304", "politics/304", "business/309",
        "politics/302", "entertainment/307", "business/308", "tech/300", "business/061", "business/093", "business/068",
-       "tech/302", "tech/310"]
+       "tech/302", "tech/310", "business/300", "business/435"]
 # Medgar Evers, Qatar; Dolly Parton in February and November 2022 (names and months spread over two
 # articles); LeBron James at 40 (a season named two sentences before the figure).
 RTQA = ["1cbf3d39653d", "0500ff0f7641", "5af40acbff57", "5dcffe9c2141", "45d11132c82d", "85337309a0a9",
@@ -81,6 +81,9 @@ BONDHOLDERS = "bbc/business/093.txt"
 # a country's act told of "the government", the headline naming the country
 INDIA_CONSTRUCTION = "bbc/business/068.txt"
 CHILE_BLACKOUT = "rtqa/c1af8b320c77.md"
+# a deal's total and its price per share: J&J and Guidant; Fosters' stake in Southcorp
+GUIDANT = "bbc/business/300.txt"
+SOUTHCORP = "bbc/business/435.txt"
 # who a person or what a firm is: Gracenote's voice control, the Opera browser
 GRACENOTE = "bbc/tech/302.txt"
 OPERA = "bbc/tech/310.txt"
@@ -1608,3 +1611,33 @@ def test_a_sentence_describes_a_name_beside_it(sentence, describes):
 
     words = {"paver", "michelle", "rolf", "dress", "euronext", "desailly", "grimes", "labour"}
     assert language.describes(language.analyze(sentence), words) is describes
+
+
+# -- a total, and a price of one unit -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, expected, article", [
+    # "agreed to buy ... Guidant for $25.4bn", not "will pay $76 for each Guidant share"
+    ("How much did Johnson & Johnson pay for Guidant?", "$25.4bn", GUIDANT),
+    ("How much will J&J pay for each Guidant share?", "$76", GUIDANT),
+    # the price per share is all the story gives of what Fosters paid ("a bid at that price would
+    # value the company at A$3.1bn" is no payment)
+    ("How much did Fosters pay for its stake in Southcorp?", "4.17 Australian dollars", SOUTHCORP),
+], ids=["total", "per-share-asked", "per-share-only"])
+def test_a_price_of_one_unit_answers_how_much_only_without_a_total(chat, question, expected, article):
+    assert_leads_with(ask(chat, question), expected, article)
+
+
+@pytest.mark.parametrize("sentence, amount, per_unit", [
+    ("The firm will pay $76 for each Guidant share, 6% more than Wednesday's closing price.", "76", True),
+    ("Xstrata's bid of A$6.35 a share undervalues WMC.", "6.35", True),
+    ("Tickets cost £5 per head.", "5", True),
+    ("Johnson & Johnson has agreed to buy Guidant for $25.4bn.", "25.4bn", False),
+    ("The company lost $5m a year ago.", "5", False),
+])
+def test_an_amount_of_one_unit(sentence, amount, per_unit):
+    from rag import language
+
+    a = language.analyze(sentence)
+    ent = next(e for e in a.entities if amount in e.text)
+    assert language.per_unit(a, ent) is per_unit

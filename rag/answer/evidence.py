@@ -380,6 +380,8 @@ class _Candidate:
     is_headline: bool
     relevance: float = 0.0
     fits: bool = False  # the language layer found what the question asks for in it (_read_best)
+    per_unit: bool = False  # what it found is a price of one unit ("$76 a share"), not a total
+    total: bool = False  # what it found is a sum of money, and not of one unit ("for $25.4bn")
 
 
 def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder: Embedder,
@@ -452,7 +454,7 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
         read, candidates = [c for c in read if c.fits], candidates[:parsed]
     ranked = read + candidates[parsed:]
     ranked.sort(key=lambda c: -c.relevance)
-    ranked = _headlines_last(ranked)
+    ranked = _totals_first(asked, _headlines_last(ranked))
     return [RankedSpan(c.span, c.relevance, c.lexical, c.semantic) for c in ranked]
 
 
@@ -744,6 +746,10 @@ def _read_best(asked: Question, best: list[_Candidate], topic: TermWeights) -> l
         if asked.labels and asked.labels <= AMOUNT_LABELS and asked.wh != "when" and not fits:
             continue  # "How long is Kelli White's ban?" is not answered by a sentence with no length
         c.fits = bool(fits)
+        if fits and asked.labels and asked.labels <= AMOUNT_LABELS:
+            amounts = answered_amounts(asked, a)
+            c.per_unit = bool(amounts) and all(language.per_unit(a, e) for e in amounts)
+            c.total = not c.per_unit and any(e.label == "MONEY" or language.written_in_currency(a, e) for e in amounts)
         c.relevance = relevance(c.lexical, c.semantic, c.is_headline, TYPE_BONUS * fits)
         if asked.is_why and not fits:
             c.relevance *= NO_CAUSE_FACTOR  # a why-question is answered by a cause, however close the rest
@@ -951,6 +957,14 @@ def tree_distance(a: language.Analysis, i: int, j: int) -> int:
     up_i, up_j = path(i), path(j)
     common = set(up_i) & set(up_j)
     return min((up_i.index(c) + up_j.index(c) for c in common), default=99)
+
+
+def answered_amounts(asked: Question, a: language.Analysis) -> list[language.Entity]:
+    """The amounts of the sentence that answer an amount question: its money, when it gives any
+    ("6% more than the closing price" only qualifies "$76 for each share"), else every amount."""
+    amounts = [e for e in answer_entities(asked, a) if e.label in AMOUNT_LABELS]
+    money = [e for e in amounts if e.label == "MONEY" or language.written_in_currency(a, e)]
+    return money or amounts
 
 
 def answer_entities(asked: Question, a: language.Analysis) -> list[language.Entity]:
@@ -1190,6 +1204,19 @@ def states_event(asked: Question, a: language.Analysis) -> bool:
         return False
     wanted = {c.verb for c in qa.clauses if c.verb not in language.PRIMARY_VERBS}
     return any(c.verb in wanted and not c.negated for c in a.clauses)
+
+
+def _totals_first(asked: Question, ranked: list[_Candidate]) -> list[_Candidate]:
+    """"How much did J&J pay for Guidant?" is answered by the deal's $25.4bn, not by "$76 for each
+    Guidant share": a price of one unit goes after a sentence giving a total, unless the question
+    asks for one ("How much did J&J pay per share?"). The total's sentence names everything the
+    question names itself ("buy ... Guidant for $25.4bn"): "A bid at that price would value the
+    company at A$3.1bn" does not say what Fosters paid for its stake in Southcorp, which "bought
+    18.8% of Southcorp ... for A$4.17 per share" does."""
+    if asked.analysis is None or language.asks_per_unit(asked.analysis) or not any(
+            c.total and c.relevance >= RELEVANCE_THRESHOLD and asked.name_terms <= c.terms for c in ranked):
+        return ranked
+    return [c for c in ranked if not c.per_unit] + [c for c in ranked if c.per_unit]
 
 
 def _headlines_last(ranked: list[_Candidate]) -> list[_Candidate]:

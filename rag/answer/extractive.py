@@ -28,8 +28,9 @@ from rag import language
 from rag.answer.citations import SentenceSpan
 from rag.answer.compose import AnswerBuilder, refusal
 from rag.answer.evidence import (
-    AMOUNT_LABELS, ANTECEDENT_WINDOW, NAME_LABELS, Evidence, RankedSpan, answer_entities, antecedent_window, article_sentences, asks_itself,
-    asked_noun_distance, bare_spelling, near_duplicate, pronoun_people, sentence_bounds_at, tree_distance,
+    AMOUNT_LABELS, ANTECEDENT_WINDOW, NAME_LABELS, Evidence, RankedSpan, answer_entities, answered_amounts,
+    antecedent_window, article_sentences, asks_itself, asked_noun_distance, bare_spelling, near_duplicate,
+    pronoun_people, sentence_bounds_at, tree_distance,
 )
 from rag.answer.question import Question
 from rag.answer.record import Answer
@@ -177,12 +178,18 @@ def _amount_of_the_asked_act_first(asked: Question | None, chosen: list[RankedSp
     if verb is None:
         return chosen
     story = chosen[0].span.article_id
+    # "pay $76 for each share" is governed by "pay" too, but gives the price of one share
+    unit_asked = asked.analysis is None or language.asks_per_unit(asked.analysis)
     for i, item in enumerate(chosen):
         if item.span.article_id != story:
             continue
         a = language.analyze(item.span.text, language.Pipes.FULL)
         acts = [c.verb_token for c in a.clauses if c.verb.split()[0] == verb and not c.negated]
-        if any(tree_distance(a, e.token_end - 1, v) <= AMOUNT_TO_VERB for e in answer_entities(asked, a) for v in acts):
+        found = answer_entities(asked, a)
+        amounts = answered_amounts(asked, a)
+        if not unit_asked and amounts and all(language.per_unit(a, e) for e in amounts):
+            continue
+        if any(tree_distance(a, e.token_end - 1, v) <= AMOUNT_TO_VERB for e in found for v in acts):
             return _moved_first(chosen, i)
     return chosen
 
