@@ -915,16 +915,26 @@ def written_in_currency(a: Analysis, ent: Entity) -> bool:
     return ent.label in ("CARDINAL", "QUANTITY") and is_currency(a.tokens[amount_end(a, ent) - 1])
 
 
+# Titles that say what a person is ("Prime Minister Tony Blair"), unlike an honorific ("Mr Blair").
+_OFFICE_TITLES = TITLES - PERSONAL_HONORIFICS
+
+
 def describes(a: Analysis, name_words: Collection[str]) -> bool:
     """The text says what the named person or thing is, beside the name: an apposition or a
     relative clause on it ("Paver, who lives in London and previously worked as a lawyer,";
-    "Former Chelsea captain Desailly"), a common noun before it ("exchange operator Euronext"), or
-    the name as the subject of "be" with what it is ("Paver is a former lawyer").
+    "Tony Blair, the Prime Minister,"), a title or common noun before it ("Former Chelsea captain
+    Desailly", "Prime Minister Tony Blair", "exchange operator Euronext"), or the name as the
+    subject of "be" with what it is ("Paver is a former lawyer").
+
     ``name_words`` are the name's words; any of them written with a capital marks a mention (the
-    tagger misses unfamiliar names: "Desailly is ..." comes out an adverb)."""
+    tagger misses unfamiliar names: "Desailly is ..." comes out an adverb), unless a name word
+    beside it is another ("Cherie Blair" is not Tony Blair)."""
     wanted = {w.lower() for w in name_words}
     tokens = a.tokens
     mentions = {t.i for t in tokens if t.text[:1].isupper() and t.lower in wanted}
+
+    def says_what(t: Token) -> bool:
+        return t.pos == "NOUN" or (t.pos == "PROPN" and t.lower in _OFFICE_TITLES)
     for i in mentions:
         t = tokens[i]
         if (t.head in mentions and t.head != i) or t.dep == "ROOT":
@@ -932,13 +942,16 @@ def describes(a: Analysis, name_words: Collection[str]) -> bool:
             # is a headline the parser could not read ("UKIP outspent Labour on EU poll")
             continue
         children = [tokens[c] for c in a.children(i)]
+        if any(c.dep == "compound" and c.pos == "PROPN" and c.lower not in wanted and c.lower not in TITLES
+               for c in children):
+            continue  # another person of the same surname
         # an apposition that is itself a name is another item of a list ("S Grimes, S Murray")
-        if any(c.dep == "relcl" or (c.dep == "appos" and c.pos == "NOUN") for c in children):
+        if any(c.dep == "relcl" or (c.dep == "appos" and says_what(c)) for c in children):
             return True
-        if any(c.dep in ("compound", "amod") and c.pos == "NOUN" and c.i < i for c in children):
+        if any(c.dep in ("compound", "amod") and says_what(c) and c.i < i for c in children):
             return True
         head = tokens[t.head]
-        if t.dep == "appos" and head.pos == "NOUN":
+        if t.dep == "appos" and says_what(head):
             return True
         # the subject of "be" with what it is (the small model sometimes attaches the name as an
         # adverb: "Desailly is a former France captain")

@@ -1584,7 +1584,7 @@ def test_who_is_a_name_is_answered_by_a_sentence_describing_it(chat, question, d
 @pytest.mark.parametrize("question, identity", [
     ("Who is Michelle Paver?", True), ("Who was Red Holzman?", True), ("What is the Bank of England?", True),
     ("Who is Paver's publisher?", False), ("Who replaced Michelle Paver?", False), ("Who is the director?", False),
-    ("What did Paver say?", False), ("Who is the Navajo Nation President?", False),
+    ("What did Paver say?", False), ("Who is the Navajo Nation President?", False), ("Who is with Paver?", False),
 ])
 def test_a_question_asking_what_a_name_is(question, identity):
     from rag.answer.question import read_question
@@ -1607,6 +1607,7 @@ def test_a_question_asking_what_a_name_is(question, identity):
     ("UKIP outspent Labour on EU poll", False),
 ])
 def test_a_sentence_describes_a_name_beside_it(sentence, describes):
+    """(made-up and BBC-style sentences; the name words are those of the people asked about)"""
     from rag import language
 
     words = {"paver", "michelle", "rolf", "dress", "euronext", "desailly", "grimes", "labour"}
@@ -1641,3 +1642,16 @@ def test_an_amount_of_one_unit(sentence, amount, per_unit):
     a = language.analyze(sentence)
     ent = next(e for e in a.entities if amount in e.text)
     assert language.per_unit(a, ent) is per_unit
+
+
+@pytest.mark.parametrize("sentence, name, describes", [
+    ("Prime Minister Tony Blair said the plan would go ahead.", "Tony Blair", True),
+    ("Tony Blair, the Prime Minister, said the plan would go ahead.", "Tony Blair", True),
+    # another person of the same surname, and an honorific that says nothing of what he is
+    ("Cherie Blair, who is a leading barrister, attended the dinner.", "Tony Blair", False),
+    ("Mr Blair said the plan would go ahead.", "Tony Blair", False),
+])
+def test_a_title_describes_its_person_and_another_of_the_surname_is_someone_else(sentence, name, describes):
+    from rag import language
+
+    assert language.describes(language.analyze(sentence), name.split()) is describes

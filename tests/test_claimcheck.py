@@ -144,6 +144,11 @@ DISTORTED = [
     # a change told backwards is another change, not the same one from the other side
     ("The club's debt rose from £20m to £35m last year.", "The club's debt fell from £35m to £20m last year.",
      "opposite", "rose"),
+    # the other side of a comparison with another change besides, and opposite words traded
+    ("Halden had more votes than Corvo, and turnout rose sharply.",
+     "Corvo had fewer votes than Halden, and turnout fell sharply.", "opposite", "rose"),
+    ("The film was a success in Britain but a failure in America.",
+     "The film was a failure in Britain but a success in America.", "opposite", "success"),
     # a comparison turned round
     ("The message will play better with farmers in the north ahead of the vote than with the diplomats in Halden.",
      "The message will play better with the diplomats in Halden than with farmers in the north ahead of the vote.",
@@ -421,7 +426,18 @@ SAME_FACTS = [
     ("Halden had more votes than Corvo.", "Corvo had fewer votes than Halden."),
     ("Brandt says the alloy is a much better conductor of heat than copper wire.",
      "Brandt says copper wire is a much worse conductor of heat than the alloy."),
+    ("Women are more likely than men to be diagnosed with the condition.",
+     "Men are less likely than women to be diagnosed with the condition."),
+    # words of one sense, mildly rated apart; a hedge that denies as "not" does
+    ("Aid agencies played a vital role in the recovery effort after the floods.",
+     "Aid agencies played a critical role in the recovery effort after the floods."),
+    ("Brandt said the win over Okafor was far from easy for him.", "Brandt said the win over Okafor was difficult for him."),
+    ("Analysts said the move was hardly surprising given the losses.",
+     "Analysts said the move was unsurprising given the losses."),
     # items of one list in another order
+    ("The tour visits France, Germany and Spain next month.", "The tour visits Spain, Germany and France next month."),
+    ("The charity works in schools and in hospitals across the region.",
+     "The charity works in hospitals and in schools across the region."),
     ("The award went to Brandt and Okafor after the final.", "The award went to Okafor and Brandt after the final."),
     ("Brandt shared his frustration about the way the town is portrayed in the film.",
      "Brandt complained about the way the town is portrayed in the film."),

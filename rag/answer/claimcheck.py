@@ -45,7 +45,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from rag import language
@@ -501,15 +501,16 @@ class ClaimChecker:
         if additions and self.embedder is not None:
             additions = self._said_otherwise(additions, source)
         additions += _reason_problems(text, source)
+        alignments = _alignments(text, source)
         problems = (_number_problems(text, source) + _name_problems(text, source) + _clause_problems(text, source)
                     + _quote_speaker_problems(text, source) + _preference_problems(text, source)
-                    + _word_polarity_problems(text, source)
+                    + _word_polarity_problems(text, source) + _substituted_opposites(alignments)
                     + _possessive_problems(text, source) + _planned_problems(text, source)
-                    + _crossed_attachment_problems(text, source) + _traded_places_problems(text, source)
+                    + _crossed_attachment_problems(text, source) + _traded_places_problems(alignments)
                     + _turned_comparison_problems(text, source) + additions)
-        if _converse_comparison(text, source) or any(alignment.converse for alignment in _alignments(text, source)):
-            # "Corvo had fewer votes than Halden" for "Halden had more votes than Corvo": the
-            # opposite word and the traded places undo each other
+        if any(a.converse for a in alignments) or _converse_comparison(text, source):
+            # "Corvo had fewer votes than Halden" for "Halden had more votes than Corvo", and
+            # nothing else changed: the opposite word and the traded places undo each other
             problems = [p for p in problems if p.kind not in ("opposite", "roles")]
         unique: dict[str, Problem] = {}
         for problem in problems:
@@ -1358,7 +1359,6 @@ def _word_polarity_problems(claim: _Text, source: _Source) -> list[Problem]:
                 if _key(noun.lemma or noun.text) in claim_lemmas:
                     problems.append(Problem("negation", f'the source says "no {noun.text}"'))
     problems += _opposite_words(claim, source)
-    problems += _substituted_opposites(claim, source)
     problems += _light_verb_problems(claim, source)
     problems += _with_without_problems(claim, source)
     problems += _denied_complement_problems(claim, source)
@@ -1699,22 +1699,23 @@ def _actors_differ(claim: _Text, t: Token, text: _Text, u: Token) -> bool:
 # How close a claim must be to a span sentence, word for word (difflib ratio of their lemmas), for
 # a word put in the place of one of opposite sense to be read as a distortion of that sentence.
 SUBSTITUTION_SIMILARITY = 0.5
-# Valences both at least this far from neutral oppose when one word stands in the other's place
-# (weaker than VALENCE_OPPOSITE: the wording around them already says they are in one place).
-SUBSTITUTED_VALENCE = 1.0
 _CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
+# Words that deny what follows them as "not" does: "hardly surprising", "far from easy".
+_HEDGES = frozenset({"hardly", "barely", "scarcely"})
 
 
 @dataclass
 class _Alignment:
-    """A claim worded as one span sentence, word by word (difflib over lemmas; a capitalised word
-    as written, since the tagger lemmatises one "Wasps" to "wasp" and leaves the other)."""
+    """A claim worded as one span sentence, word by word (difflib over ``_diff_key``)."""
 
+    claim: _Text
+    text: _Text
     mine: list[Token]
     theirs: list[Token]
     changes: list[tuple[int, int, int, int, bool]]  # replaced stretches (i1, i2, j1, j2, anchored)
+    others: int  # stretches inserted or deleted
 
-    @property
+    @cached_property
     def opposites(self) -> list[tuple[Token, Token]]:
         """A word swapped for one of opposite sense, standing between the same words (two or more
         on one side): "a penalty try looked unlikely" / "looked likely"."""
@@ -1726,11 +1727,12 @@ class _Alignment:
                     found.append(pair)
         return found
 
-    @property
+    @cached_property
     def traded(self) -> list[tuple[str, str, str, str]]:
         """Two phrases that trade places: each of the claim's stands where the span has the other
         (a phrase may drop a word of the span's: "cisgender male" / "male"). Items of one list
-        ("A and B" / "B and A"), and a place against a time, move freely."""
+        ("Spain, Germany and France" / "France, Germany and Spain"), a place against a time, and
+        two words of opposite sense (left to ``opposites``) move freely."""
         keys = [_diff_key(t) for t in self.mine]
         their_keys = [_diff_key(t) for t in self.theirs]
         found = []
@@ -1741,24 +1743,41 @@ class _Alignment:
                 if not (first <= set(their_keys[d1:d2]) and second <= set(their_keys[b1:b2])) \
                         or first & set(their_keys[b1:b2]) or second & set(their_keys[d1:d2]):
                     continue
-                if not (_swappable(self.mine[a1:a2]) and _swappable(self.mine[c1:c2])) \
-                        or (_written_as_name(self.mine[a1:a2]) or _written_as_name(self.theirs[d1:d2])) \
-                        != (_written_as_name(self.mine[c1:c2]) or _written_as_name(self.theirs[b1:b2])):
+                one, other = self.mine[a1:a2], self.mine[c1:c2]
+                if not (_swappable(one) and _swappable(other)) \
+                        or (_written_as_name(one) or _written_as_name(self.theirs[d1:d2])) \
+                        != (_written_as_name(other) or _written_as_name(self.theirs[b1:b2])):
                     continue  # "the rate in Port Hale was 9.4% in March": a place and a time
-                between = " ".join(t.lower for t in self.mine[a2:c1])
-                if not between or between in _LIST_GLUE:
+                if _listed_together(self.claim, one, other) or any(_swapped_senses(t, u) for t in one for u in other):
                     continue
-                found.append((_shown(self.theirs[b1:b2]), _shown(self.mine[a1:a2]),
-                              _shown(self.theirs[d1:d2]), _shown(self.mine[c1:c2])))
+                found.append((_shown(self.theirs[b1:b2]), _shown(one), _shown(self.theirs[d1:d2]), _shown(other)))
         return found
 
     @property
     def converse(self) -> bool:
-        """Two phrases traded and a word turned to its opposite: "Corvo had fewer votes than
-        Halden" says what "Halden had more votes than Corvo" says. Not two amounts: "fell from
-        £400m to £340m" is another change than "rose from £340m to £400m"."""
-        return bool(self.opposites) and any(not any(written_numbers(phrase) for phrase in traded)
-                                            for traded in self.traded)
+        """The claim is the sentence said from the other side, and nothing else changed: two
+        phrases traded and one word turned to its opposite ("Corvo had fewer votes than Halden" for
+        "Halden had more votes than Corvo"). Not two amounts: "fell from £400m to £340m" is
+        another change than "rose from £340m to £400m"."""
+        return len(self.opposites) == 1 and len(self.traded) == 1 and len(self.changes) == 3 and not self.others \
+            and not any(written_numbers(phrase) for phrase in self.traded[0])
+
+
+def _listed_together(text: _Text, one: Sequence[Token], other: Sequence[Token]) -> bool:
+    """Two phrases of one coordination ("Spain, Germany and France", "in hospitals and in
+    schools"): followed up through "and" (and a preposition's object to its preposition), they
+    reach one first item."""
+    def first_item(t: Token) -> int:
+        tokens = text.a.tokens
+        for _ in range(len(tokens)):
+            if t.dep in ("pobj", "pcomp", "compound", "amod") and t.head != t.i:
+                t = tokens[t.head]
+            elif t.dep == "conj" and t.head != t.i:
+                t = tokens[t.head]
+            else:
+                break
+        return t.i
+    return bool({first_item(t) for t in one} & {first_item(t) for t in other})
 
 
 def _shown(tokens: Sequence[Token]) -> str:
@@ -1782,41 +1801,44 @@ def _alignments(claim: _Text, source: _Source) -> list[_Alignment]:
         changes = [(i1, i2, j1, j2, any(0 <= n < len(codes) and codes[n][0] == "equal" and codes[n][2] - codes[n][1] >= 2
                                         for n in (k - 1, k + 1)))
                    for k, (op, i1, i2, j1, j2) in enumerate(codes) if op == "replace"]
-        found.append(_Alignment(mine, theirs, changes))
+        found.append(_Alignment(claim, text, mine, theirs, changes, sum(op in ("insert", "delete") for op, *_ in codes)))
     return found
 
 
-def _substituted_opposites(claim: _Text, source: _Source) -> list[Problem]:
+def _substituted_opposites(alignments: list[_Alignment]) -> list[Problem]:
     """A claim worded as a span sentence with one word swapped for a word of opposite sense: "a
     penalty try looked unlikely" for "looked likely", "rising new car prices" / "falling", "met with
-    general approval" / "disapproval", "warmly received" / "coldly" (``_Alignment.opposites``)."""
+    general approval" / "disapproval" (``_Alignment.opposites``)."""
     return [Problem("opposite", f'the source says "{u.text}", not "{t.text}"')
-            for alignment in _alignments(claim, source) if not alignment.converse
-            for t, u in alignment.opposites]
+            for alignment in alignments if not alignment.converse for t, u in alignment.opposites]
 
 
 def _negations(tokens: Sequence[Token]) -> int:
-    return sum(t.lower in language.NEGATION_WORDS or t.lower == "without" for t in tokens)
+    """How often the words deny: "not", "never", "without", "hardly", "far from", "anything but"."""
+    count = 0
+    for k, t in enumerate(tokens):
+        following = tokens[k + 1].lower if k + 1 < len(tokens) else ""
+        count += t.lower in language.NEGATION_WORDS or t.lower == "without" or t.lower in _HEDGES \
+            or (t.lower, following) in (("far", "from"), ("anything", "but"))
+    return count
 
 
 def _swapped_senses(t: Token, u: Token) -> bool:
     """Two words of opposite sense, by lemma or as written: listed opposites, one undoing the other
-    by a prefix ("likely" / "unlikely", "heartened" / "disheartened"), or clearly opposite
-    valences ("triumph" / "flop", "better" / "worse")."""
+    by a prefix ("likely" / "unlikely", "approval" / "disapproval"), or clearly opposite valences
+    ("better" / "worse"; "critical" / "vital" are too mild to tell)."""
     if t.pos not in _CONTENT_POS or u.pos not in _CONTENT_POS or _state_participle(t) or _state_participle(u):
         return False
+    qualities = {t.pos, u.pos} <= {"ADJ", "ADV"}
     for mine, theirs in ((_key(t.lemma or t.text), _key(u.lemma or u.text)), (t.lower, u.lower)):
         if mine == theirs:
             return False
         if language.are_opposites(mine, theirs) or language.are_opposite_adjectives(mine, theirs) \
-                or _opposite_acts(mine, theirs):
+                or _opposite_acts(mine, theirs) or language.are_opposite_in_valence(mine, theirs):
             return True
-        if min(len(mine), len(theirs)) >= 4 and any(theirs == p + mine or mine == p + theirs for p in _NEGATIVE_PREFIXES):
-            return True
-        # a verb's valence is weaker evidence: "shared his frustration" is "complained"
-        v, w = language.valence(mine), language.valence(theirs)
-        enough = language.VALENCE_OPPOSITE if "VERB" in (t.pos, u.pos) else SUBSTITUTED_VALENCE
-        if v * w < 0 and min(abs(v), abs(w)) >= enough:
+        # "in-", "im-", "il-", "ir-" undo adjectives only ("invaluable" aside); "un", "dis", "non" more
+        prefixes = _NEGATIVE_PREFIXES if qualities else ("un", "dis", "non")
+        if min(len(mine), len(theirs)) >= 4 and any(theirs == p + mine or mine == p + theirs for p in prefixes):
             return True
     return False
 
@@ -1827,12 +1849,10 @@ def _state_participle(t: Token) -> bool:
     return t.tag == "VBN" and _key(t.lemma or t.text) in language.STATE_PARTICIPLES
 
 
-# Words between two phrases that make them items of one list, whose order says nothing.
-_LIST_GLUE = frozenset({"and", "or", "nor", "&", "as well as", "plus"})
 _SWAPPABLE_POS = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
 
 
-def _traded_places_problems(claim: _Text, source: _Source) -> list[Problem]:
+def _traded_places_problems(alignments: list[_Alignment]) -> list[Problem]:
     """Two phrases of the cited sentence that trade places in otherwise the same wording:
     "Leicester withstood a stunning Wasps comeback" / "Wasps withstood a stunning Leicester
     comeback", "the onion strips contain wheat that the tortilla strips do not" / the reverse,
@@ -1840,7 +1860,7 @@ def _traded_places_problems(claim: _Text, source: _Source) -> list[Problem]:
     (``_Alignment.traded``)."""
     return [Problem("roles", f'the source has "{theirs}" where the claim has "{mine}", and "{their_other}" '
                              f'where it has "{my_other}"')
-            for alignment in _alignments(claim, source) if not alignment.converse
+            for alignment in alignments if not alignment.converse
             for theirs, mine, their_other, my_other in alignment.traded]
 
 
@@ -1873,10 +1893,17 @@ def _converse_comparison(claim: _Text, source: _Source) -> bool:
     for degree, between, before, standard in _comparisons(claim):
         for text in source.texts:
             for their_degree, their_between, their_before, their_standard in _comparisons(text):
+                # the same quality compared ("votes", not "debts"), the two sides traded, the rest alike
                 if standard and their_standard and _swapped_senses(degree, their_degree) \
-                        and standard <= their_before | their_between and their_standard <= before | between:
+                        and between == their_between and standard <= their_before and their_standard <= before \
+                        and before - their_standard == their_before - standard \
+                        and _words(claim) ^ _words(text) <= {_diff_key(degree), _diff_key(their_degree)}:
                     return True
     return False
+
+
+def _words(text: _Text) -> set[str]:
+    return {_diff_key(t) for t in text.a.tokens if t.pos not in ("PUNCT", "SPACE")}
 
 
 def _turned_comparison_problems(claim: _Text, source: _Source) -> list[Problem]:
@@ -1912,9 +1939,12 @@ def _written_as_name(tokens: Sequence[Token]) -> bool:
 
 
 def _diff_key(t: Token) -> str:
-    """How a word is compared when two wordings are aligned: by lemma, and a capitalised word as
-    written (the tagger lemmatises one "Wasps" to "wasp" and leaves the other)."""
-    return _key(t.text if t.text[:1].isupper() else (t.lemma or t.text))
+    """How a word is compared when two wordings are aligned: by lemma; a name as written, less a
+    plural "s" (the tagger reads one "Wasps" as the name, another as the plural of "wasp")."""
+    if t.pos == "PROPN" or (t.ent_type and t.text[:1].isupper()):
+        written = t.lower
+        return written[:-1] if len(written) > 3 and written.endswith("s") else written
+    return _key(t.lemma or t.text)
 
 
 def _opposite_senses(pos: str, lemma: str, other: str) -> bool:

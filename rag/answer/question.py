@@ -229,6 +229,11 @@ def _asks_identity(a: language.Analysis, asking: int, wh: str, names: Sequence[A
     root = next((t for t in tokens if t.dep == "ROOT"), None)
     if wh == "who" and any(t.lower == "the" for t in tokens):
         return False
+    # nothing but the question word, "be" and the name: "Who is with Paver?" asks for someone else
+    name_words = set(re.findall(r"\w+", names[0].text.lower()))
+    if not all(set(re.findall(r"\w+", t.lower)) <= name_words | language.TITLES or t.lower == wh
+               or t.lemma.lower() == "be" or t.pos in ("PUNCT", "DET", "PART") for t in tokens):
+        return False
     return root is not None and root.lemma.lower() == "be"
 
 
