@@ -27,11 +27,11 @@ BBC = ["politics/014", "business/047", "business/001", "business/127", "business
        "business/109", "politics/111", "business/105", "entertainment/100", "business/103",
        "entertainment/301", "entertainment/302", "entertainment/304", "politics/304", "business/309",
        "politics/302", "entertainment/307", "business/308", "tech/300", "business/061", "business/093", "business/068",
-       "tech/302", "tech/310", "business/300", "business/435"]
+       "tech/302", "tech/310", "business/300", "business/435", "business/314"]
 # Medgar Evers, Qatar; Dolly Parton in February and November 2022 (names and months spread over two
 # articles); LeBron James at 40 (a season named two sentences before the figure).
 RTQA = ["1cbf3d39653d", "0500ff0f7641", "5af40acbff57", "5dcffe9c2141", "45d11132c82d", "85337309a0a9",
-        "7cbaae0a671a", "82a85ac793d1", "c1af8b320c77"]
+        "7cbaae0a671a", "82a85ac793d1", "c1af8b320c77", "e8172f483d3d"]
 DISTRACTORS = 24
 
 ACME_MARCH = """---
@@ -84,6 +84,10 @@ CHILE_BLACKOUT = "rtqa/c1af8b320c77.md"
 # a deal's total and its price per share: J&J and Guidant; Fosters' stake in Southcorp
 GUIDANT = "bbc/business/300.txt"
 SOUTHCORP = "bbc/business/435.txt"
+# a firm the opening sentence only describes, named in the next: DeepSeek, the Yukos auction, Titan
+DEEPSEEK = "rtqa/e8172f483d3d.md"
+YUKOS_AUCTION = "bbc/business/314.txt"
+TITAN = "bbc/business/102.txt"
 # who a person or what a firm is: Gracenote's voice control, the Opera browser
 GRACENOTE = "bbc/tech/302.txt"
 OPERA = "bbc/tech/310.txt"
@@ -1655,3 +1659,39 @@ def test_a_title_describes_its_person_and_another_of_the_surname_is_someone_else
     from rag import language
 
     assert language.describes(language.analyze(sentence), name.split()) is describes
+
+
+# -- a firm described, then named ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, expected, article", [
+    # "... after a small Chinese artificial intelligence startup said ..." / "DeepSeek, a Hangzhou-based startup"
+    ("US tech stocks plummeted on Monday following the release of an AI chatbot by which Chinese company?",
+     "DeepSeek", DEEPSEEK),
+    # "A little-known Russian company has bought ..." / "Baikal Finance Group outbid favourite Gazprom ..."
+    ("Which company bought the main production unit of Yukos?", "Baikal Finance Group", YUKOS_AUCTION),
+    # "A US defence and telecommunications company has agreed ..." / "The Titan corporation was accused ..."
+    ("Which company agreed to pay $28.5m after admitting bribery in Benin?", "Titan", TITAN),
+], ids=["apposition", "subject", "name-before-corporation"])
+def test_a_firm_the_sentence_only_describes_is_named_from_the_next_sentences(chat, question, expected, article):
+    answer = ask(chat, question)
+    assert_leads_with(answer, expected, article)
+    # the lead rests on the sentence that names the firm, and the answer cites it
+    assert any(expected in c.quote for c in answer.citations), answer.answer
+
+
+def test_a_firm_the_sentence_already_named_is_not_looked_for_further_on():
+    """BBC business/042: "the mining group" is UK Coal, named before it in the same sentence."""
+    from rag.answer.citations import SentenceSpan
+    from rag.answer.extractive import _named_next
+    from rag.answer.question import read_question
+    from rag.index.sources import Article
+    from rag import language
+
+    text = ("Shares in UK Coal have fallen after the mining group reported losses had deepened to £51.6m. "
+            "The South Yorkshire company, led by new chief executive Gerry Spindler, said it hoped to recover.")
+    article = Article("c.txt", "UK Coal losses deepen", text, "h")
+    first = text[:text.index(" The South")]
+    span = SentenceSpan(article.id, "c", 0, len(first), first, 0)
+    asked = read_question("Which company reported deeper losses?")
+    assert _named_next(asked, language.analyze(first), span, article) is None

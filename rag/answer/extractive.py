@@ -29,7 +29,7 @@ from rag.answer.citations import SentenceSpan
 from rag.answer.compose import AnswerBuilder, refusal
 from rag.answer.evidence import (
     AMOUNT_LABELS, ANTECEDENT_WINDOW, NAME_LABELS, Evidence, RankedSpan, answer_entities, answered_amounts,
-    antecedent_window, article_sentences, asks_itself, asked_noun_distance, bare_spelling, near_duplicate,
+    antecedent_window, article_sentences, asks_itself, asked_noun_distance, bare_spelling, lede, near_duplicate,
     pronoun_people, sentence_bounds_at, tree_distance,
 )
 from rag.answer.question import Question
@@ -214,7 +214,7 @@ def lead_phrase(asked: Question, span: SentenceSpan, article: Article) -> Lead |
     if not found:
         if asked.labels & {"PERSON"}:
             return _person_by_pronoun(span, article)  # "Who announced ...?" -> "He announced ..."
-        return _named_by_headline(asked, a, span, article)
+        return _named_by_headline(asked, a, span, article) or _named_next(asked, a, span, article)
     # "who": a person before an organisation; "how much": money before a share before a count
     preference = {"PERSON": 0, "ORG": 1} if asked.wh == "who" else {"MONEY": 0, "PERCENT": 1, "QUANTITY": 2}
     # Words of the question in the sentence, the noun "which" asks for left out (it sits next to
@@ -349,6 +349,76 @@ def _named_by_headline(asked: Question, a: language.Analysis, span: SentenceSpan
                    if s != span.start and written.search(article.text[s:e])), None)
     # the lead rests on a sentence of the story that writes the name; a headline alone is not quoted
     return Lead(name, [naming]) if naming is not None else None
+
+
+# Nouns news puts after a firm's name ("the Titan corporation"), besides those that stand for an
+# organisation in the language layer ("company", "group").
+_ORGANISATION_NOUNS = frozenset({"corporation", "company", "firm", "group", "conglomerate"})
+# How many sentences after a description the name it stands for may come.
+NAMED_NEXT_WINDOW = 2
+
+
+def _named_next(asked: Question, a: language.Analysis, span: SentenceSpan, article: Article) -> Lead | None:
+    """The name the next sentences give a thing the sentence only describes, when the question asks
+    for a thing of that kind: "U.S. tech stocks tumbled Monday after a small Chinese artificial
+    intelligence startup said ..." followed by "DeepSeek, a Hangzhou-based startup founded in 2023,
+    shot to the top ..." answers "... by which Chinese company?" with DeepSeek. The description is
+    a subject with "a" and the noun asked for (for an organisation, any noun that stands for one:
+    "startup", "airline"; "the firm" points back to a name the sentence has already given); the name is a capitalised word set beside the same noun (an
+    apposition, or "<name> is a ... <noun>") within ``NAMED_NEXT_WINDOW`` sentences after, and is
+    none of the question's names. The lead rests on that sentence."""
+    organisation = "ORG" in asked.labels
+    descriptions = {t.lemma.lower() for t in a.tokens if t.dep in ("nsubj", "nsubjpass") and t.tag == "NN"
+                    and any(a.tokens[c].lower in ("a", "an") for c in a.children(t.i))
+                    and (t.lemma.lower() == asked.wh_noun or (organisation and "ORG" in language.noun_labels(t.lemma)))}
+    if not descriptions or asked.kind != "fact" or asked.wh not in ("which", "what", "who"):
+        return None
+    bounds = article_sentences(article.id, article.hash, article.text)
+    after = [n for n, (s, _) in enumerate(bounds) if s > span.start][:NAMED_NEXT_WINDOW]
+    is_lede = span.text.strip() == lede(article)
+    for n in after:
+        start, end = bounds[n]
+        b = language.analyze(article.text[start:end], language.Pipes.FULL)
+        for t in b.tokens:
+            if t.tag != "NNP":
+                continue
+            beside = [b.tokens[c] for c in b.children(t.i) if b.tokens[c].dep == "appos"]
+            if t.head != t.i and b.tokens[t.head].lemma == "be" and t.dep == "nsubj":
+                beside += [b.tokens[c] for c in b.children(t.head) if b.tokens[c].dep == "attr"]
+            if not any(x.lemma.lower() in descriptions for x in beside):
+                continue
+            words = [b.tokens[c] for c in b.children(t.i) if b.tokens[c].dep == "compound" and b.tokens[c].tag == "NNP"]
+            first = min([t.i] + [w.i for w in words])
+            name = b.text[b.tokens[first].start:t.end]
+            if set(_terms(name)) & asked.name_terms:
+                continue
+            return Lead(name, [SentenceSpan(article.id, span.chunk_id, start, end, article.text[start:end], n)])
+        if organisation and is_lede:
+            # news describes the firm in its opening sentence and names it as the subject of the
+            # next: "A little-known Russian company has bought ..." / "Baikal Finance Group outbid
+            # favourite Gazprom ..."; "The Titan corporation was accused ..."
+            name = _organisation_subject(b)
+            if name is not None and not set(_terms(name)) & asked.name_terms:
+                return Lead(name, [SentenceSpan(article.id, span.chunk_id, start, end, article.text[start:end], n)])
+    return None
+
+
+def _organisation_subject(b: language.Analysis) -> str | None:
+    """The organisation a sentence's main verb has as subject: an ORG entity ("Baikal Finance
+    Group outbid ..."), or the proper nouns before a noun that stands for one ("The Titan
+    corporation was accused ...")."""
+    root = next((t for t in b.tokens if t.dep == "ROOT"), None)
+    subject = next((b.tokens[c] for c in b.children(root.i) if b.tokens[c].dep in ("nsubj", "nsubjpass")), None) \
+        if root is not None else None
+    if subject is None:
+        return None
+    entity = b.entity_of(subject.i)
+    if entity is not None and entity.label == "ORG":
+        return entity.text
+    names = [b.tokens[c] for c in b.children(subject.i) if b.tokens[c].dep == "compound" and b.tokens[c].tag == "NNP"]
+    if names and subject.tag == "NN" and subject.lemma.lower() in _ORGANISATION_NOUNS:
+        return b.text[names[0].start:names[-1].end]
+    return None
 
 
 def _label(a: language.Analysis, ent: language.Entity) -> str:
