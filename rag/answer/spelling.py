@@ -49,14 +49,26 @@ def correct(text: str, vocabulary: Collection[str], *, stemmed: bool = False) ->
         if by_letter is None:
             by_letter = _by_first_letter(list(vocabulary) + sorted(stop))
         allowed = 1 if len(lower) < LONG_WORD else 2
-        near = [c for c in by_letter.get(lower[0], ()) if abs(len(c) - len(lower)) <= allowed
-                and OSA.distance(lower, c, score_cutoff=allowed) <= allowed]
+        # a stem is compared as the words it stands for ("qanta" as "qantas": "qantass" is one edit away)
+        endings = _STEM_ENDINGS if stemmed else ("",)
+
+        def distance(c: str) -> int:
+            return min((OSA.distance(lower, c + e, score_cutoff=allowed + 1) for e in endings
+                        if abs(len(c) + len(e) - len(lower)) <= allowed), default=allowed + 1)
+        near = [c for c in by_letter.get(lower[0], ()) if -allowed <= len(lower) - len(c) <= allowed + _LONGEST_ENDING
+                and distance(c) <= allowed]
         if not near:
             continue
-        best = max(near, key=lambda c: (JaroWinkler.similarity(lower, c), c))
+        best = max(near, key=lambda c: (max(JaroWinkler.similarity(lower, c + e) for e in endings), c))
         out.append(text[last:match.start()] + best)
         last = match.end()
     return "".join(out) + text[last:] if out else text
+
+
+# What the keyword index's stemmer takes off a noun ("qantas" -> "qanta", "prices" -> "price"); not
+# "-ing" or "-ed", which would read "boing" as "boy" + "ing".
+_STEM_ENDINGS = ("", "s", "e", "es")
+_LONGEST_ENDING = max(len(e) for e in _STEM_ENDINGS)
 
 
 def _by_first_letter(words: Iterable[str]) -> dict[str, list[str]]:
