@@ -888,25 +888,34 @@ def amount_end(a: Analysis, ent: Entity) -> int:
 
 # Words that make an amount a price of one unit: "$76 a share", "£5 per head", "$2 each".
 _UNIT_WORDS = frozenset({"a", "an", "per", "each", "every", "apiece"})
+# Units of time: "$48m a year" is a yearly sum, a total of its own, not a price of one thing.
+TIME_UNITS = frozenset({"second", "minute", "hour", "day", "week", "month", "quarter", "year", "annum", "season",
+                        "decade"})
 
 
 def per_unit(a: Analysis, ent: Entity) -> bool:
-    """The amount is a price or rate of one unit, not a total: "$76 a share", "$76 for each Guidant
-    share", "£5 per head", "$2 each"."""
-    after = a.tokens[amount_end(a, ent):amount_end(a, ent) + 3]
-    if after and after[0].ent_type in ("DATE", "TIME"):
-        return False  # "$5m a year ago"; and a rate of time ("£30,000 a year") is no price of a thing
+    """The amount is a price of one unit, not a total: "$76 a share", "$76 for each Guidant share",
+    "£143,000 per successful asylum seeker", "$2 each". Not a sum per unit of time ("$48m a year",
+    "$5m a year ago")."""
+    after = a.tokens[amount_end(a, ent):amount_end(a, ent) + 6]
     words = [t.lower for t in after]
     if words[:1] in (["each"], ["apiece"]):
         return True
-    if words[:1] and words[0] in _UNIT_WORDS and len(after) > 1 and after[1].pos == "NOUN":
-        return True
-    return words[:2] in (["for", "each"], ["for", "every"])
+    start = 2 if words[:2] in (["for", "each"], ["for", "every"]) else 1 if words[:1] and words[0] in _UNIT_WORDS else 0
+    if not start:
+        return False
+    # the unit past its modifiers: "per successful asylum seeker", "for each Guidant share"
+    noun = next((t for t in after[start:] if t.pos not in ("ADJ", "ADV") and t.dep != "compound"), None)
+    return noun is not None and noun.pos == "NOUN" and noun.lemma.lower() not in TIME_UNITS
 
 
 def asks_per_unit(question: Analysis) -> bool:
-    """"How much did J&J offer per share?", "How much is each ticket?": the price of one unit."""
-    return any(t.lower in ("per", "each", "every", "apiece") for t in question.tokens)
+    """"How much did J&J offer per share?", "How much is each ticket?", "How much is J&J paying for
+    a share of Guidant?": the price of one unit."""
+    tokens = question.tokens
+    return any(t.lower in ("per", "each", "every", "apiece") for t in tokens) or any(
+        t.lower in ("a", "an") and tokens[t.head].dep == "pobj" and tokens[tokens[t.head].head].lower == "for"
+        and tokens[t.head].lemma.lower() not in TIME_UNITS for t in tokens)
 
 
 def written_in_currency(a: Analysis, ent: Entity) -> bool:

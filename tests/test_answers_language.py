@@ -1625,10 +1625,11 @@ def test_a_sentence_describes_a_name_beside_it(sentence, describes):
     # "agreed to buy ... Guidant for $25.4bn", not "will pay $76 for each Guidant share"
     ("How much did Johnson & Johnson pay for Guidant?", "$25.4bn", GUIDANT),
     ("How much will J&J pay for each Guidant share?", "$76", GUIDANT),
+    ("How much is Johnson & Johnson paying for a share of Guidant?", "$76", GUIDANT),
     # the price per share is all the story gives of what Fosters paid ("a bid at that price would
     # value the company at A$3.1bn" is no payment)
     ("How much did Fosters pay for its stake in Southcorp?", "4.17 Australian dollars", SOUTHCORP),
-], ids=["total", "per-share-asked", "per-share-only"])
+], ids=["total", "per-share-asked", "a-share-asked", "per-share-only"])
 def test_a_price_of_one_unit_answers_how_much_only_without_a_total(chat, question, expected, article):
     assert_leads_with(ask(chat, question), expected, article)
 
@@ -1639,6 +1640,9 @@ def test_a_price_of_one_unit_answers_how_much_only_without_a_total(chat, questio
     ("Tickets cost £5 per head.", "5", True),
     ("Johnson & Johnson has agreed to buy Guidant for $25.4bn.", "25.4bn", False),
     ("The company lost $5m a year ago.", "5", False),
+    ("That is £143,000 per successful asylum seeker.", "143,000", True),
+    # a sum per unit of time is a total of its own
+    ("The group will shave a further $48m a year from its costs.", "48", False),
 ])
 def test_an_amount_of_one_unit(sentence, amount, per_unit):
     from rag import language
@@ -1697,6 +1701,27 @@ def test_a_firm_the_sentence_already_named_is_not_looked_for_further_on():
     assert _named_next(asked, language.analyze(first), span, article) is None
 
 
+@pytest.mark.parametrize("lede, after, question", [
+    # the next subject is another organisation, named with no word of the kind described
+    ("A European budget airline has ordered 100 new short-haul jets.",
+     "Boeing said the order for the jets was worth about $6bn at list prices.", "Which airline ordered 100 jets?"),
+    ("A British bank has been fined £10m for mis-selling insurance.",
+     "The Financial Services Authority said the penalty was the largest it had imposed.",
+     "Which bank was fined £10m?"),
+])
+def test_a_described_firm_is_not_named_after_another_organisation_the_next_sentence_begins_with(lede, after, question):
+    from rag.answer.citations import SentenceSpan
+    from rag.answer.extractive import _named_next
+    from rag.answer.question import read_question
+    from rag.index.sources import Article
+    from rag import language
+
+    text = f"{lede} {after}"
+    article = Article("d.txt", "Made-up story", text, "h")
+    span = SentenceSpan(article.id, "c", 0, len(lede), lede, 0)
+    assert _named_next(read_question(question), language.analyze(lede), span, article) is None
+
+
 def test_a_name_misspelt_by_a_letter_is_searched_as_the_stem_the_keyword_index_holds():
     """The keyword index holds "qanta" for "Qantas": "qantass" is one letter from "qantas", and is
     searched as "qanta" before retrieval (with another shares story in the index, the dense search
@@ -1704,6 +1729,9 @@ def test_a_name_misspelt_by_a_letter_is_searched_as_the_stem_the_keyword_index_h
     is not "boy" + "ing"."""
     from rag.answer.spelling import correct
 
-    vocabulary = {"qanta", "share", "fell", "boy", "boe", "order"}
+    vocabulary = {"qanta", "share", "fell", "boy", "boe", "order", "price", "pryce", "oil", "issu", "elect"}
     assert correct("how much did qantass shares fall", vocabulary, stemmed=True) == "how much did qanta shares fall"
     assert "boy" not in correct("what did ryanair order from boing", vocabulary, stemmed=True)
+    # of two stems as close, the one standing for an English word; a stop word takes no ending
+    assert correct("how much did oil prces rise", vocabulary, stemmed=True) == "how much did oil price rise"
+    assert correct("what are the main isues", vocabulary, stemmed=True) == "what are the main issu"

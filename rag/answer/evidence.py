@@ -454,7 +454,7 @@ def _rank(asked: Question, spans: list[SentenceSpan], hits: list[Hit], embedder:
         read, candidates = [c for c in read if c.fits], candidates[:parsed]
     ranked = read + candidates[parsed:]
     ranked.sort(key=lambda c: -c.relevance)
-    ranked = _totals_first(asked, _headlines_last(ranked))
+    ranked = _headlines_last(_totals_first(asked, ranked))
     return [RankedSpan(c.span, c.relevance, c.lexical, c.semantic) for c in ranked]
 
 

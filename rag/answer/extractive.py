@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Collection
 
 from rag import language
 from rag.answer.citations import SentenceSpan
@@ -178,18 +178,21 @@ def _amount_of_the_asked_act_first(asked: Question | None, chosen: list[RankedSp
     if verb is None:
         return chosen
     story = chosen[0].span.article_id
-    # "pay $76 for each share" is governed by "pay" too, but gives the price of one share
-    unit_asked = asked.analysis is None or language.asks_per_unit(asked.analysis)
-    for i, item in enumerate(chosen):
-        if item.span.article_id != story:
-            continue
-        a = language.analyze(item.span.text, language.Pipes.FULL)
-        acts = [c.verb_token for c in a.clauses if c.verb.split()[0] == verb and not c.negated]
-        found = answer_entities(asked, a)
+    analyses = [language.analyze(item.span.text, language.Pipes.FULL) if item.span.article_id == story else None
+                for item in chosen]
+
+    def per_unit(a: language.Analysis) -> bool:
         amounts = answered_amounts(asked, a)
-        if not unit_asked and amounts and all(language.per_unit(a, e) for e in amounts):
+        return bool(amounts) and all(language.per_unit(a, e) for e in amounts)
+    # "pay $76 for each share" is governed by "pay" too, but gives the price of one share: it is
+    # not moved before a sentence giving a total, unless the question asks for one share's price
+    units_last = asked.analysis is not None and not language.asks_per_unit(asked.analysis) \
+        and any(a is not None and answered_amounts(asked, a) and not per_unit(a) for a in analyses)
+    for i, a in enumerate(analyses):
+        if a is None or (units_last and per_unit(a)):
             continue
-        if any(tree_distance(a, e.token_end - 1, v) <= AMOUNT_TO_VERB for e in found for v in acts):
+        acts = [c.verb_token for c in a.clauses if c.verb.split()[0] == verb and not c.negated]
+        if any(tree_distance(a, e.token_end - 1, v) <= AMOUNT_TO_VERB for e in answer_entities(asked, a) for v in acts):
             return _moved_first(chosen, i)
     return chosen
 
@@ -364,9 +367,11 @@ def _named_next(asked: Question, a: language.Analysis, span: SentenceSpan, artic
     intelligence startup said ..." followed by "DeepSeek, a Hangzhou-based startup founded in 2023,
     shot to the top ..." answers "... by which Chinese company?" with DeepSeek. The description is
     a subject with "a" and the noun asked for (for an organisation, any noun that stands for one:
-    "startup", "airline"; "the firm" points back to a name the sentence has already given); the name is a capitalised word set beside the same noun (an
-    apposition, or "<name> is a ... <noun>") within ``NAMED_NEXT_WINDOW`` sentences after, and is
-    none of the question's names. The lead rests on that sentence."""
+    "startup", "airline"; "the firm" points back to a name the sentence has already given). The
+    name, within ``NAMED_NEXT_WINDOW`` sentences after and none of the question's names, is a
+    capitalised word set beside the same noun (an apposition, or "<name> is a ... <noun>"), or,
+    after a story's opening sentence, the subject of a next one named with a word of its kind
+    (``_organisation_subject``). The lead rests on that sentence."""
     organisation = "ORG" in asked.labels
     descriptions = {t.lemma.lower() for t in a.tokens if t.dep in ("nsubj", "nsubjpass") and t.tag == "NN"
                     and any(a.tokens[c].lower in ("a", "an") for c in a.children(t.i))
@@ -394,29 +399,30 @@ def _named_next(asked: Question, a: language.Analysis, span: SentenceSpan, artic
                 continue
             return Lead(name, [SentenceSpan(article.id, span.chunk_id, start, end, article.text[start:end], n)])
         if organisation and is_lede:
-            # news describes the firm in its opening sentence and names it as the subject of the
-            # next: "A little-known Russian company has bought ..." / "Baikal Finance Group outbid
-            # favourite Gazprom ..."; "The Titan corporation was accused ..."
-            name = _organisation_subject(b)
+            # news describes the firm in its opening sentence and names it as the subject of a
+            # next one, with a word of its kind: "A little-known Russian company has bought ..." /
+            # "Baikal Finance Group outbid favourite Gazprom ..."; "The Titan corporation was
+            # accused ..." (not "Boeing said the order ..." after "A European budget airline")
+            name = _organisation_subject(b, descriptions | _ORGANISATION_NOUNS)
             if name is not None and not set(_terms(name)) & asked.name_terms:
                 return Lead(name, [SentenceSpan(article.id, span.chunk_id, start, end, article.text[start:end], n)])
     return None
 
 
-def _organisation_subject(b: language.Analysis) -> str | None:
-    """The organisation a sentence's main verb has as subject: an ORG entity ("Baikal Finance
-    Group outbid ..."), or the proper nouns before a noun that stands for one ("The Titan
-    corporation was accused ...")."""
+def _organisation_subject(b: language.Analysis, kinds: Collection[str]) -> str | None:
+    """The organisation a sentence's main verb has as subject, named with a word of ``kinds``: an
+    ORG entity ending in one ("Baikal Finance Group outbid ..."), or proper nouns before one ("The
+    Titan corporation was accused ...")."""
     root = next((t for t in b.tokens if t.dep == "ROOT"), None)
     subject = next((b.tokens[c] for c in b.children(root.i) if b.tokens[c].dep in ("nsubj", "nsubjpass")), None) \
         if root is not None else None
     if subject is None:
         return None
     entity = b.entity_of(subject.i)
-    if entity is not None and entity.label == "ORG":
+    if entity is not None and entity.label == "ORG" and entity.text.split()[-1].lower().rstrip("s") in kinds:
         return entity.text
     names = [b.tokens[c] for c in b.children(subject.i) if b.tokens[c].dep == "compound" and b.tokens[c].tag == "NNP"]
-    if names and subject.tag == "NN" and subject.lemma.lower() in _ORGANISATION_NOUNS:
+    if names and subject.tag == "NN" and subject.lemma.lower() in kinds:
         return b.text[names[0].start:names[-1].end]
     return None
 

@@ -49,17 +49,30 @@ def correct(text: str, vocabulary: Collection[str], *, stemmed: bool = False) ->
         if by_letter is None:
             by_letter = _by_first_letter(list(vocabulary) + sorted(stop))
         allowed = 1 if len(lower) < LONG_WORD else 2
-        # a stem is compared as the words it stands for ("qanta" as "qantas": "qantass" is one edit away)
-        endings = _STEM_ENDINGS if stemmed else ("",)
+
+        def forms(c: str) -> list[str]:
+            """A stem as the words it stands for ("qanta" as "qantas": "qantass" is one edit away):
+            the endings that stem back to it, giving an English word or the stem of none (a
+            name's); a stop word only as itself ("isues" is no "is")."""
+            if not stemmed or c in stop:
+                return [c]
+            plain = not language.is_english_word(c)
+            return [c] + [c + e for e in _STEM_ENDINGS
+                          if stem(c + e) == c and (plain or language.is_english_word(c + e))]
 
         def distance(c: str) -> int:
-            return min((OSA.distance(lower, c + e, score_cutoff=allowed + 1) for e in endings
-                        if abs(len(c) + len(e) - len(lower)) <= allowed), default=allowed + 1)
+            return min((OSA.distance(lower, f, score_cutoff=allowed + 1) for f in forms(c)
+                        if abs(len(f) - len(lower)) <= allowed), default=allowed + 1)
         near = [c for c in by_letter.get(lower[0], ()) if -allowed <= len(lower) - len(c) <= allowed + _LONGEST_ENDING
                 and distance(c) <= allowed]
         if not near:
             continue
-        best = max(near, key=lambda c: (max(JaroWinkler.similarity(lower, c + e) for e in endings), c))
+
+        def likeness(c: str) -> tuple[float, bool, str]:
+            # the closest; of two as close, one an English word ("prices" rather than "pryces")
+            score, form = max((JaroWinkler.similarity(lower, f), f) for f in forms(c))
+            return round(score, 6), language.is_english_word(form), c
+        best = max(near, key=likeness)
         out.append(text[last:match.start()] + best)
         last = match.end()
     return "".join(out) + text[last:] if out else text
@@ -67,7 +80,7 @@ def correct(text: str, vocabulary: Collection[str], *, stemmed: bool = False) ->
 
 # What the keyword index's stemmer takes off a noun ("qantas" -> "qanta", "prices" -> "price"); not
 # "-ing" or "-ed", which would read "boing" as "boy" + "ing".
-_STEM_ENDINGS = ("", "s", "e", "es")
+_STEM_ENDINGS = ("s", "e", "es")
 _LONGEST_ENDING = max(len(e) for e in _STEM_ENDINGS)
 
 
